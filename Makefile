@@ -1,0 +1,61 @@
+# Saylau — the two commands a new user needs:  make demo   and   make test
+# Everything else is set up by these targets on a fresh machine.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export SAYLAU_INSTANCE ?= $(CURDIR)/instance
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: demo test install lint typecheck unit js browser-deps bench clean-demo help
+
+help:
+	@echo "make demo   - set up everything, seed a demo election and petition, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - the whole suite: ruff, mypy, node tests, pytest (SQLite, PostgreSQL, Redis, Chromium)"
+	@echo "make bench  - benchmarks (ratios to the raw gmpy2.powmod floor)"
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests (apt)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) \
+	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+js:
+	@if command -v node >/dev/null 2>&1 && ls tests/js/*.test.mjs >/dev/null 2>&1; then \
+	  node --test tests/js/; else echo "node or JS tests missing; skipping JS unit tests"; fi
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test: $(STAMP) browser-deps lint typecheck js unit
+
+demo: $(STAMP)
+	@mkdir -p $(SAYLAU_INSTANCE)
+	@test -f $(SAYLAU_INSTANCE)/secret_key || $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(SAYLAU_INSTANCE)/secret_key
+	SAYLAU_SECRET_KEY=$$(cat $(SAYLAU_INSTANCE)/secret_key) $(BIN)/saylau db upgrade
+	SAYLAU_SECRET_KEY=$$(cat $(SAYLAU_INSTANCE)/secret_key) $(BIN)/saylau db seed-demo
+	SAYLAU_SECRET_KEY=$$(cat $(SAYLAU_INSTANCE)/secret_key) $(BIN)/saylau serve --host $(HOST) --port $(PORT)
+
+bench: $(STAMP)
+	$(BIN)/saylau bench crypto
+	$(BIN)/saylau bench verify
+
+clean-demo:
+	rm -rf $(SAYLAU_INSTANCE)

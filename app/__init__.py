@@ -1,0 +1,52 @@
+"""The Saylau web application (Flask app factory, Flask-tutorial style).
+
+``create_app(test_config=None)`` reads ``SAYLAU_*`` environment variables (see
+:mod:`app.config`), refuses to start without a secret key outside testing, and
+registers the blueprints: auth, admin (officials), vote (voters), board (public) and
+api (``/api/v1``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    from app import config as config_mod
+    from app import db, errors, security
+    from app.extensions import csrf, limiter
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config_mod.defaults())
+    app.config.update(config_mod.from_environment(app.instance_path))
+    if test_config is not None:
+        app.config.update(test_config)
+    if app.config.get("TESTING"):
+        app.config.setdefault("SECRET_KEY", None)
+        if not app.config["SECRET_KEY"]:
+            app.config["SECRET_KEY"] = "testing-only-secret-key-not-for-production"
+        app.config.setdefault("RATELIMIT_ENABLED", False)
+    config_mod.check(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.register(app)
+    errors.register(app)
+
+    from app.blueprints import admin, api, auth, board, vote
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(vote.bp)
+    app.register_blueprint(board.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # JSON API: CSRF enforced per endpoint when the session authenticates
+
+    app.add_url_rule("/", endpoint="index", view_func=vote.index)
+    return app

@@ -1,0 +1,70 @@
+"""Error handling: JSON errors under /api/, plain pages elsewhere, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class ApiError(Exception):
+    """A 4xx error with a machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def json_error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Any:
+        if _wants_json():
+            return json_error(exc.status, exc.code, exc.message)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        if _wants_json():
+            return json_error(400, "csrf", exc.description or "CSRF token missing or invalid")
+        return render_template("error.html", status=400, message="The form expired or its "
+                               "security token is missing; go back, reload and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        code = _CODES.get(status, "error")
+        message = exc.description or exc.name
+        if status == 413:
+            message = "request body too large"
+        if _wants_json():
+            return json_error(status, code, message)
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
+            raise exc
+        err = InternalServerError()
+        if _wants_json():
+            return json_error(500, "internal", "internal error")
+        return render_template("error.html", status=500, message=err.description), 500

@@ -1,0 +1,143 @@
+"""Passwords (argon2id), hashed tokens, the current user, and security headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, Response, abort, g, redirect, request, session, url_for
+from sqlalchemy import select
+
+from app.db import get_session
+from app.models import ApiToken, User, utcnow
+
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
+# A hash of a random password: verifying against it keeps failed logins constant-time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; worker-src 'self'; "
+    "form-action 'self'"
+)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """argon2id verification; runs a dummy verification when there is no user."""
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return bool(ok) and user is not None and user.password_hash is not None
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh URL-safe token and the SHA-256 hex stored in its place."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes: treat them as UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def login_user(user: User) -> None:
+    session.clear()
+    session["user_id"] = user.id
+    session.permanent = True
+
+
+def logout_user() -> None:
+    session.clear()
+
+
+def current_user() -> User | None:
+    if "current_user" not in g:
+        user = None
+        user_id = session.get("user_id")
+        if isinstance(user_id, int):
+            user = get_session().get(User, user_id)
+        g.current_user = user
+    result: User | None = g.current_user
+    return result
+
+
+def bearer_user() -> User | None:
+    """The user behind an ``Authorization: Bearer`` token, or None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    digest = token_hash(header[len("Bearer "):].strip())
+    row = get_session().scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    expires = aware(row.expires_at)
+    if expires is None or expires < utcnow():
+        return None
+    return get_session().get(User, row.user_id)
+
+
+def login_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def role_required(role: str) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.path))
+            if not user.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def register(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.path.startswith("/api/") or session.get("user_id"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"current_user": current_user()}

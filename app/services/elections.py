@@ -1,0 +1,275 @@
+"""Election lifecycle: create (draft), configure, set the election key, open, close.
+
+Keys: the issuer RSA key is generated when the election is created and published at
+once (``GET /api/v1/elections/<id>``), before any issuance; the board's Ed25519 key
+likewise.  Opening freezes the manifest and keys and computes the fingerprint
+(:func:`crypto.election.election_fingerprint`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import ApiError
+from app.models import REVOTE_POLICIES, CredentialIssuance, Election, RollEntry, utcnow
+from app.security import aware
+from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
+from crypto.election import Manifest, election_fingerprint
+from crypto.errors import CryptoError
+from crypto.tree_head import BoardSigningKey
+
+#: smallest Paillier modulus accepted outside tests (DESIGN §4: 2048 allowed for small elections)
+MIN_ELECTION_KEY_BITS = 2048
+ISSUER_KEY_BITS = 2048
+
+
+def manifest_from_form(election_id: str, title: str, questions: list[dict[str, Any]]) -> Manifest:
+    """Build and validate a manifest; raises :class:`ApiError` (400) with the reason."""
+    try:
+        return Manifest.from_json({"election_id": election_id, "title": title,
+                                   "questions": questions})
+    except (CryptoError, KeyError, TypeError, ValueError) as exc:
+        raise ApiError(400, "invalid_manifest", str(exc)) from exc
+
+
+def get_election(db: Session, election_id: object) -> Election:
+    if not isinstance(election_id, str) or len(election_id) > 64:
+        raise ApiError(404, "not_found", "unknown election")
+    election = db.get(Election, election_id)
+    if election is None:
+        raise ApiError(404, "not_found", "unknown election")
+    return election
+
+
+def create_election(
+    db: Session,
+    manifest: Manifest,
+    *,
+    revote_policy: str = "no-revote",
+    opens_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None,
+    created_by: int | None = None,
+    issuer_key: IssuerPrivateKey | None = None,
+) -> Election:
+    if db.get(Election, manifest.election_id) is not None:
+        raise ApiError(409, "exists", f"election {manifest.election_id!r} already exists")
+    _check_policy(revote_policy)
+    _check_window(opens_at, closes_at)
+    sk = issuer_key if issuer_key is not None else IssuerPrivateKey.generate(ISSUER_KEY_BITS)
+    board = BoardSigningKey.generate()
+    election = Election(
+        id=manifest.election_id,
+        title=manifest.title,
+        manifest_json=json.dumps(manifest.to_json()),
+        state="draft",
+        revote_policy=revote_policy,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        issuer_private_pem=sk.to_pem().decode("ascii"),
+        issuer_public_json=json.dumps(sk.public_key().to_json()),
+        board_seed_hex=board.to_seed_hex(),
+        board_public_hex=board.public_key_bytes().hex(),
+        created_by=created_by,
+        board_size=0,
+    )
+    db.add(election)
+    db.flush()
+    return election
+
+
+def _check_policy(policy: str) -> None:
+    if policy not in REVOTE_POLICIES:
+        raise ApiError(400, "invalid_policy", f"revote policy must be one of {REVOTE_POLICIES}")
+
+
+def _check_window(opens_at: dt.datetime | None, closes_at: dt.datetime | None) -> None:
+    if opens_at and closes_at and aware(closes_at) <= aware(opens_at):  # type: ignore[operator]
+        raise ApiError(400, "invalid_window", "the voting window closes before it opens")
+
+
+def _require_draft(election: Election) -> None:
+    if election.state != "draft":
+        raise ApiError(409, "frozen", "the election is no longer a draft; its setup is frozen")
+
+
+def update_draft(
+    db: Session, election: Election, *, manifest: Manifest | None = None,
+    revote_policy: str | None = None, opens_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None,
+) -> None:
+    _require_draft(election)
+    if manifest is not None:
+        if manifest.election_id != election.id:
+            raise ApiError(400, "invalid_manifest", "manifest election_id must match")
+        election.manifest_json = json.dumps(manifest.to_json())
+        election.title = manifest.title
+    if revote_policy is not None:
+        _check_policy(revote_policy)
+        election.revote_policy = revote_policy
+    _check_window(opens_at or election.opens_at, closes_at or election.closes_at)
+    if opens_at is not None:
+        election.opens_at = opens_at
+    if closes_at is not None:
+        election.closes_at = closes_at
+    db.flush()
+
+
+def set_election_key(db: Session, election: Election, key_json: object, *,
+                     allow_test_key: bool = False) -> None:
+    """Store the threshold public key (``election-public-key.json`` of ``saylau ceremony``)."""
+    from crypto.threshold import ThresholdPublicKey
+
+    _require_draft(election)
+    if isinstance(key_json, dict) and "shares" in key_json:
+        raise ApiError(400, "invalid_key", "this file holds key shares: upload only the public key")
+    if isinstance(key_json, dict) and isinstance(key_json.get("public_key"), dict):
+        key_json = key_json["public_key"]  # a wrapper document such as the test fixture
+    try:
+        key = ThresholdPublicKey.from_json(key_json)
+    except (CryptoError, KeyError, TypeError, ValueError) as exc:
+        raise ApiError(400, "invalid_key", f"not a threshold public key: {exc}") from exc
+    bits = int(key.public.n).bit_length()
+    if bits < MIN_ELECTION_KEY_BITS and not allow_test_key:
+        raise ApiError(400, "weak_key", f"election key is {bits} bits; at least "
+                       f"{MIN_ELECTION_KEY_BITS} required")
+    election.election_key_json = json.dumps(key.to_json())
+    election.insecure_test_keys = bits < MIN_ELECTION_KEY_BITS
+    db.flush()
+
+
+def generate_election_key(bits: int, threshold: int, trustees: int, *,
+                          allow_test_key: bool = False, progress: Any = None) -> Any:
+    """Dealer-generated threshold key for tests and the demo: ``(ThresholdPublicKey, shares)``.
+
+    Only for TESTING or the demo: a real election takes its key from ``saylau ceremony``.
+    """
+    from crypto.threshold import generate_threshold_key
+
+    return generate_threshold_key(bits, trustees, threshold, allow_test_key=allow_test_key,
+                                  progress=progress)
+
+
+def manifest_of(election: Election) -> Manifest:
+    return Manifest.from_json(json.loads(election.manifest_json))
+
+
+def issuer_public(election: Election) -> IssuerPublicKey:
+    return IssuerPublicKey.from_json(json.loads(election.issuer_public_json))
+
+
+def issuer_private(election: Election) -> IssuerPrivateKey:
+    return IssuerPrivateKey.from_pem(election.issuer_private_pem.encode("ascii"))
+
+
+def board_key(election: Election) -> BoardSigningKey:
+    return BoardSigningKey.from_seed_hex(election.board_seed_hex)
+
+
+def compute_fingerprint(election: Election) -> bytes:
+    if election.election_key_json is None:
+        raise ApiError(409, "no_key", "set the election public key first")
+    return election_fingerprint(
+        manifest_of(election),
+        json.loads(election.election_key_json),
+        json.loads(election.issuer_public_json),
+        bytes.fromhex(election.board_public_hex),
+    )
+
+
+def open_election(db: Session, election: Election) -> None:
+    """draft -> open: freeze the setup, compute the fingerprint, sign the empty tree head."""
+    from app.services import board as board_service
+
+    _require_draft(election)
+    if election.election_key_json is None:
+        raise ApiError(409, "no_key", "set the election public key before opening")
+    election.fingerprint_hex = compute_fingerprint(election).hex()
+    election.state = "open"
+    db.flush()
+    board_service.sign_head(db, election, final=False)
+
+
+def close_election(db: Session, election: Election) -> None:
+    """open -> closed: sign the final tree head (the frozen board)."""
+    from app.services import board as board_service
+
+    if election.state != "open":
+        raise ApiError(409, "not_open", "only an open election can be closed")
+    board_service.lock_election(db, election.id)
+    db.refresh(election)
+    election.state = "closed"
+    board_service.sign_head(db, election, final=True)
+    db.flush()
+
+
+def accepting_ballots(election: Election, now: dt.datetime | None = None) -> None:
+    """Raise 409 unless the election is open and ``now`` is inside its window."""
+    now = now or utcnow()
+    if election.state != "open":
+        raise ApiError(409, "not_open", f"the election is {election.state}, not open")
+    opens, closes = aware(election.opens_at), aware(election.closes_at)
+    if opens is not None and now < opens:
+        raise ApiError(409, "not_open", "the voting window has not opened yet")
+    if closes is not None and now >= closes:
+        raise ApiError(409, "window_closed", "the voting window has closed")
+
+
+def issuance_count(db: Session, election_id: str) -> int:
+    return int(db.scalar(select(func.count()).select_from(CredentialIssuance)
+                         .where(CredentialIssuance.election_id == election_id)) or 0)
+
+
+def roll_count(db: Session, election_id: str) -> int:
+    return int(db.scalar(select(func.count()).select_from(RollEntry)
+                         .where(RollEntry.election_id == election_id)) or 0)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    v = aware(value)
+    return v.isoformat().replace("+00:00", "Z") if v else None
+
+
+def public_json(db: Session, election: Election) -> dict[str, Any]:
+    """What ``GET /api/v1/elections/<id>`` publishes."""
+    return {
+        "id": election.id,
+        "title": election.title,
+        "state": election.state,
+        "manifest": json.loads(election.manifest_json),
+        "opens_at": _iso(election.opens_at),
+        "closes_at": _iso(election.closes_at),
+        "revote_policy": election.revote_policy,
+        "election_public_key": json.loads(election.election_key_json)
+        if election.election_key_json else None,
+        "issuer_public_key": json.loads(election.issuer_public_json),
+        "board_public_key": election.board_public_hex,
+        "log_id": log_id(election.id),
+        "fingerprint": election.fingerprint_hex,
+        "credentials_issued": issuance_count(db, election.id),
+        "voters_on_roll": roll_count(db, election.id),
+        "board_size": election.board_size,
+        "insecure_test_keys": election.insecure_test_keys,
+    }
+
+
+def log_id(election_id: str) -> str:
+    """The Merkle log id signed into every tree head of this election's board."""
+    return f"saylau/election/{election_id}"
+
+
+def parse_datetime(value: object, name: str) -> dt.datetime | None:
+    """ISO 8601 (``Z`` or offset; naive = UTC); empty -> None; raises ApiError 400."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_datetime", f"{name}: expected an ISO 8601 string")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_datetime", f"{name}: expected an ISO 8601 date-time") from exc
+    return aware(parsed)

@@ -1,0 +1,125 @@
+"""Voter roll: CSV import (all-or-nothing, per-line errors) and invitations."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.mail import send_mail
+from app.models import Election, RollEntry, User, utcnow
+from app.services.users import create_login_token, get_or_create_user, normalise_email, valid_email
+
+MAX_ROLL_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class RollRow:
+    line: int
+    email: str
+    name: str
+
+
+class RollError(ValueError):
+    """The CSV has bad rows; ``errors`` lists ``(line number, message)``; nothing was imported."""
+
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        super().__init__("; ".join(f"line {n}: {m}" for n, m in errors[:20]))
+        self.errors = errors
+
+
+def parse_roll_csv(text: str) -> list[RollRow]:
+    """Parse ``email,name`` CSV (a header row ``email,name`` is required)."""
+    errors: list[tuple[int, str]] = []
+    rows: list[RollRow] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise RollError([(1, "empty file: expected a header row 'email,name'")]) from None
+    except csv.Error as exc:
+        raise RollError([(1, f"unreadable CSV: {exc}")]) from None
+    if [h.strip().lower() for h in header] != ["email", "name"]:
+        raise RollError([(1, "the header row must be exactly 'email,name'")])
+    seen: dict[str, int] = {}
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not f.strip() for f in record):
+                continue
+            if len(record) != 2:
+                errors.append((line, f"expected 2 columns (email,name), got {len(record)}"))
+                continue
+            email, name = normalise_email(record[0]), record[1].strip()
+            if not valid_email(email):
+                errors.append((line, f"invalid e-mail address {record[0].strip()!r}"))
+            elif email in seen:
+                errors.append((line, f"duplicate e-mail {email} (first on line {seen[email]})"))
+            else:
+                seen[email] = line
+            if not name:
+                errors.append((line, "the name is empty"))
+            elif len(name) > 200:
+                errors.append((line, "the name is longer than 200 characters"))
+            rows.append(RollRow(line, email, name))
+            if len(rows) > MAX_ROLL_ROWS:
+                errors.append((line, f"more than {MAX_ROLL_ROWS} rows"))
+                break
+    except csv.Error as exc:
+        errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    if errors:
+        raise RollError(errors)
+    if not rows:
+        raise RollError([(2, "no voters in the file")])
+    return rows
+
+
+def import_roll(db: Session, election: Election, text: str) -> int:
+    """Import the CSV into the roll (creating/linking voter accounts); returns rows added.
+
+    All-or-nothing: raises :class:`RollError` before touching the database if any row is
+    bad, including e-mails already on this election's roll.
+    """
+    rows = parse_roll_csv(text)
+    existing = set(db.scalars(select(RollEntry.email)
+                              .where(RollEntry.election_id == election.id)).all())
+    clashes = [(r.line, f"{r.email} is already on this election's roll")
+               for r in rows if r.email in existing]
+    if clashes:
+        raise RollError(clashes)
+    for r in rows:
+        user = get_or_create_user(db, r.email, r.name, ("voter",))
+        db.add(RollEntry(election_id=election.id, user_id=user.id, email=r.email, name=r.name))
+    db.flush()
+    return len(rows)
+
+
+def on_roll(db: Session, election_id: str, user: User) -> bool:
+    return db.scalars(select(RollEntry.id).where(RollEntry.election_id == election_id,
+                                                 RollEntry.user_id == user.id)).first() is not None
+
+
+def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
+                     *, only_new: bool = True) -> int:
+    """Mail each voter a one-time login link (confirmed by POST on the page it opens)."""
+    query = select(RollEntry).where(RollEntry.election_id == election.id)
+    if only_new:
+        query = query.where(RollEntry.invited_at.is_(None))
+    count = 0
+    for entry in db.scalars(query).all():
+        user = db.get(User, entry.user_id)
+        if user is None:
+            continue
+        token = create_login_token(db, user, ttl_s)
+        link = f"{base_url.rstrip('/')}/auth/link/{token}"
+        send_mail(db, entry.email, f"Your invitation to vote: {election.title}",
+                  f"Hello {entry.name},\n\nyou are on the voter roll of \"{election.title}\" "
+                  f"({election.id}).\n\nOpen this one-time link and press \"Log in\" to sign in:\n"
+                  f"{link}\n\nThe link works once. If you did not expect this message, ignore it.\n")
+        entry.invited_at = utcnow()
+        count += 1
+    db.flush()
+    return count

@@ -1,0 +1,99 @@
+"""Accounts, password and one-time-link login, API bearer tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import ApiError
+from app.models import ROLES, ApiToken, LoginToken, User, utcnow
+from app.security import aware, check_password, hash_password, new_token, token_hash
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def valid_email(email: str) -> bool:
+    return bool(EMAIL_RE.match(email)) and len(email) <= 254
+
+
+def find_user(db: Session, email: str) -> User | None:
+    return db.scalars(select(User).where(User.email == normalise_email(email))).first()
+
+
+def get_or_create_user(
+    db: Session, email: str, name: str = "", roles: tuple[str, ...] = ("voter",),
+    password: str | None = None,
+) -> User:
+    """Find the account for ``email`` or create it; adds ``roles`` to an existing one."""
+    for role in roles:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+    user = find_user(db, email)
+    if user is None:
+        user = User(email=normalise_email(email), name=name, roles=" ".join(roles))
+        db.add(user)
+    else:
+        current = user.role_list
+        user.roles = " ".join(current + [r for r in roles if r not in current])
+        if name and not user.name:
+            user.name = name
+    if password is not None:
+        user.password_hash = hash_password(password)
+    db.flush()
+    return user
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    user = find_user(db, email) if valid_email(normalise_email(email)) else None
+    return user if check_password(user, password) else None
+
+
+def create_login_token(db: Session, user: User, ttl_s: int) -> str:
+    """A one-time login token (returned once; only its SHA-256 is stored)."""
+    token, digest = new_token()
+    db.add(LoginToken(user_id=user.id, token_hash=digest,
+                      expires_at=utcnow() + dt.timedelta(seconds=ttl_s)))
+    db.flush()
+    return token
+
+
+def peek_login_token(db: Session, token: str) -> LoginToken | None:
+    """The unused, unexpired token row (GET shows a confirm form; nothing is consumed)."""
+    row = db.scalars(select(LoginToken).where(LoginToken.token_hash == token_hash(token))).first()
+    if row is None or row.used_at is not None:
+        return None
+    expires = aware(row.expires_at)
+    if expires is None or expires < utcnow():
+        return None
+    return row
+
+
+def consume_login_token(db: Session, token: str) -> User | None:
+    """POST confirm: mark the token used and return its user (or None)."""
+    row = peek_login_token(db, token)
+    if row is None:
+        return None
+    row.used_at = utcnow()
+    db.flush()
+    return db.get(User, row.user_id)
+
+
+def create_api_token(db: Session, user: User, ttl_s: int) -> tuple[str, dt.datetime]:
+    token, digest = new_token()
+    expires = utcnow() + dt.timedelta(seconds=ttl_s)
+    db.add(ApiToken(user_id=user.id, token_hash=digest, expires_at=expires))
+    db.flush()
+    return token, expires
+
+
+def require_email(value: object) -> str:
+    if not isinstance(value, str) or not valid_email(normalise_email(value)):
+        raise ApiError(400, "invalid_email", "a valid e-mail address is required")
+    return normalise_email(value)

@@ -1,0 +1,151 @@
+"""The election manifest and the election fingerprint.
+
+The manifest says what is asked; the fingerprint binds every proof to one election
+(docs/protocol.md §4)::
+
+    fingerprint = SHA-256 transcript("saylau/v1/election-fingerprint",
+                    manifest     = canonical_json(manifest),
+                    election_key = canonical_json(threshold public key),
+                    issuer_key   = canonical_json(RFC 9474 issuer public key),
+                    board_key    = Ed25519 public key bytes)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from crypto.encoding import canonical_json, require
+from crypto.errors import InvalidEncoding
+from crypto.transcript import tagged_hash
+
+FINGERPRINT_DOMAIN = "saylau/v1/election-fingerprint"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+MAX_QUESTIONS = 64
+MAX_OPTIONS = 64
+
+
+def _check_id(value: object, where: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InvalidEncoding(f"{where}: identifiers are 1-64 characters of A-Z a-z 0-9 _ . : -")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label}
+
+    @classmethod
+    def from_json(cls, obj: object, where: str = "option") -> Option:
+        return cls(_check_id(require(obj, "id", str, where), where + ".id"),
+                   require(obj, "label", str, where))
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question: choose between ``min_selections`` and ``max_selections`` options."""
+
+    id: str
+    title: str
+    options: tuple[Option, ...]
+    min_selections: int
+    max_selections: int
+
+    def __post_init__(self) -> None:
+        if not self.options or len(self.options) > MAX_OPTIONS:
+            raise InvalidEncoding(f"question {self.id}: 1..{MAX_OPTIONS} options required")
+        ids = [o.id for o in self.options]
+        if len(set(ids)) != len(ids):
+            raise InvalidEncoding(f"question {self.id}: option ids must be unique")
+        if not 0 <= self.min_selections <= self.max_selections <= len(self.options):
+            raise InvalidEncoding(
+                f"question {self.id}: need 0 <= min <= max <= number of options")
+        if self.max_selections < 1:
+            raise InvalidEncoding(f"question {self.id}: max selections must be at least 1")
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options)
+
+    @property
+    def allowed_counts(self) -> tuple[int, ...]:
+        return tuple(range(self.min_selections, self.max_selections + 1))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "options": [o.to_json() for o in self.options],
+            "min_selections": self.min_selections,
+            "max_selections": self.max_selections,
+        }
+
+    @classmethod
+    def from_json(cls, obj: object, where: str = "question") -> Question:
+        options = require(obj, "options", list, where)
+        return cls(
+            id=_check_id(require(obj, "id", str, where), where + ".id"),
+            title=require(obj, "title", str, where),
+            options=tuple(Option.from_json(o, f"{where}.options[{i}]") for i, o in enumerate(options)),
+            min_selections=require(obj, "min_selections", int, where),
+            max_selections=require(obj, "max_selections", int, where),
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an election asks.  ``election_id`` is also the credential scope."""
+
+    election_id: str
+    title: str
+    questions: tuple[Question, ...]
+
+    def __post_init__(self) -> None:
+        _check_id(self.election_id, "manifest.election_id")
+        if not self.questions or len(self.questions) > MAX_QUESTIONS:
+            raise InvalidEncoding(f"manifest: 1..{MAX_QUESTIONS} questions required")
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise InvalidEncoding("manifest: question ids must be unique")
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "election_id": self.election_id,
+            "title": self.title,
+            "questions": [q.to_json() for q in self.questions],
+        }
+
+    @classmethod
+    def from_json(cls, obj: object) -> Manifest:
+        questions = require(obj, "questions", list, "manifest")
+        return cls(
+            election_id=_check_id(require(obj, "election_id", str, "manifest"), "manifest.election_id"),
+            title=require(obj, "title", str, "manifest"),
+            questions=tuple(Question.from_json(q, f"manifest.questions[{i}]")
+                            for i, q in enumerate(questions)),
+        )
+
+
+def election_fingerprint(manifest: Manifest, election_key_json: dict[str, Any],
+                         issuer_key_json: dict[str, Any], board_public_key: bytes) -> bytes:
+    """The 32-byte election fingerprint (eq. F1 in docs/protocol.md)."""
+    if len(board_public_key) != 32:
+        raise InvalidEncoding("board public key must be 32 bytes (Ed25519)")
+    return tagged_hash(
+        FINGERPRINT_DOMAIN,
+        ("manifest", canonical_json(manifest.to_json())),
+        ("election_key", canonical_json(election_key_json)),
+        ("issuer_key", canonical_json(issuer_key_json)),
+        ("board_key", board_public_key),
+    )

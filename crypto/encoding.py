@@ -1,0 +1,111 @@
+"""Canonical encodings shared by every protocol object.
+
+* Big integers in JSON: lowercase hexadecimal strings, no ``0x`` prefix, no leading
+  zeros (zero is ``"0"``).  :func:`int_to_hex` / :func:`hex_to_int`.
+* Bytes in JSON (hashes, signatures, keys): lowercase hexadecimal of the exact bytes.
+* Canonical JSON (what is hashed and signed): keys sorted, no insignificant
+  whitespace, UTF-8, only strings, integers, lists, objects, booleans and null
+  (no floats).  :func:`canonical_json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from crypto.errors import InvalidEncoding
+
+_HEX_INT = re.compile(r"^(0|[1-9a-f][0-9a-f]*)$")
+_HEX_BYTES = re.compile(r"^([0-9a-f]{2})*$")
+
+#: The largest integer accepted from the wire (bits); far above any modulus square.
+MAX_INT_BITS = 16384
+
+
+def int_to_hex(value: int) -> str:
+    """Encode a non-negative integer as canonical lowercase hex."""
+    if value < 0:
+        raise InvalidEncoding("negative integers have no canonical encoding")
+    return format(value, "x")
+
+
+def hex_to_int(text: object, name: str = "integer") -> int:
+    """Decode canonical lowercase hex; reject anything else with :class:`InvalidEncoding`."""
+    if not isinstance(text, str) or not _HEX_INT.match(text):
+        raise InvalidEncoding(f"{name}: expected canonical lowercase hex")
+    if len(text) * 4 > MAX_INT_BITS:
+        raise InvalidEncoding(f"{name}: integer too large")
+    return int(text, 16)
+
+
+def bytes_to_hex(value: bytes) -> str:
+    return value.hex()
+
+
+def hex_to_bytes(text: object, name: str = "bytes", length: int | None = None) -> bytes:
+    """Decode lowercase hex bytes, optionally of an exact length."""
+    if not isinstance(text, str) or not _HEX_BYTES.match(text):
+        raise InvalidEncoding(f"{name}: expected lowercase hex bytes")
+    raw = bytes.fromhex(text)
+    if length is not None and len(raw) != length:
+        raise InvalidEncoding(f"{name}: expected {length} bytes, got {len(raw)}")
+    return raw
+
+
+def int_to_fixed(value: int, width: int) -> bytes:
+    """Fixed-width big-endian encoding (I2OSP); raises if it does not fit."""
+    if value < 0:
+        raise InvalidEncoding("negative integer")
+    try:
+        return value.to_bytes(width, "big")
+    except OverflowError as exc:
+        raise InvalidEncoding(f"integer does not fit in {width} bytes") from exc
+
+
+def byte_length(modulus: int) -> int:
+    """Number of bytes needed for residues modulo ``modulus``."""
+    return (int(modulus).bit_length() + 7) // 8
+
+
+def _check_json(value: Any, path: str = "$") -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        return
+    if isinstance(value, float):
+        raise InvalidEncoding(f"{path}: floats are not allowed in canonical JSON")
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidEncoding(f"{path}: object keys must be strings")
+            _check_json(item, f"{path}.{key}")
+        return
+    raise InvalidEncoding(f"{path}: {type(value).__name__} is not JSON")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, compact separators, UTF-8, no floats."""
+    _check_json(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def require(obj: object, key: str, kind: type | tuple[type, ...], where: str = "object") -> Any:
+    """Fetch ``obj[key]`` and check its JSON type, raising :class:`InvalidEncoding`."""
+    if not isinstance(obj, dict):
+        raise InvalidEncoding(f"{where}: expected a JSON object")
+    if key not in obj:
+        raise InvalidEncoding(f"{where}: missing field {key!r}")
+    value = obj[key]
+    if isinstance(value, bool) and kind is int:
+        raise InvalidEncoding(f"{where}.{key}: expected integer")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise InvalidEncoding(f"{where}.{key}: expected {names}")
+    return value

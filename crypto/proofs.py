@@ -1,0 +1,255 @@
+"""Zero-knowledge proofs over Paillier ciphertexts (docs/protocol.md §5).
+
+**Set membership** — ``c`` encrypts one of ``S = (m_1, …, m_k)`` — a disjunction of
+proofs of n-th residuosity (Baudron–Fouque–Pointcheval–Poupard–Stern; Damgård–Jurik)::
+
+    u_i = c · (1 − m_i·n)  mod N                 (so u_j = r^n for the true index j)
+    i ≠ j:  e_i ←$ [0, 2^t),  z_i ←$ Z*_n,   a_i = z_i^n · u_i^(−e_i)  mod N
+    i = j:  ρ ←$ Z*_n,                       a_j = ρ^n                 mod N
+    e   = H(transcript) mod 2^t
+    e_j = e − Σ_{i≠j} e_i  mod 2^t,          z_j = ρ · r^(e_j)          mod n
+    verify:  Σ e_i ≡ e (mod 2^t)  and  z_i^n ≡ a_i · u_i^(e_i)  (mod N)  for every i
+
+The proof keeps its commitments ``a_i`` so that many proofs can be checked at once by
+:mod:`crypto.batch`.  A decryption proof for a single-key decryption is the same proof
+with ``S = (m,)`` (the verifier learns ``m`` and that ``c·(1 − m·n)`` is an n-th power).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gmpy2
+
+from crypto.encoding import byte_length, hex_to_int, int_to_hex, require
+from crypto.errors import InvalidCiphertext, InvalidEncoding, InvalidProof
+from crypto.paillier import (
+    PrivateKey,
+    PublicKey,
+    RandBelow,
+    invert,
+    powmod,
+    random_unit,
+    validate_ciphertext,
+    validate_unit,
+)
+from crypto.transcript import CHALLENGE_BITS, Transcript
+
+DOMAIN_OPTION = "saylau/v1/option"
+DOMAIN_SELECTION_COUNT = "saylau/v1/selection-count"
+DOMAIN_DECRYPTION = "saylau/v1/decryption"
+
+#: A proof's context: ordered (label, value) pairs, e.g. (("question_id", "q1"), …).
+Context = tuple[tuple[str, str], ...]
+
+_T_MOD = 1 << CHALLENGE_BITS
+
+
+@dataclass(frozen=True)
+class MembershipProof:
+    """Commitments ``a``, challenges ``e`` and responses ``z``, one per allowed value."""
+
+    a: tuple[int, ...]
+    e: tuple[int, ...]
+    z: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "a": [int_to_hex(x) for x in self.a],
+            "e": [int_to_hex(x) for x in self.e],
+            "z": [int_to_hex(x) for x in self.z],
+        }
+
+    @classmethod
+    def from_json(cls, obj: object, where: str = "proof") -> MembershipProof:
+        parts = []
+        for key in ("a", "e", "z"):
+            items = require(obj, key, list, where)
+            if not 1 <= len(items) <= 1024:
+                raise InvalidEncoding(f"{where}.{key}: bad length")
+            parts.append(tuple(hex_to_int(x, f"{where}.{key}") for x in items))
+        return cls(parts[0], parts[1], parts[2])
+
+
+def membership_challenge(
+    pk: PublicKey,
+    domain: str,
+    fingerprint: bytes,
+    context: Context,
+    statement_ciphertexts: Sequence[int],
+    c: int,
+    allowed: Sequence[int],
+    commitments: Sequence[int],
+) -> int:
+    """``e = H(domain, fingerprint, n, context, statement, c, S, a) mod 2^t`` (eq. Z3)."""
+    t = Transcript(domain)
+    t.bytes("fingerprint", fingerprint)
+    t.integer("n", pk.n, byte_length(pk.n))
+    t.integer("context#count", len(context), 4)
+    for label, value in context:
+        t.text("context.label", label)
+        t.text("context.value", value)
+    t.integers_mod("statement.ciphertexts", statement_ciphertexts, pk.nsquare)
+    t.integer_mod("statement.c", c, pk.nsquare)
+    t.integers_mod("statement.allowed", allowed, pk.n)
+    t.integers_mod("commitments", commitments, pk.nsquare)
+    return t.challenge(CHALLENGE_BITS)
+
+
+def _u(pk: PublicKey, c: int, m: int) -> int:
+    """``u = c · (1 − m·n) mod N`` — ``c`` with the plaintext ``m`` removed (eq. Z1)."""
+    return c * ((1 - m * pk.n) % pk.nsquare) % pk.nsquare
+
+
+def _check_allowed(pk: PublicKey, allowed: Sequence[int]) -> None:
+    if not allowed or len(set(allowed)) != len(allowed):
+        raise InvalidProof("allowed set must be non-empty and without repeats")
+    if any(not 0 <= m < pk.n for m in allowed):
+        raise InvalidProof("allowed values must lie in [0, n)")
+
+
+def prove_membership(
+    pk: PublicKey,
+    c: int,
+    r: int,
+    m: int,
+    allowed: Sequence[int],
+    *,
+    domain: str,
+    fingerprint: bytes,
+    context: Context,
+    statement_ciphertexts: Sequence[int] | None = None,
+    rng: RandBelow | None = None,
+) -> MembershipProof:
+    """Prove that ``c = (1+mn)·r^n`` encrypts a member of ``allowed`` (eqs. Z1–Z4).
+
+    Randomness is drawn in this order: for each simulated branch ``i ≠ j`` in
+    increasing ``i``, ``e_i = rng(2^t)`` then ``z_i`` (unit); then ``ρ`` (unit).
+    """
+    draw = rng or secrets.randbelow
+    allowed = tuple(allowed)
+    _check_allowed(pk, allowed)
+    if m not in allowed:
+        raise InvalidProof("the plaintext is not in the allowed set; no proof exists")
+    j = allowed.index(m)
+    nn = pk.nsquare
+    k = len(allowed)
+    a = [0] * k
+    e = [0] * k
+    z = [0] * k
+    for i, m_i in enumerate(allowed):
+        if i == j:
+            continue
+        e[i] = draw(_T_MOD)
+        z[i] = random_unit(pk.n, draw)
+        u_i = _u(pk, c, m_i)
+        a[i] = powmod(z[i], pk.n, nn) * invert(powmod(u_i, e[i], nn), nn) % nn
+    rho = random_unit(pk.n, draw)
+    a[j] = powmod(rho, pk.n, nn)
+    statement = tuple(statement_ciphertexts) if statement_ciphertexts is not None else (c,)
+    challenge = membership_challenge(pk, domain, fingerprint, context, statement, c, allowed, a)
+    e[j] = (challenge - sum(e[i] for i in range(k) if i != j)) % _T_MOD
+    z[j] = rho * powmod(r, e[j], pk.n) % pk.n
+    return MembershipProof(tuple(a), tuple(e), tuple(z))
+
+
+def check_membership_shape(pk: PublicKey, c: int, allowed: Sequence[int],
+                           proof: MembershipProof) -> None:
+    """Range and length checks every verifier makes before any exponentiation."""
+    try:
+        validate_ciphertext(pk, c)
+    except InvalidCiphertext as exc:
+        raise InvalidProof(f"statement ciphertext invalid: {exc}") from exc
+    _check_allowed(pk, allowed)
+    k = len(allowed)
+    if not len(proof.a) == len(proof.e) == len(proof.z) == k:
+        raise InvalidProof(f"proof must have exactly {k} branches")
+    for a_i in proof.a:
+        if not 0 < a_i < pk.nsquare or gmpy2.gcd(a_i, pk.n) != 1:
+            raise InvalidProof("commitment not in Z*_{n^2}")
+    for e_i in proof.e:
+        if not 0 <= e_i < _T_MOD:
+            raise InvalidProof("challenge out of range [0, 2^t)")
+    for z_i in proof.z:
+        try:
+            validate_unit(pk, z_i)
+        except InvalidCiphertext as exc:
+            raise InvalidProof(str(exc)) from exc
+
+
+def check_membership_challenge(
+    pk: PublicKey,
+    c: int,
+    allowed: Sequence[int],
+    proof: MembershipProof,
+    *,
+    domain: str,
+    fingerprint: bytes,
+    context: Context,
+    statement_ciphertexts: Sequence[int] | None = None,
+) -> None:
+    """Shape checks plus ``Σ e_i ≡ H(transcript) (mod 2^t)`` — everything but the powers."""
+    allowed = tuple(allowed)
+    check_membership_shape(pk, c, allowed, proof)
+    statement = tuple(statement_ciphertexts) if statement_ciphertexts is not None else (c,)
+    expected = membership_challenge(pk, domain, fingerprint, context, statement, c, allowed, proof.a)
+    if sum(proof.e) % _T_MOD != expected:
+        raise InvalidProof("challenges do not sum to the Fiat–Shamir challenge")
+
+
+def verify_membership(
+    pk: PublicKey,
+    c: int,
+    allowed: Sequence[int],
+    proof: MembershipProof,
+    *,
+    domain: str,
+    fingerprint: bytes,
+    context: Context,
+    statement_ciphertexts: Sequence[int] | None = None,
+) -> None:
+    """Verify a set-membership proof (eq. Z5); raise :class:`InvalidProof` on failure."""
+    allowed = tuple(allowed)
+    check_membership_challenge(pk, c, allowed, proof, domain=domain, fingerprint=fingerprint,
+                               context=context, statement_ciphertexts=statement_ciphertexts)
+    nn = pk.nsquare
+    for m_i, a_i, e_i, z_i in zip(allowed, proof.a, proof.e, proof.z, strict=True):
+        if powmod(z_i, pk.n, nn) != a_i * powmod(_u(pk, c, m_i), e_i, nn) % nn:
+            raise InvalidProof("verification equation z^n = a·u^e fails")
+
+
+@dataclass(frozen=True)
+class DecryptionProof:
+    """A single-key decryption: plaintext ``m`` and a proof that ``c`` encrypts ``m``."""
+
+    m: int
+    proof: MembershipProof
+
+    def to_json(self) -> dict[str, Any]:
+        return {"m": int_to_hex(self.m), "proof": self.proof.to_json()}
+
+    @classmethod
+    def from_json(cls, obj: object) -> DecryptionProof:
+        return cls(hex_to_int(require(obj, "m", str, "decryption"), "m"),
+                   MembershipProof.from_json(require(obj, "proof", dict, "decryption")))
+
+
+def prove_decryption(sk: PrivateKey, c: int, *, fingerprint: bytes,
+                     context: Context) -> DecryptionProof:
+    """Decrypt ``c`` and prove it (membership in ``S = (m,)``, domain ``…/decryption``)."""
+    m = sk.decrypt(c)
+    r = sk.recover_randomness(c, m)
+    proof = prove_membership(sk.public, c, r, m, (m,), domain=DOMAIN_DECRYPTION,
+                             fingerprint=fingerprint, context=context)
+    return DecryptionProof(m, proof)
+
+
+def verify_decryption(pk: PublicKey, c: int, decryption: DecryptionProof, *,
+                      fingerprint: bytes, context: Context) -> int:
+    """Check a single-key decryption proof; return the proven plaintext."""
+    verify_membership(pk, c, (decryption.m,), decryption.proof, domain=DOMAIN_DECRYPTION,
+                      fingerprint=fingerprint, context=context)
+    return decryption.m

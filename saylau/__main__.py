@@ -1,0 +1,3 @@
+from saylau.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Homomorphic aggregation, ballot verification and threshold decryption (tally layer)."""
