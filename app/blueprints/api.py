@@ -1,0 +1,315 @@
+"""JSON API ``/api/v1``: voter client, anonymous casting, the public board, officials.
+
+Authentication: ``Authorization: Bearer <token>`` from ``POST /api/v1/auth/login``, or
+the browser session — then the ``X-CSRFToken`` header is required too.  Casting and
+the board are anonymous.  Every error is ``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_wtf.csrf import CSRFError
+
+from app.db import get_session
+from app.errors import ApiError
+from app.extensions import csrf, limiter
+from app.models import User
+from app.openapi import openapi_document
+from app.security import bearer_user, current_user
+from app.services import board as board_service
+from app.services import casting
+from app.services import elections as election_service
+from app.services import issuance as issuance_service
+from app.services import record as record_service
+from app.services import roll as roll_service
+from app.services import users as user_service
+from app.services.roll import RollError
+from crypto.encoding import hex_to_bytes
+from crypto.errors import InvalidEncoding
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400/415 ApiError."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON")
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "expected a JSON object")
+    return data
+
+
+def _str_field(data: dict[str, Any], key: str, max_len: int = 10_000) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value or len(value) > max_len:
+        raise ApiError(400, "invalid_body", f"field {key!r} must be a non-empty string")
+    return value
+
+
+def _int_arg(name: str, default: int | None = None, minimum: int = 0) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "invalid_parameter", f"query parameter {name!r} must be an integer")
+    value = int(raw)
+    if value < minimum:
+        raise ApiError(400, "invalid_parameter", f"query parameter {name!r} must be >= {minimum}")
+    return value
+
+
+def api_user(role: str | None = None) -> User:
+    """The authenticated user (bearer token, or session + CSRF header)."""
+    user = bearer_user()
+    if user is None and current_user() is not None:
+        try:
+            csrf.protect()
+        except CSRFError as exc:
+            raise ApiError(400, "csrf", "the X-CSRFToken header is missing or invalid") from exc
+        user = current_user()
+    if user is None:
+        raise ApiError(401, "unauthorized", "log in first (Authorization: Bearer <token>)")
+    if role is not None and not user.has_role(role):
+        raise ApiError(403, "forbidden", f"the {role} role is required")
+    return user
+
+
+def created(data: dict[str, Any]) -> tuple[Response, int]:
+    return jsonify(data), 201
+
+
+# -- authentication -------------------------------------------------------------------
+@bp.post("/auth/login")
+@limiter.limit("20/minute")
+def login() -> Any:
+    data = json_body()
+    email = _str_field(data, "email", 254)
+    password = _str_field(data, "password", 1024)
+    db = get_session()
+    user = user_service.authenticate(db, email, password)
+    if user is None:
+        raise ApiError(401, "invalid_login", "wrong e-mail or password")
+    token, expires = user_service.create_api_token(db, user, current_app.config["API_TOKEN_TTL_S"])
+    db.commit()
+    return jsonify({"token": token, "token_type": "Bearer",
+                    "expires_at": expires.isoformat().replace("+00:00", "Z"),
+                    "user": {"email": user.email, "name": user.name, "roles": user.role_list}})
+
+
+@bp.get("/me")
+def me() -> Any:
+    user = api_user()
+    db = get_session()
+    from sqlalchemy import select
+
+    from app.models import RollEntry
+    ids = db.scalars(select(RollEntry.election_id).where(RollEntry.user_id == user.id)).all()
+    return jsonify({"email": user.email, "name": user.name, "roles": user.role_list,
+                    "elections": sorted(ids)})
+
+
+# -- elections --------------------------------------------------------------------------
+@bp.get("/elections")
+def list_elections() -> Any:
+    from sqlalchemy import select
+
+    from app.models import Election
+    db = get_session()
+    rows = db.scalars(select(Election).where(Election.state != "draft").order_by(Election.id)).all()
+    return jsonify({"elections": [{"id": e.id, "title": e.title, "state": e.state} for e in rows]})
+
+
+@bp.get("/elections/<election_id>")
+def get_election(election_id: str) -> Any:
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    if election.state == "draft":
+        user = bearer_user() or current_user()
+        if user is None or not user.has_role("official"):
+            raise ApiError(404, "not_found", "unknown election")
+    return jsonify(election_service.public_json(db, election))
+
+
+@bp.post("/elections/<election_id>/credential")
+@limiter.limit("30/minute")
+def credential(election_id: str) -> Any:
+    user = api_user()
+    data = json_body()
+    try:
+        blinded = hex_to_bytes(data.get("blinded_message"), "blinded_message")
+    except InvalidEncoding as exc:
+        raise ApiError(400, "invalid_body", "blinded_message must be lowercase hex") from exc
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    signature, receipt = issuance_service.issue(db, election, user, blinded)
+    db.commit()
+    return created({"blind_signature": signature.hex(), "issuance_receipt": receipt})
+
+
+@bp.post("/elections/<election_id>/ballots")
+def cast(election_id: str) -> Any:
+    """Anonymous: no session or bearer needed (and none is looked at)."""
+    return created(casting.cast_ballot(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                       election_id, json_body()))
+
+
+@bp.post("/elections/<election_id>/audited-ballots")
+def audited(election_id: str) -> Any:
+    return created(casting.post_audited(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                        election_id, json_body()))
+
+
+# -- the public board ---------------------------------------------------------------------
+def _public_election(election_id: str) -> Any:
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    if election.state == "draft":
+        raise ApiError(404, "not_found", "unknown election")
+    return db, election
+
+
+@bp.get("/elections/<election_id>/board")
+def board(election_id: str) -> Any:
+    db, election = _public_election(election_id)
+    start = _int_arg("start", 0) or 0
+    limit = _int_arg("limit", 100, minimum=1) or 100
+    rows = board_service.entries(db, election.id, start, limit)
+    next_start = rows[-1].leaf_index + 1 if rows and rows[-1].leaf_index + 1 < election.board_size else None
+    return jsonify({"election_id": election.id, "size": election.board_size, "start": start,
+                    "entries": [board_service.entry_public(r) for r in rows],
+                    "next_start": next_start})
+
+
+@bp.get("/elections/<election_id>/board/<tracker>")
+def board_entry(election_id: str, tracker: str) -> Any:
+    db, election = _public_election(election_id)
+    row = board_service.by_tracker(db, election.id, tracker.strip().lower())
+    if row is None:
+        raise ApiError(404, "not_found", "no board entry with this tracker")
+    return jsonify(board_service.entry_public(row))
+
+
+@bp.get("/elections/<election_id>/tree-head")
+def tree_head(election_id: str) -> Any:
+    db, election = _public_election(election_id)
+    row = board_service.latest_head(db, election.id)
+    if row is None:
+        raise ApiError(404, "not_found", "no tree head yet")
+    return jsonify(board_service.head_json(row, election.id))
+
+
+@bp.get("/elections/<election_id>/tree-heads")
+def tree_heads(election_id: str) -> Any:
+    db, election = _public_election(election_id)
+    return jsonify({"tree_heads": board_service.all_heads(db, election.id)})
+
+
+@bp.get("/elections/<election_id>/inclusion/<int:index>")
+def inclusion(election_id: str, index: int) -> Any:
+    db, election = _public_election(election_id)
+    return jsonify(board_service.inclusion(db, election.id, index, _int_arg("tree_size")))
+
+
+@bp.get("/elections/<election_id>/consistency")
+def consistency(election_id: str) -> Any:
+    db, election = _public_election(election_id)
+    old = _int_arg("old")
+    if old is None:
+        raise ApiError(400, "invalid_parameter", "query parameter 'old' is required")
+    return jsonify(board_service.consistency(db, election.id, old, _int_arg("new")))
+
+
+@bp.get("/elections/<election_id>/issuance")
+def issuance(election_id: str) -> Any:
+    db, election = _public_election(election_id)
+    return jsonify(issuance_service.public_register(db, election.id))
+
+
+@bp.get("/elections/<election_id>/record")
+def record(election_id: str) -> Any:
+    """Everything the election record needs from the web side (after closing)."""
+    db, election = _public_election(election_id)
+    if election.state not in {"closed", "tallied"}:
+        api_user("official")
+    return jsonify(record_service.record_data(db, election.id))
+
+
+# -- officials (JSON counterparts of the admin pages) -----------------------------------
+@bp.post("/elections")
+def create_election() -> Any:
+    user = api_user("official")
+    data = json_body()
+    election_id = _str_field(data, "id", 64)
+    title = _str_field(data, "title", 300)
+    questions = data.get("questions")
+    if not isinstance(questions, list):
+        raise ApiError(400, "invalid_body", "field 'questions' must be a list")
+    manifest = election_service.manifest_from_form(election_id, title, questions)
+    db = get_session()
+    election = election_service.create_election(
+        db, manifest,
+        revote_policy=data.get("revote_policy", "no-revote") if isinstance(
+            data.get("revote_policy", "no-revote"), str) else "",
+        opens_at=election_service.parse_datetime(data.get("opens_at"), "opens_at"),
+        closes_at=election_service.parse_datetime(data.get("closes_at"), "closes_at"),
+        created_by=user.id, issuer_key=current_app.config.get("TEST_ISSUER_KEY"))
+    db.commit()
+    return created(election_service.public_json(db, election))
+
+
+@bp.post("/elections/<election_id>/roll")
+def import_roll(election_id: str) -> Any:
+    api_user("official")
+    data = json_body()
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    try:
+        added = roll_service.import_roll(db, election, _str_field(data, "csv", 20_000_000))
+    except RollError as exc:
+        db.rollback()
+        return jsonify({"error": {"code": "invalid_roll", "message": str(exc),
+                                  "rows": [{"line": n, "message": m} for n, m in exc.errors]}}), 400
+    db.commit()
+    return jsonify({"added": added, "voters_on_roll": election_service.roll_count(db, election.id)})
+
+
+@bp.post("/elections/<election_id>/election-key")
+def set_key(election_id: str) -> Any:
+    api_user("official")
+    data = json_body()
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    election_service.set_election_key(db, election, data,
+                                      allow_test_key=bool(current_app.config.get("ALLOW_TEST_KEYS")))
+    db.commit()
+    return jsonify(election_service.public_json(db, election))
+
+
+@bp.post("/elections/<election_id>/open")
+def open_election(election_id: str) -> Any:
+    api_user("official")
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    election_service.open_election(db, election)
+    db.commit()
+    return jsonify(election_service.public_json(db, election))
+
+
+@bp.post("/elections/<election_id>/close")
+def close_election(election_id: str) -> Any:
+    api_user("official")
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    election_service.close_election(db, election)
+    db.commit()
+    return jsonify(election_service.public_json(db, election))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(openapi_document())
