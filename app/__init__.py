@@ -9,6 +9,7 @@ api (``/api/v1``).
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("TESTING"):
         app.config.setdefault("SECRET_KEY", None)
         if not app.config["SECRET_KEY"]:
-            app.config["SECRET_KEY"] = "testing-only-secret-key-not-for-production"
+            app.config["SECRET_KEY"] = secrets.token_hex(32)  # per-process, testing only
         app.config.setdefault("RATELIMIT_ENABLED", False)
     config_mod.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -49,4 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # JSON API: CSRF enforced per endpoint when the session authenticates
 
     app.add_url_rule("/", endpoint="index", view_func=vote.index)
+
+    from app import booth, i18n
+
+    i18n.init_app(app)  # Flask-Babel (kk/ru/en) and /lang
+    app.register_blueprint(booth.bp)  # /elections/<id>/booth, receipts
     return app

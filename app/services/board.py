@@ -21,16 +21,15 @@ from app.models import BoardEntry, Election, TreeHead
 from app.services import elections as election_service
 from crypto.encoding import canonical_json
 from crypto.merkle import MerkleLog, leaf_hash, make_consistency_proof, make_inclusion_proof
-from crypto.transcript import tagged_hash
 from crypto.tree_head import SignedTreeHead, sign_tree_head
+from saylau.voter_client import compute_tracker
 
-TRACKER_DOMAIN = "saylau/v1/tracker"
 MAX_PAGE = 500
 
 
 def tracker_of(ballot_json: dict[str, Any]) -> str:
     """``tracker = tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` (hex)."""
-    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(ballot_json))).hex()
+    return compute_tracker(ballot_json)
 
 
 def now_ms() -> int:

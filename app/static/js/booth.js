@@ -1,0 +1,383 @@
+/**
+ * booth.js — the voting page's glue around saylau-crypto.js (no build step, ES module).
+ *
+ *  1. load GET /api/v1/elections/<id>; start the Web Worker (ballot-worker.js), which
+ *     recomputes the election fingerprint (eq. F1) and precomputes r^n and proof
+ *     commitments while the voter reads the ballot;
+ *  2. on "Encrypt": obtain (once) an anonymous credential — a fresh non-extractable
+ *     Ed25519 ballot key, RFC 9474 Prepare+Blind in the page, POST the blinded message
+ *     with the session and the X-CSRFToken header (meta tag), Finalize — and keep it in
+ *     IndexedDB (a revote needs the same credential and key);
+ *  3. encrypt and prove in the worker (progress bar), show the tracker;
+ *  4. "Check this encryption" (Benaloh): reveal the randomness, re-encrypt in the page
+ *     and compare, show the decrypted choices, POST it to /audited-ballots (it is never
+ *     counted and can never be cast), then encrypt afresh;
+ *     "Cast": sign canonical_json(ballot) with the ballot key, POST it anonymously
+ *     (credentials: 'omit' — no cookie), verify the receipt, store it in localStorage;
+ *  5. a revote button when the election's policy allows it.
+ */
+
+import {
+  PaillierPublicKey, WorkerBallotClient, auditBallot, beginCredential, bytesToHex, canonicalJson,
+  finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson, normalizeManifest, signBallot,
+  taggedHash,
+} from './saylau-crypto.js';
+import { storeReceipt, verifyReceipt } from './receipt.js';
+
+const TRACKER_DOMAIN = 'saylau/v1/tracker';
+
+const $ = (id) => document.getElementById(id);
+const root = $('booth');
+const strings = JSON.parse(($('booth-strings') || { textContent: '{}' }).textContent);
+const t = (key) => strings[key] || key;
+
+/** tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot))) as hex. */
+export async function computeTracker(ballot) {
+  return bytesToHex(await taggedHash(TRACKER_DOMAIN, ['ballot', canonicalJson(ballot)]));
+}
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.getAttribute('content') : '';
+}
+
+async function api(path, { method = 'GET', body, session = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (session) headers['X-CSRFToken'] = csrfToken();
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: session ? 'same-origin' : 'omit', cache: 'no-store',
+  });
+  let data = null;
+  try { data = await response.json(); } catch { data = null; }
+  if (!response.ok) {
+    const err = (data && data.error) || {};
+    const e = new Error(`${err.message || response.statusText} (${response.status} ${err.code || ''})`);
+    e.status = response.status;
+    e.code = err.code;
+    throw e;
+  }
+  return data;
+}
+
+// ------------------------------------------------------------------ wallet (IndexedDB)
+
+const DB_NAME = 'saylau';
+const STORE = 'wallets';
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    if (!globalThis.indexedDB) { reject(new Error('IndexedDB unavailable')); return; }
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function idb(mode, fn) {
+  const db = await openDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(STORE, mode);
+      const req = fn(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(req && req.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+const walletKey = (electionId) => `${location.origin}|${electionId}`;
+
+async function loadWallet(electionId) {
+  try { return (await idb('readonly', (s) => s.get(walletKey(electionId)))) || null; } catch { return null; }
+}
+
+async function saveWallet(electionId, wallet) {
+  try { await idb('readwrite', (s) => s.put(wallet, walletKey(electionId))); } catch { /* memory only */ }
+}
+
+// ------------------------------------------------------------------ page state
+
+const state = {
+  electionId: root ? root.dataset.electionId : null,
+  info: null,
+  client: null,
+  pk: null,
+  manifest: null,
+  wallet: null,
+  choices: null,
+  pending: null, // {ballot, secrets, tracker}
+  receipt: null,
+};
+
+function setStatus(text, kind = '') {
+  const el = $('status');
+  if (!el) return;
+  el.textContent = text;
+  el.className = `status ${kind ? `status-${kind}` : ''}`;
+}
+
+function showError(err) {
+  setStatus(`${t('error')} ${err && err.message ? err.message : err}`, 'error');
+  const button = $('encrypt-button');
+  if (button) button.disabled = false;
+}
+
+function show(sectionId, focus = true) {
+  for (const id of ['ballot-form', 'encrypting', 'review', 'audit', 'done']) {
+    const el = $(id);
+    if (el) el.hidden = id !== sectionId;
+  }
+  const el = $(sectionId);
+  if (focus && el && el.tabIndex === -1) el.focus();
+}
+
+function readChoices() {
+  const choices = {};
+  for (const fs of document.querySelectorAll('#ballot-form fieldset.question')) {
+    const qid = fs.dataset.questionId;
+    const chosen = [...fs.querySelectorAll('input:checked')].map((i) => i.value);
+    const min = Number(fs.dataset.min);
+    const max = Number(fs.dataset.max);
+    if (chosen.length < min || chosen.length > max) {
+      fs.setAttribute('aria-invalid', 'true');
+      return null;
+    }
+    fs.removeAttribute('aria-invalid');
+    choices[qid] = chosen;
+  }
+  return choices;
+}
+
+function labelOf(qid, oid) {
+  const input = document.querySelector(`#ballot-form fieldset[data-question-id="${CSS.escape(qid)}"] input[value="${CSS.escape(oid)}"]`);
+  return input ? input.dataset.label : oid;
+}
+
+function questionTitle(qid) {
+  const q = state.manifest.questions.find((x) => x.id === qid);
+  return q ? q.title : qid;
+}
+
+function precompute() {
+  const bar = $('precompute-progress');
+  state.client.precompute((p) => {
+    if (bar && p.total) { bar.max = p.total; bar.value = p.done; }
+  }).then(() => {
+    if (bar) { bar.max = 1; bar.value = 1; }
+  }).catch(() => { /* precomputation is only an optimisation */ });
+}
+
+async function init() {
+  if (!root || !$('ballot-form')) return;
+  try {
+    setStatus(t('loading'));
+    const info = await api(root.dataset.api, { session: false });
+    state.info = info;
+    state.manifest = normalizeManifest(info.manifest);
+    state.pk = PaillierPublicKey.fromJson(info.election_public_key);
+    const election = {
+      manifest: info.manifest,
+      election_key: info.election_public_key,
+      issuer_key: info.issuer_public_key,
+      board_key: info.board_public_key,
+      fingerprint: info.fingerprint,
+    };
+    state.client = new WorkerBallotClient(new URL(root.dataset.worker, location.href), election);
+    try {
+      await state.client.ready();
+    } catch (err) {
+      setStatus(t('fingerprint_bad'), 'error');
+      return;
+    }
+    state.wallet = await loadWallet(state.electionId);
+    setStatus(`${t('fingerprint_ok')} ${t('precomputed')}`, 'ok');
+    $('encrypt-button').disabled = false;
+    precompute();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function obtainCredential() {
+  if (state.wallet) return state.wallet;
+  setStatus(t('credential'));
+  const issuerKey = issuerKeyFromJson(state.info.issuer_public_key);
+  const key = await generateBallotKey(); // non-extractable private key
+  const { blindedMessage, state: blindState } = await beginCredential(issuerKey, state.electionId, key.publicKeyBytes);
+  let answer;
+  try {
+    answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
+      method: 'POST', body: { blinded_message: bytesToHex(blindedMessage) }, session: true,
+    });
+  } catch (err) {
+    if (err.status === 409) throw new Error(t('credential_taken'));
+    throw err;
+  }
+  const full = await finishCredential(issuerKey, blindState, hexToBytes(answer.blind_signature));
+  const credential = {
+    scope_id: full.scope_id, ballot_public_key: full.ballot_public_key,
+    randomizer: full.randomizer, signature: full.signature,
+  };
+  state.wallet = { credential, tokenId: full.token_id, privateKey: key.privateKey };
+  await saveWallet(state.electionId, state.wallet);
+  return state.wallet;
+}
+
+async function encryptNow() {
+  show('encrypting', false);
+  setStatus(t('encrypting'));
+  const bar = $('encrypt-progress');
+  bar.value = 0;
+  const { ballot, secrets } = await state.client.encrypt(state.choices, state.wallet.tokenId, (p) => {
+    if (p.total) { bar.max = p.total; bar.value = p.done; }
+  });
+  state.pending = { ballot, secrets, tracker: await computeTracker(ballot) };
+  $('review-tracker').textContent = state.pending.tracker;
+  setStatus(t('encrypted'), 'ok');
+  show('review');
+  precompute(); // refill the pool for a possible next encryption
+}
+
+async function onEncrypt(event) {
+  event.preventDefault();
+  const errorBox = $('form-error');
+  const choices = readChoices();
+  if (!choices) {
+    errorBox.textContent = t('choose');
+    errorBox.hidden = false;
+    const bad = document.querySelector('#ballot-form fieldset[aria-invalid="true"] input');
+    if (bad) bad.focus();
+    return;
+  }
+  errorBox.hidden = true;
+  $('encrypt-button').disabled = true;
+  try {
+    state.choices = choices;
+    await obtainCredential();
+    await encryptNow();
+  } catch (err) {
+    show('ballot-form', false);
+    showError(err);
+  }
+}
+
+async function onChallenge() {
+  const { ballot, secrets, tracker } = state.pending;
+  state.pending = null; // a ballot whose secrets were revealed must never be cast
+  $('audit-tracker').textContent = tracker;
+  const list = $('audit-choices');
+  list.replaceChildren();
+  const result = $('audit-result');
+  result.className = 'flash';
+  result.textContent = t('auditing');
+  $('audit-board').replaceChildren();
+  show('audit');
+  try {
+    const chosen = auditBallot(state.pk, state.manifest, ballot, secrets); // re-encryption, eq. P1
+    for (const q of state.manifest.questions) {
+      const li = document.createElement('li');
+      const picked = (chosen[q.id] || []).map((o) => labelOf(q.id, o));
+      li.textContent = `${questionTitle(q.id)}: ${picked.length ? picked.join(', ') : t('none_selected')}`;
+      list.append(li);
+    }
+    const same = state.manifest.questions.every((q) => {
+      const a = [...(chosen[q.id] || [])].sort().join('\n');
+      const b = [...(state.choices[q.id] || [])].sort().join('\n');
+      return a === b;
+    });
+    result.textContent = same ? t('audit_ok') : t('audit_bad');
+    result.className = same ? 'flash flash-ok' : 'flash flash-error';
+    result.setAttribute('data-audit', same ? 'ok' : 'bad');
+    const receipt = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/audited-ballots`, {
+      method: 'POST', body: { ballot, secrets },
+    });
+    const p = $('audit-board');
+    p.textContent = `${t('audit_posted')} `;
+    const a = document.createElement('a');
+    a.href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
+    a.textContent = `#${receipt.index}`;
+    a.id = 'audit-receipt-link';
+    p.append(a);
+    $('continue-button').focus();
+  } catch (err) {
+    result.className = 'flash flash-error';
+    result.textContent = `${t('error')} ${err.message}`;
+  }
+}
+
+async function onContinue() {
+  try {
+    await encryptNow();
+  } catch (err) {
+    show('ballot-form', false);
+    showError(err);
+  }
+}
+
+async function onCast() {
+  const pending = state.pending;
+  if (!pending) return;
+  $('cast-button').disabled = true;
+  setStatus(t('casting'));
+  try {
+    const signature = await signBallot(state.wallet.privateKey, pending.ballot);
+    const data = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/ballots`, {
+      method: 'POST',
+      body: { credential: state.wallet.credential, ballot: pending.ballot, signature: bytesToHex(signature) },
+    });
+    const receipt = {
+      server: location.origin,
+      election_id: state.electionId,
+      board_public_key: state.info.board_public_key,
+      fingerprint: state.info.fingerprint,
+      ...data,
+    };
+    if (receipt.tracker !== pending.tracker) throw new Error('the receipt is for another ballot');
+    await verifyReceipt(receipt);
+    state.pending = null;
+    state.receipt = receipt;
+    storeReceipt(receipt);
+    $('receipt-tracker').textContent = receipt.tracker;
+    $('receipt-index').textContent = `#${receipt.index}`;
+    $('receipt-size').textContent = String(receipt.tree_head.tree_size);
+    $('receipt-link').href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
+    const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' });
+    $('receipt-download').href = URL.createObjectURL(blob);
+    $('done-status').textContent = `${t('cast_ok')} ${t('receipt_ok')}`;
+    setStatus(t('cast_ok'), 'ok');
+    show('done');
+  } catch (err) {
+    showError(err);
+  } finally {
+    $('cast-button').disabled = false;
+  }
+}
+
+function onBack() {
+  state.pending = null;
+  show('ballot-form', false);
+  $('encrypt-button').disabled = false;
+  const first = document.querySelector('#ballot-form input');
+  if (first) first.focus();
+}
+
+function onRevote() {
+  for (const input of document.querySelectorAll('#ballot-form input')) input.checked = false;
+  setStatus(t('revoting'));
+  onBack();
+}
+
+if (root && $('ballot-form')) {
+  $('ballot-form').addEventListener('submit', onEncrypt);
+  $('cast-button').addEventListener('click', onCast);
+  $('challenge-button').addEventListener('click', onChallenge);
+  $('continue-button').addEventListener('click', onContinue);
+  $('back-button').addEventListener('click', onBack);
+  if ($('revote-button')) $('revote-button').addEventListener('click', onRevote);
+  init();
+}

@@ -1,0 +1,1 @@
+"""The published election record and its independent verifier (``saylau verify``)."""

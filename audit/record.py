@@ -1,0 +1,389 @@
+"""The published election record: writer and reader (docs/election-record.md).
+
+A record is a directory (or a ``.zip`` of one) of JSON files::
+
+    manifest.json  election.json  board.json  tree-heads.json  issuance.json
+    encrypted-tally.json  partial-decryptions.json  results.json   (after the tally)
+    record-index.json
+
+``record-index.json`` makes the record self-authenticating::
+
+    {"format": "saylau-election-record/v1",
+     "files": {name: SHA-256(file bytes) hex, …},
+     "signature": Ed25519_board_key(canonical_json({"format": …, "files": …})) hex}
+
+Every file is written as ``canonical_json(content) + "\\n"``; readers hash the bytes
+as found, so any changed byte fails the index check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature as _PycaInvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from crypto.blind_rsa import IssuerPublicKey
+from crypto.election import Manifest
+from crypto.encoding import canonical_json, hex_to_bytes, require
+from crypto.errors import CryptoError, InvalidEncoding, InvalidKey, InvalidSignature
+from crypto.threshold import ThresholdPublicKey
+from crypto.tree_head import BoardSigningKey
+from tally.verify_board import ElectionContext
+
+FORMAT = "saylau-election-record/v1"
+INDEX_FILE = "record-index.json"
+MANIFEST = "manifest.json"
+ELECTION = "election.json"
+BOARD = "board.json"
+TREE_HEADS = "tree-heads.json"
+ISSUANCE = "issuance.json"
+ENCRYPTED_TALLY = "encrypted-tally.json"
+PARTIALS = "partial-decryptions.json"
+RESULTS = "results.json"
+#: The files of a record, in verification order (the last three appear after the tally).
+CORE_FILES = (MANIFEST, ELECTION, BOARD, TREE_HEADS, ISSUANCE)
+TALLY_FILES = (ENCRYPTED_TALLY, PARTIALS, RESULTS)
+FILES = CORE_FILES + TALLY_FILES
+#: Refuse files above this size (a zip bomb, not a record).
+MAX_FILE_BYTES = 2 << 30
+SCHEMA_PATH = Path(__file__).parent / "schema" / "election-record.schema.json"
+
+
+class RecordError(Exception):
+    """The record cannot be read at all (no such path, not a directory or zip, no index)."""
+
+
+class RecordFormatError(RecordError):
+    """Files of the record are not valid JSON or do not follow the JSON Schema."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    """The record's JSON Schema (draft 2020-12)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def encode_file(content: object) -> bytes:
+    """The bytes written for one record file: canonical JSON and a newline."""
+    return canonical_json(content) + b"\n"
+
+
+def index_message(files: Mapping[str, str]) -> bytes:
+    """The bytes the board key signs: ``canonical_json({"format", "files"})``."""
+    return canonical_json({"format": FORMAT, "files": dict(files)})
+
+
+def sign_index(raw: Mapping[str, bytes], board_key: BoardSigningKey) -> dict[str, Any]:
+    """``record-index.json`` for the given file bytes."""
+    files = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(raw.items())}
+    return {"format": FORMAT, "files": files,
+            "signature": board_key.sign(index_message(files)).hex()}
+
+
+def verify_index(index: object, board_public_key: bytes) -> None:
+    """Check the index signature by the board key; raises InvalidSignature."""
+    files = require(index, "files", dict, "record index")
+    if require(index, "format", str, "record index") != FORMAT:
+        raise InvalidEncoding(f"record index: format is not {FORMAT}")
+    signature = hex_to_bytes(require(index, "signature", str, "record index"), "signature", 64)
+    try:
+        key = Ed25519PublicKey.from_public_bytes(board_public_key)
+    except ValueError as exc:
+        raise InvalidKey("board public key is not an Ed25519 key") from exc
+    try:
+        key.verify(signature, index_message(files))
+    except _PycaInvalidSignature as exc:
+        raise InvalidSignature("record index signature does not verify under the board key") from exc
+
+
+# --------------------------------------------------------------------------- writer
+
+
+def write_record(path: str | Path, data: Mapping[str, Any], board_key: BoardSigningKey) -> Path:
+    """Write ``data`` ({file name: JSON content}) as a record directory or ``.zip``.
+
+    Unknown file names are refused; the index is signed with ``board_key``.
+    """
+    unknown = set(data) - set(FILES)
+    if unknown:
+        raise ValueError(f"not record files: {', '.join(sorted(unknown))}")
+    missing = [name for name in CORE_FILES if name not in data]
+    if missing:
+        raise ValueError(f"record lacks {', '.join(missing)}")
+    raw = {name: encode_file(data[name]) for name in FILES if name in data}
+    raw[INDEX_FILE] = encode_file(sign_index(raw, board_key))
+    target = Path(path)
+    if target.suffix == ".zip":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, blob in raw.items():
+                archive.writestr(name, blob)
+    else:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, blob in raw.items():
+            (target / name).write_bytes(blob)
+    return target
+
+
+# --------------------------------------------------------------------------- reader
+
+
+@dataclass
+class Record:
+    """A record as read: raw bytes and parsed JSON per file, and any format errors."""
+
+    source: str
+    raw: dict[str, bytes]
+    files: dict[str, Any] = field(default_factory=dict)
+    format_errors: list[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> Any:
+        return self.files.get(INDEX_FILE)
+
+    def get(self, name: str) -> Any:
+        return self.files.get(name)
+
+    @property
+    def tallied(self) -> bool:
+        return all(name in self.files for name in TALLY_FILES)
+
+    def election_key(self) -> ThresholdPublicKey:
+        return ThresholdPublicKey.from_json(require(self.files.get(ELECTION), "election_key",
+                                                    dict, ELECTION))
+
+    def board_public_key(self) -> bytes:
+        return hex_to_bytes(require(self.files.get(ELECTION), "board_key", str, ELECTION),
+                            "board_key", 32)
+
+    def log_id(self) -> str:
+        return str(require(self.files.get(ELECTION), "log_id", str, ELECTION))
+
+    def context(self) -> ElectionContext:
+        """The election context (manifest, keys, published fingerprint, revote policy)."""
+        election = self.files.get(ELECTION)
+        manifest = Manifest.from_json(self.files.get(MANIFEST))
+        if require(election, "election_id", str, ELECTION) != manifest.election_id:
+            raise InvalidEncoding("election.json and manifest.json name different elections")
+        return ElectionContext(
+            manifest=manifest,
+            public_key=self.election_key().public,
+            issuer_key=IssuerPublicKey.from_json(require(election, "issuer_key", dict, ELECTION)),
+            fingerprint=hex_to_bytes(require(election, "fingerprint", str, ELECTION),
+                                     "fingerprint", 32),
+            revote_policy=require(election, "revote_policy", str, ELECTION),
+        )
+
+    def credentials_issued(self) -> int:
+        count = require(self.files.get(ISSUANCE), "count", int, ISSUANCE)
+        if count < 0:
+            raise InvalidEncoding("issuance.count is negative")
+        return int(count)
+
+
+def _read_zip(path: Path) -> dict[str, bytes]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RecordError(f"{path}: not a readable zip file ({exc})") from exc
+    with archive:
+        names = [i for i in archive.infolist() if not i.is_dir()]
+        prefix = ""
+        index_names = [i.filename for i in names if i.filename.rsplit("/", 1)[-1] == INDEX_FILE]
+        if len(index_names) != 1:
+            raise RecordError(f"{path}: expected exactly one {INDEX_FILE} in the zip")
+        if "/" in index_names[0]:
+            prefix = index_names[0].rsplit("/", 1)[0] + "/"
+        raw: dict[str, bytes] = {}
+        for info in names:
+            if not info.filename.startswith(prefix):
+                continue
+            name = info.filename[len(prefix):]
+            if "/" in name:
+                continue
+            if info.file_size > MAX_FILE_BYTES:
+                raise RecordError(f"{path}: {name} is too large")
+            raw[name] = archive.read(info)
+    return raw
+
+
+def _read_dir(path: Path) -> dict[str, bytes]:
+    if not (path / INDEX_FILE).is_file():
+        raise RecordError(f"{path}: no {INDEX_FILE}; not an election record")
+    raw: dict[str, bytes] = {}
+    for child in sorted(path.iterdir()):
+        if child.is_file() and child.suffix == ".json":
+            if child.stat().st_size > MAX_FILE_BYTES:
+                raise RecordError(f"{child}: too large")
+            raw[child.name] = child.read_bytes()
+    return raw
+
+
+def _schema_errors(files: Mapping[str, Any]) -> list[str]:
+    import jsonschema  # imported lazily: only the reader needs it
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = []
+    for error in sorted(validator.iter_errors(dict(files)), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in error.path) or "record"
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        errors.append(f"{where}: {message}")
+    return errors
+
+
+def read_record(path: str | Path, *, strict: bool = True) -> Record:
+    """Read a record directory or zip, parse every file, validate the JSON Schema.
+
+    Raises :class:`RecordError` if the path is not a record at all.  With ``strict``
+    (the default) raises :class:`RecordFormatError` listing every malformed file;
+    otherwise the errors are kept in ``Record.format_errors`` for the verifier.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise RecordError(f"{source}: no such file or directory")
+    try:
+        if source.is_dir():
+            raw = _read_dir(source)
+        elif zipfile.is_zipfile(source):
+            raw = _read_zip(source)
+        else:
+            raise RecordError(f"{source}: not a record directory or .zip")
+    except OSError as exc:
+        raise RecordError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    record = Record(str(source), raw)
+    for name, blob in raw.items():
+        if name != INDEX_FILE and name not in FILES:
+            record.format_errors.append(f"{name}: not a file of the record format")
+            continue
+        try:
+            record.files[name] = json.loads(blob.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            record.format_errors.append(f"{name}: not valid JSON ({exc})")
+    if INDEX_FILE not in record.files:
+        raise RecordError(f"{source}: {INDEX_FILE} is not valid JSON")
+    record.format_errors.extend(_schema_errors(record.files))
+    if strict and record.format_errors:
+        raise RecordFormatError(record.format_errors)
+    return record
+
+
+def record_from_bytes(raw: Mapping[str, bytes], source: str = "<memory>") -> Record:
+    """A :class:`Record` from in-memory file bytes (schema-checked, not strict)."""
+    record = Record(source, dict(raw))
+    for name, blob in raw.items():
+        try:
+            record.files[name] = json.loads(blob.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            record.format_errors.append(f"{name}: not valid JSON ({exc})")
+    record.format_errors.extend(_schema_errors(record.files))
+    return record
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build_record_data(
+    service_data: Mapping[str, Any],
+    partials: Sequence[Mapping[str, Any]] | None = None,
+    results: Mapping[str, Any] | None = None,
+    encrypted_tally: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Turn the voting service's ``record_data()`` into ``{file name: content}``.
+
+    ``service_data`` keys: ``manifest``, ``election`` (public JSON: title, opens_at,
+    closes_at), ``election_public_key``, ``issuer_public_key``, ``board_public_key``,
+    ``log_id``, ``fingerprint``, ``revote_policy``, ``board`` (entries, or the
+    service's ``{"entry": …}`` wrappers), ``tree_heads``, ``issuance`` (``count``, optional
+    ``receipts``).  ``partials``: trustee partial files (:class:`tally.decrypt.TrusteePartials`
+    JSON, or the service's ``{"trustee_index", "data"}`` rows); ``results`` and
+    ``encrypted_tally`` as published.  Pass all three tally parts or none.
+    """
+    manifest = dict(service_data["manifest"])
+    public = service_data.get("election") or {}
+    election = {
+        "kind": "election",
+        "election_id": manifest["election_id"],
+        "title": manifest.get("title", public.get("title", "")),
+        "fingerprint": service_data["fingerprint"],
+        "election_key": service_data["election_public_key"],
+        "issuer_key": service_data["issuer_public_key"],
+        "board_key": service_data["board_public_key"],
+        "log_id": service_data["log_id"],
+        "revote_policy": service_data["revote_policy"],
+        "opens_at": public.get("opens_at"),
+        "closes_at": public.get("closes_at"),
+    }
+    board = [dict(item["entry"]) if isinstance(item, Mapping) and isinstance(item.get("entry"),
+                                                                              Mapping)
+             else dict(item) for item in service_data["board"]]
+    issuance = service_data["issuance"]
+    data: dict[str, Any] = {
+        MANIFEST: manifest,
+        ELECTION: election,
+        BOARD: board,
+        TREE_HEADS: list(service_data["tree_heads"]),
+        ISSUANCE: {"count": int(issuance["count"]),
+                   **({"receipts": list(issuance["receipts"])} if "receipts" in issuance
+                      else {})},
+    }
+    parts = (partials is not None, results is not None, encrypted_tally is not None)
+    if any(parts) and not all(parts):
+        raise ValueError("pass the encrypted tally, the partials and the results together")
+    if partials is not None and results is not None and encrypted_tally is not None:
+        data[ENCRYPTED_TALLY] = dict(encrypted_tally)
+        data[PARTIALS] = [dict(p["data"]) if "data" in p and "partials" not in p else dict(p)
+                          for p in partials]
+        data[RESULTS] = dict(results)
+    return data
+
+
+def check_core(record: Record) -> None:
+    """Raise :class:`CryptoError`/:class:`InvalidEncoding` unless the core files parse."""
+    try:
+        record.context()
+        record.board_public_key()
+        record.credentials_issued()
+    except (CryptoError, KeyError, TypeError) as exc:
+        raise InvalidEncoding(f"record: {exc}") from exc
+
+
+__all__ = [
+    "BOARD",
+    "CORE_FILES",
+    "ELECTION",
+    "ENCRYPTED_TALLY",
+    "FILES",
+    "FORMAT",
+    "INDEX_FILE",
+    "ISSUANCE",
+    "MANIFEST",
+    "PARTIALS",
+    "RESULTS",
+    "TALLY_FILES",
+    "TREE_HEADS",
+    "Record",
+    "RecordError",
+    "RecordFormatError",
+    "build_record_data",
+    "encode_file",
+    "index_message",
+    "load_schema",
+    "read_record",
+    "record_from_bytes",
+    "sign_index",
+    "verify_index",
+    "write_record",
+]

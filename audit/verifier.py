@@ -1,0 +1,545 @@
+"""The independent verifier behind ``saylau verify`` (docs/election-record.md §Verification).
+
+Needs only the record (and optionally a voter's receipt): no database, no server.
+Checks, in order, each reported by name in a :class:`audit.report.Report`:
+
+ 1. ``record-format``        every file is JSON and follows the JSON Schema
+ 2. ``record-index``         Ed25519 index signature by the board key; SHA-256 of every file
+ 3. ``election-fingerprint`` fingerprint recomputed from manifest + keys (eq. F1)
+ 4. ``tree-heads``           every STH's signature, log id, sizes and times non-decreasing
+ 5. ``board-merkle``         MTH of the board = last STH's root, last STH covers the board;
+                             every earlier STH's root = MTH of that prefix (consistency)
+ 6. ``board-entries`` … ``revote-chains``  the board checks of :func:`tally.verify_board.verify_board`
+ 7. ``issuance``             distinct credentials on the board ≤ credentials issued
+ 8. ``encrypted-tally``      the tally recomputed from the board = the published one
+ 9. ``partial-decryptions``  every trustee's proof (T7)
+10. ``decryption``           combination of k valid partials per option (T8, T9)
+11. ``results``              published results = combined plaintexts
+12. ``receipt``              (with a receipt) STH signature, inclusion, entry still on the board
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit.record import (
+    BOARD,
+    ELECTION,
+    ENCRYPTED_TALLY,
+    FILES,
+    INDEX_FILE,
+    MANIFEST,
+    PARTIALS,
+    RESULTS,
+    TREE_HEADS,
+    Record,
+    read_record,
+    verify_index,
+)
+from audit.report import Report
+from crypto.election import Manifest, election_fingerprint
+from crypto.encoding import hex_to_bytes, require
+from crypto.errors import CryptoError, InvalidEncoding, InvalidMerkleProof
+from crypto.merkle import InclusionProof, node_hash, root_hash
+from crypto.threshold import ThresholdPublicKey
+from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion, verify_tree_head
+from tally.aggregate import EncryptedTally, aggregate
+from tally.decrypt import (
+    TrusteePartials,
+    check_partials,
+    combine_tally,
+    results_from_json,
+)
+from tally.verify_board import (
+    BoardResult,
+    ElectionContext,
+    entry_leaf_hash,
+    tracker_of,
+    verify_board,
+)
+
+ProgressFn = Callable[[str, int, int], None]
+
+#: verify_board problem kinds -> report check names (in report order).
+BOARD_CHECKS = {
+    "entry-format": "board-entries",
+    "credential": "credentials",
+    "signature": "ballot-signatures",
+    "ballot-proof": "ballot-proofs",
+    "audit": "audited-ballots",
+    "ciphertext-copy": "ciphertext-copies",
+    "revote-chain": "revote-chains",
+    "issuance": "issuance",
+}
+BOARD_PASS = {
+    "board-entries": "every entry is at its index, of a known kind, for this election",
+    "credentials": "every credential carries the issuer's blind signature for this election",
+    "ballot-signatures": "every ballot is signed by its credential's ballot key",
+    "ballot-proofs": "every 0/1 and selection-count proof verifies",
+    "audited-ballots": "every audited ballot opens to its revealed choices",
+    "ciphertext-copies": "no ciphertext appears twice (no copied ballots)",
+    "revote-chains": "revotes replace the same credential's previous ballot",
+    "issuance": "ballots counted ≤ credentials issued",
+}
+
+
+def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """``MTH(D[0:k])`` for every ``k`` in ``sizes`` in one pass (RFC 9162 §2.1.1).
+
+    Keeps the perfect subtrees of the prefix on a stack; the root of the prefix is the
+    right fold ``node(s_1, node(s_2, … s_m))``, which equals MTH's split at the
+    largest power of two.
+    """
+    out: dict[int, bytes] = {}
+    if 0 in sizes:
+        out[0] = root_hash([])
+    stack: list[tuple[int, bytes]] = []
+    for k, leaf in enumerate(leaves, start=1):
+        stack.append((1, leaf))
+        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+            (size, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((2 * size, node_hash(left, right)))
+        if k in sizes:
+            acc = stack[-1][1]
+            for _, h in reversed(stack[:-1]):
+                acc = node_hash(h, acc)
+            out[k] = acc
+    return out
+
+
+def _skip(report: Report, name: str, why: str) -> None:
+    report.add(name, False, f"not checked: {why}")
+
+
+def _check_index(report: Report, record: Record, board_key: bytes | None) -> None:
+    details: list[str] = []
+    index = record.index
+    files = index.get("files") if isinstance(index, dict) else None
+    if not isinstance(files, dict):
+        report.add("record-index", False, "record-index.json has no file list")
+        return
+    if board_key is None:
+        details.append("no usable board key in election.json to check the index signature")
+    else:
+        try:
+            verify_index(index, board_key)
+        except CryptoError as exc:
+            details.append(f"index signature: {exc}")
+    for name in sorted(set(record.raw) - {INDEX_FILE}):
+        expected = files.get(name)
+        actual = hashlib.sha256(record.raw[name]).hexdigest()
+        if expected is None:
+            details.append(f"{name} is not listed in the index")
+        elif not isinstance(expected, str) or not hmac.compare_digest(expected, actual):
+            details.append(f"{name}: SHA-256 differs from the signed index (file altered)")
+    for name in sorted(set(files) - set(record.raw)):
+        details.append(f"{name} is listed in the index but missing")
+    if details:
+        report.add("record-index", False, "the signed record index does not match the files",
+                   details)
+    else:
+        report.add("record-index", True,
+                   f"index signed by the board key; {len(files)} file hashes match")
+
+
+def _check_tree_heads(report: Report, record: Record, board_key: bytes,
+                      log_id: str) -> list[SignedTreeHead]:
+    details: list[str] = []
+    heads: list[SignedTreeHead] = []
+    raw = record.get(TREE_HEADS)
+    if not isinstance(raw, list) or not raw:
+        report.add("tree-heads", False, "no signed tree heads")
+        return []
+    for i, obj in enumerate(raw):
+        try:
+            sth = SignedTreeHead.from_json(obj)
+        except CryptoError as exc:
+            details.append(f"tree head {i}: malformed ({exc})")
+            continue
+        try:
+            verify_tree_head(board_key, sth)
+        except CryptoError as exc:
+            details.append(f"tree head {i} (size {sth.tree_size}): {exc}")
+        if sth.log_id != log_id:
+            details.append(f"tree head {i}: log id {sth.log_id!r} is not {log_id!r}")
+        if heads and (sth.tree_size < heads[-1].tree_size or sth.timestamp < heads[-1].timestamp):
+            details.append(f"tree head {i}: size or time goes backwards")
+        heads.append(sth)
+    if details:
+        report.add("tree-heads", False, "signed tree heads do not verify", details)
+    else:
+        report.add("tree-heads", True, f"{len(heads)} tree heads signed by the board key")
+    return heads
+
+
+def _check_merkle(report: Report, leaves: list[bytes], heads: list[SignedTreeHead]
+                  ) -> dict[int, bytes]:
+    roots = prefix_roots(leaves, {h.tree_size for h in heads if h.tree_size <= len(leaves)}
+                         | {len(leaves)})
+    details: list[str] = []
+    if not heads:
+        report.add("board-merkle", False, "no tree head to compare the board with")
+        return roots
+    last = heads[-1]
+    if last.tree_size != len(leaves):
+        details.append(f"the last tree head covers {last.tree_size} entries; the board has "
+                       f"{len(leaves)} (entries dropped or added)")
+    for i, sth in enumerate(heads):
+        root = roots.get(sth.tree_size)
+        if root is None:
+            details.append(f"tree head {i} (size {sth.tree_size}) is beyond the board's end")
+        elif not hmac.compare_digest(root, sth.root_hash):
+            details.append(f"tree head {i} (size {sth.tree_size}): root differs from the board "
+                           "(entries rewritten or removed; not consistent)")
+    if details:
+        report.add("board-merkle", False, "the board does not match its signed tree heads",
+                   details)
+    else:
+        report.add("board-merkle", True,
+                   f"Merkle root of {len(leaves)} entries = last tree head; "
+                   f"{len(heads)} tree heads consistent")
+    return roots
+
+
+def _check_receipt(report: Report, receipt: Mapping[str, Any], board: list[Any],
+                   leaves: list[bytes], roots_of: Callable[[int], bytes | None],
+                   board_key: bytes, log_id: str) -> None:
+    details: list[str] = []
+    try:
+        sth = SignedTreeHead.from_json(receipt.get("tree_head"))
+        proof = InclusionProof.from_json(receipt.get("inclusion_proof"))
+        leaf = hex_to_bytes(receipt.get("leaf_hash"), "leaf_hash", 32)
+        index = require(receipt, "index", int, "receipt")
+    except (CryptoError, AttributeError) as exc:
+        report.add("receipt", False, f"the receipt is malformed: {exc}")
+        return
+    try:
+        verify_receipt_inclusion(board_key, sth, leaf, proof)
+    except CryptoError as exc:
+        details.append(f"receipt does not verify against its own tree head: {exc}")
+    if sth.log_id != log_id:
+        details.append("receipt's tree head is for another board")
+    if proof.leaf_index != index:
+        details.append("receipt index differs from its inclusion proof")
+    if not 0 <= index < len(board):
+        details.append(f"the board has no entry {index}: the receipt's ballot was DROPPED")
+    elif not hmac.compare_digest(leaves[index], leaf):
+        details.append(f"board entry {index} is not the receipt's ballot: it was DROPPED or "
+                       "replaced")
+    else:
+        entry = board[index]
+        tracker = receipt.get("tracker")
+        ballot = entry.get("ballot") if isinstance(entry, dict) else None
+        if tracker is not None and isinstance(ballot, dict) and tracker not in (
+                tracker_of(ballot), leaf.hex()):
+            details.append("receipt tracker does not match the ballot on the board")
+    root = roots_of(sth.tree_size)
+    if root is None:
+        details.append("the receipt's tree head is beyond the published board")
+    elif not hmac.compare_digest(root, sth.root_hash):
+        details.append("the published board is not an extension of the receipt's tree head "
+                       "(entries removed or rewritten)")
+    if details:
+        report.add("receipt", False, "the voter's receipt is not honoured by the record", details)
+    else:
+        report.add("receipt", True, f"ballot {index} is on the board, included as the receipt says")
+
+
+@dataclass
+class BoardVerification:
+    """What the board checks (1–7 and the receipt) established, for the tally checks."""
+
+    report: Report
+    ctx: ElectionContext | None = None
+    tpk: ThresholdPublicKey | None = None
+    fingerprint: bytes | None = None
+    tally: EncryptedTally | None = None
+
+
+def verify_board_record(
+    record: Record | str | Path,
+    receipt: Mapping[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    workers: int | None = None,
+    expected_fingerprint: bytes | None = None,
+) -> BoardVerification:
+    """Checks 1–7 (and the receipt): everything up to the tally.
+
+    ``result.tally`` is the encrypted tally recomputed from the counted ballots (what a
+    trustee decrypts), or None if the election keys are unusable.
+    """
+    if not isinstance(record, Record):
+        record = read_record(record, strict=False)
+    report = Report(record.source)
+    out = BoardVerification(report)
+
+    # 1. format
+    if record.format_errors:
+        report.add("record-format", False, "files do not follow the record format",
+                   record.format_errors)
+    else:
+        present = [name for name in FILES if name in record.files]
+        report.add("record-format", True, f"{len(present)} files follow the JSON Schema")
+
+    # election context
+    ctx: ElectionContext | None = None
+    tpk: ThresholdPublicKey | None = None
+    board_key: bytes | None = None
+    log_id = ""
+    try:
+        board_key = record.board_public_key()
+    except (CryptoError, KeyError, TypeError):
+        board_key = None
+    try:
+        ctx = record.context()
+        tpk = record.election_key()
+        log_id = record.log_id()
+        report.election_id = ctx.election_id
+    except (CryptoError, KeyError, TypeError) as exc:
+        ctx_error = str(exc)
+    else:
+        ctx_error = ""
+
+    # 2. index
+    if record.index is None:
+        report.add("record-index", False, "record-index.json missing")
+    else:
+        _check_index(report, record, board_key)
+
+    # 3. fingerprint
+    if ctx is None or tpk is None or board_key is None:
+        report.add("election-fingerprint", False, f"election keys unusable: {ctx_error}")
+        return out
+    election = record.get(ELECTION)
+    recomputed = election_fingerprint(
+        Manifest.from_json(record.get(MANIFEST)), election["election_key"],
+        election["issuer_key"], board_key)
+    fp_details = []
+    if not hmac.compare_digest(recomputed, ctx.fingerprint):
+        fp_details.append("election.json's fingerprint is not the hash of manifest and keys")
+    if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
+                                                                    expected_fingerprint):
+        fp_details.append("the fingerprint differs from the one you expected")
+    if fp_details:
+        report.add("election-fingerprint", False, "election fingerprint mismatch", fp_details)
+    else:
+        report.add("election-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed")
+    ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
+                          ctx.revote_policy)
+
+    # 4-5. tree heads and Merkle log
+    board = record.get(BOARD)
+    if not isinstance(board, list):
+        board = []
+    leaves: list[bytes] = []
+    for entry in board:
+        try:
+            leaves.append(entry_leaf_hash(entry))
+        except CryptoError:
+            leaves.append(b"\x00" * 32)
+    heads = _check_tree_heads(report, record, board_key, log_id)
+    roots = _check_merkle(report, leaves, heads)
+
+    # 6-7. board entries
+    issued: int | None
+    try:
+        issued = record.credentials_issued()
+    except CryptoError:
+        issued = None
+    result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
+                                       workers=workers)
+    for kind, name in BOARD_CHECKS.items():
+        problems = result.by_check(kind)
+        if kind == "issuance" and issued is None:
+            report.add(name, False, "issuance.json has no usable count")
+        elif problems:
+            report.add(name, False, f"{len(problems)} problem(s)", [str(p) for p in problems])
+        elif kind == "issuance":
+            report.add(name, True, f"{result.tokens} credentials voted ≤ {issued} issued")
+        else:
+            report.add(name, True, BOARD_PASS[name])
+
+    # receipt (independent of the tally)
+    if receipt is not None:
+        def root_of(size: int) -> bytes | None:
+            if size in roots:
+                return roots[size]
+            if size > len(leaves):
+                return None
+            return prefix_roots(leaves, {size})[size]
+        _check_receipt(report, receipt, board, leaves, root_of, board_key, log_id)
+
+    out.ctx, out.tpk, out.fingerprint = ctx, tpk, recomputed
+    out.tally = aggregate(ctx.public_key, ctx.manifest, result.counted)
+    return out
+
+
+def verify_record(
+    record: Record | str | Path,
+    receipt: Mapping[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    workers: int | None = None,
+    expected_fingerprint: bytes | None = None,
+) -> Report:
+    """Verify everything in a record; return the report (``report.valid``, ``report.tally``).
+
+    Raises :class:`audit.record.RecordError` only when ``record`` is a path that is not a
+    record at all.
+    """
+    if not isinstance(record, Record):
+        record = read_record(record, strict=False)
+    board_part = verify_board_record(record, receipt, progress, workers=workers,
+                                     expected_fingerprint=expected_fingerprint)
+    report = board_part.report
+    ctx, tpk, recomputed = board_part.ctx, board_part.tpk, board_part.fingerprint
+    recomputed_tally = board_part.tally
+    if ctx is None or tpk is None or recomputed is None or recomputed_tally is None:
+        return report
+
+    # 8. encrypted tally
+    if not record.tallied:
+        report.add("encrypted-tally", False,
+                   "the record has no tally yet (encrypted-tally, partial decryptions, results)")
+        return report
+    try:
+        published = EncryptedTally.from_json(record.get(ENCRYPTED_TALLY))
+    except CryptoError as exc:
+        report.add("encrypted-tally", False, f"encrypted-tally.json malformed: {exc}")
+        return report
+    tally_details = []
+    if published.election_id != ctx.election_id:
+        tally_details.append("the encrypted tally names another election")
+    for q, opts in recomputed_tally.tally.items():
+        for o, c in opts.items():
+            if published.tally.get(q, {}).get(o) != c:
+                tally_details.append(f"{q}/{o}: published ciphertext differs from the product "
+                                     "of the counted ballots")
+    extra = {(q, o) for q, opts in published.tally.items() for o in opts} - {
+        (q, o) for q, o, _ in recomputed_tally.items()}
+    tally_details += [f"{q}/{o}: not an option of the manifest" for q, o in sorted(extra)]
+    if list(published.counted) != list(recomputed_tally.counted):
+        tally_details.append(f"counted trackers differ: published {len(published.counted)}, "
+                             f"board gives {len(recomputed_tally.counted)}")
+    if tally_details:
+        report.add("encrypted-tally", False, "the published encrypted tally is not the board's",
+                   tally_details)
+    else:
+        report.add("encrypted-tally", True,
+                   f"recomputed from {len(recomputed_tally.counted)} counted ballots")
+
+    # 9-10. partial decryptions and their combination (always on the recomputed tally)
+    try:
+        raw_sets = record.get(PARTIALS)
+        if not isinstance(raw_sets, list):
+            raise InvalidEncoding("partial-decryptions.json: expected a list")
+        sets = [TrusteePartials.from_json(obj) for obj in raw_sets]
+    except CryptoError as exc:
+        report.add("partial-decryptions", False, f"malformed: {exc}")
+        return report
+    rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed,
+                              progress=progress)
+    if rejected:
+        report.add("partial-decryptions", False,
+                   f"{len(rejected)} partial decryption(s) fail their proofs",
+                   [str(r) for r in rejected])
+    else:
+        report.add("partial-decryptions", True,
+                   f"{len(sets)} trustees' proofs verify for every option")
+    try:
+        combined = combine_tally(tpk, recomputed_tally, sets, fingerprint=recomputed)
+    except CryptoError as exc:
+        report.add("decryption", False, f"cannot decrypt the tally: {exc}")
+        return report
+    report.add("decryption", True,
+               f"each option decrypted from {tpk.threshold} of {tpk.trustees} trustees")
+
+    # 11. results
+    try:
+        results = results_from_json(record.get(RESULTS))
+    except CryptoError as exc:
+        report.add("results", False, f"results.json malformed: {exc}")
+        return report
+    result_details = []
+    for q, opts in combined.results.items():
+        for o, count in opts.items():
+            published_count = results.get(q, {}).get(o)
+            if published_count != count:
+                result_details.append(f"{q}/{o}: published {published_count}, decrypted {count}")
+    for q, opts in results.items():
+        for o in opts:
+            if o not in combined.results.get(q, {}):
+                result_details.append(f"{q}/{o}: published but not in the tally")
+    if result_details:
+        report.add("results", False, "published results differ from the decrypted tally",
+                   result_details)
+    else:
+        report.add("results", True, "published results = decrypted tally")
+    if report.valid:
+        report.tally = combined.results
+    return report
+
+
+@dataclass
+class CompletedTally:
+    """The tally files of a record, computed from its board and the trustees' partials."""
+
+    files: dict[str, Any]
+    results: dict[str, dict[str, int]]
+    rejected: list[str]
+    board_report: Report
+
+
+def complete_record(record: Record, partial_sets: Sequence[Mapping[str, Any]], *,
+                    progress: ProgressFn | None = None, require_valid_board: bool = True
+                    ) -> CompletedTally:
+    """Tally a record: verify its board, recompute the encrypted tally, combine partials.
+
+    Returns the record's files plus ``encrypted-tally.json``, ``partial-decryptions.json``
+    and ``results.json`` (write them with :func:`audit.record.write_record` and the board
+    key).  Raises :class:`crypto.errors.DecryptionError` if some option lacks ``k``
+    valid partials, :class:`ValueError` if the board checks fail (unless
+    ``require_valid_board`` is False).
+    """
+    checked = verify_board_record(record, progress=progress)
+    failed = [c.name for c in checked.report.failed()]
+    if checked.tally is None or checked.tpk is None or checked.fingerprint is None:
+        raise ValueError("the record's election keys are unusable")
+    if failed and require_valid_board:
+        raise ValueError(f"board checks failed: {', '.join(failed)}")
+    sets = [TrusteePartials.from_json(obj) for obj in partial_sets]
+    combined = combine_tally(checked.tpk, checked.tally, sets, fingerprint=checked.fingerprint,
+                             progress=progress)
+    files = {name: record.files[name] for name in FILES if name in record.files}
+    files[ENCRYPTED_TALLY] = checked.tally.to_json()
+    files[PARTIALS] = [s.to_json() for s in sets]
+    files[RESULTS] = combined.results
+    return CompletedTally(files, combined.results, [str(r) for r in combined.rejected],
+                          checked.report)
+
+
+def check_receipt_only(record: Record, receipt: Mapping[str, Any]) -> Report:
+    """Just the receipt check (a voter's quick check; no ballot proofs)."""
+    report = Report(record.source)
+    board = record.get(BOARD) if isinstance(record.get(BOARD), list) else []
+    leaves = [entry_leaf_hash(e) for e in board]
+    try:
+        board_key = record.board_public_key()
+        log_id = record.log_id()
+    except CryptoError as exc:
+        raise InvalidMerkleProof(f"record has no usable board key: {exc}") from exc
+
+    def root_of(size: int) -> bytes | None:
+        return None if size > len(leaves) else prefix_roots(leaves, {size})[size]
+
+    _check_receipt(report, receipt, board, leaves, root_of, board_key, log_id)
+    return report
+
+
+__all__ = ["BoardVerification", "CompletedTally", "complete_record", "check_receipt_only", "verify_board_record", "prefix_roots", "verify_record"]

@@ -1,0 +1,110 @@
+"""``saylau verify RECORD [--receipt FILE] [--json]``: the independent verifier.
+
+Imports only :mod:`audit`, :mod:`tally` and :mod:`crypto` (never Flask, SQLAlchemy or
+the web app).  Exit status: 0 every check passed, 1 a check failed (each named), 2 usage
+error (missing file, unreadable record).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from audit.record import RecordError, read_record
+from audit.verifier import verify_record
+from crypto.encoding import hex_to_bytes
+from crypto.errors import CryptoError
+from saylau.progress import Progress
+
+
+class UsageError(Exception):
+    """A usage error: the command prints it and exits 2."""
+
+
+def load_json_file(path: Path, what: str) -> Any:
+    """Read a JSON file or raise :class:`UsageError` with a clear message."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UsageError(f"{what} {path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{what} {path}: cannot read ({exc})") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{what} {path}: not valid JSON ({exc})") from exc
+
+
+class StageProgress:
+    """Adapts ``progress(stage, done, total)`` callbacks to one bar per stage."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = enabled
+        self.stage: str | None = None
+        self.bar: Progress | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = Progress(stage, total, enabled=self.enabled).__enter__()
+        assert self.bar is not None
+        self.bar.advance(done - self.bar.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("record", type=Path, help="election record directory or .zip")
+    parser.add_argument("--receipt", type=Path,
+                        help="a voter's receipt (JSON from the cast API) to check as well")
+    parser.add_argument("--json", action="store_true",
+                        help='machine-readable output: {"valid", "checks", "tally"}')
+    parser.add_argument("--fingerprint",
+                        help="the election fingerprint (hex) you expect, e.g. from your ballot")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes for ballot-proof checking (default 2; 1 = none)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        receipt = load_json_file(args.receipt, "receipt") if args.receipt else None
+        if receipt is not None and not isinstance(receipt, dict):
+            raise UsageError(f"receipt {args.receipt}: expected a JSON object")
+        expected = None
+        if args.fingerprint:
+            try:
+                expected = hex_to_bytes(args.fingerprint.strip().lower(), "fingerprint", 32)
+            except CryptoError as exc:
+                raise UsageError(f"--fingerprint: {exc}") from exc
+        if args.workers is not None and args.workers < 1:
+            raise UsageError("--workers must be at least 1")
+        record = read_record(args.record, strict=False)
+    except UsageError as exc:
+        print(f"saylau verify: error: {exc}", file=sys.stderr)
+        return 2
+    except RecordError as exc:
+        print(f"saylau verify: error: cannot read the record: {exc}", file=sys.stderr)
+        return 2
+    progress = StageProgress(enabled=False if args.json else None)
+    try:
+        report = verify_record(record, receipt, progress, workers=args.workers,
+                               expected_fingerprint=expected)
+    except (CryptoError, ValueError, KeyError, TypeError) as exc:
+        progress.close()
+        print(f"saylau verify: verification could not complete: {exc}", file=sys.stderr)
+        return 1
+    progress.close()
+    if args.json:
+        out = report.to_json()
+        print(json.dumps({"valid": out["valid"], "election_id": out["election_id"],
+                          "checks": out["checks"], "tally": out["tally"]}, indent=2))
+    else:
+        print(report.render_text())
+    return 0 if report.valid else 1

@@ -1,0 +1,327 @@
+"""The Python voter client library (stdlib ``urllib`` only; no Flask, no SQLAlchemy).
+
+Everything secret stays on the voter's device: the ballot key, the blinding state and
+the plaintext choices.  The server sees a blinded message (when authenticated) and,
+later and anonymously, a credential with an encrypted, proven ballot.
+
+    client = VoterClient("https://vote.example.org")
+    client.login(email, password)
+    election = client.get_election("demo-2026")          # recomputes the fingerprint
+    wallet = client.obtain_credential(election)           # blind RFC 9474 issuance
+    receipt = client.cast(election, wallet, {"q1": ["a"], "q2": ["yes"]})
+    client.check_receipt(receipt)                         # later: consistency with the board
+
+A simulator can pass ``transport=`` to talk to a Flask test client instead of HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from crypto.ballot import EncryptedBallot, encrypt_ballot
+from crypto.blind_rsa import IssuerPublicKey
+from crypto.credentials import (
+    Credential,
+    ballot_public_key_bytes,
+    begin_credential,
+    finish_credential,
+    generate_ballot_key,
+    sign_payload,
+    verify_credential,
+)
+from crypto.election import Manifest, election_fingerprint
+from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.errors import CryptoError
+from crypto.merkle import ConsistencyProof, InclusionProof, leaf_hash
+from crypto.threshold import ThresholdPublicKey
+from crypto.transcript import tagged_hash
+from crypto.tree_head import (
+    SignedTreeHead,
+    verify_receipt_inclusion,
+    verify_tree_head,
+    verify_tree_head_consistency,
+)
+
+TRACKER_DOMAIN = "saylau/v1/tracker"
+USER_AGENT = "saylau-voter-client/1"
+#: (method, path-with-query, JSON body or None, headers) -> (status, response bytes)
+Transport = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, bytes]]
+
+
+def compute_tracker(ballot_json: Mapping[str, Any]) -> str:
+    """``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` as hex."""
+    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(dict(ballot_json)))).hex()
+
+
+class VoterClientError(Exception):
+    """Any failure of the voter side, with a message fit for the command line."""
+
+
+class ServerError(VoterClientError):
+    """The server answered with an error (``status`` and its ``code``)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"server refused ({status} {code}): {message}")
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ElectionInfo:
+    """A fetched election whose fingerprint was recomputed and matched."""
+
+    election_id: str
+    manifest: Manifest
+    election_key: ThresholdPublicKey
+    issuer_key: IssuerPublicKey
+    board_public_key: bytes
+    log_id: str
+    fingerprint: bytes
+    revote_policy: str
+    state: str
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Wallet:
+    """What the voter keeps to cast (and revote): the credential and its ballot key."""
+
+    credential: Credential
+    ballot_key: Ed25519PrivateKey
+
+    def to_json(self) -> dict[str, Any]:
+        from cryptography.hazmat.primitives.serialization import (
+            Encoding,
+            NoEncryption,
+            PrivateFormat,
+        )
+
+        seed = self.ballot_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        return {"credential": self.credential.to_json(), "ballot_private_key": seed.hex()}
+
+    @classmethod
+    def from_json(cls, obj: object) -> Wallet:
+        if not isinstance(obj, dict):
+            raise VoterClientError("credential file: expected a JSON object")
+        try:
+            credential = Credential.from_json(obj.get("credential"))
+            seed = hex_to_bytes(obj.get("ballot_private_key"), "ballot_private_key", 32)
+        except CryptoError as exc:
+            raise VoterClientError(f"credential file is malformed: {exc}") from exc
+        key = Ed25519PrivateKey.from_private_bytes(seed)
+        if ballot_public_key_bytes(key) != credential.ballot_public_key:
+            raise VoterClientError("credential file: the ballot key does not match the credential")
+        return cls(credential, key)
+
+
+def _urllib_transport(base_url: str, timeout: float) -> Transport:
+    def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        url = base_url.rstrip("/") + path
+        if not url.startswith(("http://", "https://")):
+            raise VoterClientError(f"server URL must start with http:// or https://: {base_url}")
+        request = urllib.request.Request(url, data=body, method=method,  # noqa: S310 (scheme checked)
+                                         headers={"User-Agent": USER_AGENT, **headers})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                return int(response.status), response.read()
+        except urllib.error.HTTPError as exc:
+            return int(exc.code), exc.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise VoterClientError(f"cannot reach {base_url}: {exc}") from exc
+
+    return send
+
+
+class VoterClient:
+    """The voter's side of the protocol over the ``/api/v1`` JSON API."""
+
+    def __init__(self, base_url: str, *, transport: Transport | None = None,
+                 timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._send = transport or _urllib_transport(self.base_url, timeout)
+        self.token: str | None = None
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _request(self, method: str, path: str, payload: Any = None, *, auth: bool = False
+                 ) -> tuple[int, Any]:
+        headers = {"Accept": "application/json"}
+        body = None
+        if payload is not None:
+            body = json.dumps(payload).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if auth:
+            if self.token is None:
+                raise VoterClientError("log in first")
+            headers["Authorization"] = f"Bearer {self.token}"
+        status, raw = self._send(method, path, body, headers)
+        try:
+            data = json.loads(raw.decode("utf-8")) if raw else None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise VoterClientError(f"{method} {path}: the server sent no JSON ({status})") from exc
+        if status >= 400:
+            err = data.get("error", {}) if isinstance(data, dict) else {}
+            raise ServerError(status, str(err.get("code", "error")),
+                              str(err.get("message", "no message")))
+        return status, data
+
+    def _get(self, path: str) -> Any:
+        return self._request("GET", path)[1]
+
+    @staticmethod
+    def _eid(election_id: str) -> str:
+        return urllib.parse.quote(election_id, safe="")
+
+    # -- steps --------------------------------------------------------------------------
+    def login(self, email: str, password: str) -> None:
+        _, data = self._request("POST", "/api/v1/auth/login", {"email": email, "password": password})
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            raise VoterClientError("login: malformed answer")
+        self.token = data["token"]
+
+    def get_election(self, election_id: str) -> ElectionInfo:
+        """Fetch the election and recompute its fingerprint from the published parts."""
+        data = self._get(f"/api/v1/elections/{self._eid(election_id)}")
+        try:
+            manifest = Manifest.from_json(data["manifest"])
+            election_key = ThresholdPublicKey.from_json(data["election_public_key"])
+            issuer_key = IssuerPublicKey.from_json(data["issuer_public_key"])
+            board_pk = hex_to_bytes(data["board_public_key"], "board_public_key", 32)
+            published = hex_to_bytes(data["fingerprint"], "fingerprint", 32)
+        except (CryptoError, KeyError, TypeError) as exc:
+            raise VoterClientError(f"the election {election_id!r} is not ready or malformed: {exc}") from exc
+        if manifest.election_id != election_id or data.get("id") != election_id:
+            raise VoterClientError("the server answered for another election")
+        fingerprint = election_fingerprint(manifest, election_key.to_json(), issuer_key.to_json(),
+                                           board_pk)
+        if fingerprint != published:
+            raise VoterClientError("the published election fingerprint does not match the "
+                                   "manifest and keys: do not vote with this server")
+        return ElectionInfo(election_id, manifest, election_key, issuer_key, board_pk,
+                            str(data.get("log_id", "")), fingerprint,
+                            str(data.get("revote_policy")), str(data.get("state")), data)
+
+    def obtain_credential(self, election: ElectionInfo) -> Wallet:
+        """Fresh Ed25519 ballot key, blind request, finalize and verify the credential."""
+        key = generate_ballot_key()
+        blinded, state = begin_credential(election.issuer_key, election.election_id,
+                                          ballot_public_key_bytes(key))
+        _, data = self._request("POST", f"/api/v1/elections/{self._eid(election.election_id)}"
+                                "/credential", {"blinded_message": blinded.hex()}, auth=True)
+        try:
+            blind_sig = hex_to_bytes(data["blind_signature"], "blind_signature")
+            credential = finish_credential(election.issuer_key, state, blind_sig)
+            verify_credential(election.issuer_key, credential, election.election_id)
+        except (CryptoError, KeyError, TypeError) as exc:
+            raise VoterClientError(f"the issuer's blind signature does not verify: {exc}") from exc
+        return Wallet(credential, key)
+
+    @staticmethod
+    def check_choices(election: ElectionInfo, choices: Mapping[str, Collection[str]]) -> None:
+        """Check choices against the manifest before anything is requested from the server."""
+        questions = {q.id: q for q in election.manifest.questions}
+        for qid in choices:
+            if qid not in questions:
+                raise VoterClientError(f"unknown question {qid!r} (questions: "
+                                       f"{', '.join(questions)})")
+        for q in election.manifest.questions:
+            chosen = set(choices.get(q.id, ()))
+            unknown = chosen - set(q.option_ids)
+            if unknown:
+                raise VoterClientError(f"question {q.id}: unknown option(s) "
+                                       f"{', '.join(sorted(unknown))} (options: "
+                                       f"{', '.join(q.option_ids)})")
+            if not q.min_selections <= len(chosen) <= q.max_selections:
+                raise VoterClientError(f"question {q.id}: choose between {q.min_selections} and "
+                                       f"{q.max_selections} option(s)")
+
+    def encrypt(self, election: ElectionInfo, wallet: Wallet,
+                choices: Mapping[str, Collection[str]]) -> EncryptedBallot:
+        """Encrypt and prove locally (the tracker of the result can be shown before casting)."""
+        self.check_choices(election, choices)
+        try:
+            ballot, _secrets = encrypt_ballot(election.election_key.public, election.manifest,
+                                              election.fingerprint, wallet.credential.token_id,
+                                              choices)
+        except CryptoError as exc:
+            raise VoterClientError(f"invalid choices: {exc}") from exc
+        return ballot
+
+    def cast(self, election: ElectionInfo, wallet: Wallet,
+             choices: Mapping[str, Collection[str]] | None = None, *,
+             ballot: EncryptedBallot | None = None, delay_s: float = 0.0) -> dict[str, Any]:
+        """Sign and cast anonymously, then verify the receipt; returns the receipt document."""
+        if ballot is None:
+            if choices is None:
+                raise VoterClientError("give choices or a ballot")
+            ballot = self.encrypt(election, wallet, choices)
+        if delay_s > 0:  # decorrelate issuance and casting in time (DESIGN §2)
+            time.sleep(delay_s)
+        ballot_json = ballot.to_json()
+        signature = sign_payload(wallet.ballot_key, canonical_json(ballot_json))
+        payload = {"credential": wallet.credential.to_json(), "ballot": ballot_json,
+                   "signature": signature.hex()}
+        eid = self._eid(election.election_id)
+        # anonymous: no Authorization header on this request
+        _, data = self._request("POST", f"/api/v1/elections/{eid}/ballots", payload)
+        receipt = {
+            "server": self.base_url,
+            "election_id": election.election_id,
+            "board_public_key": election.board_public_key.hex(),
+            "fingerprint": election.fingerprint.hex(),
+            **(data if isinstance(data, dict) else {}),
+        }
+        self.verify_receipt(receipt, expected_ballot=ballot_json)
+        return receipt
+
+    def verify_receipt(self, receipt: Mapping[str, Any],
+                       expected_ballot: Mapping[str, Any] | None = None) -> SignedTreeHead:
+        """The STH is signed by the board key and the leaf is included; the entry holds our ballot."""
+        try:
+            board_pk = hex_to_bytes(receipt["board_public_key"], "board_public_key", 32)
+            sth = SignedTreeHead.from_json(receipt["tree_head"])
+            proof = InclusionProof.from_json(receipt["inclusion_proof"])
+            leaf = hex_to_bytes(receipt["leaf_hash"], "leaf_hash", 32)
+            tracker = str(receipt["tracker"])
+            index = receipt["index"]
+            verify_receipt_inclusion(board_pk, sth, leaf, proof)
+        except (CryptoError, KeyError, TypeError) as exc:
+            raise VoterClientError(f"the receipt does not verify: {exc}") from exc
+        if proof.leaf_index != index:
+            raise VoterClientError("the receipt's index and inclusion proof disagree")
+        if expected_ballot is not None:
+            if compute_tracker(expected_ballot) != tracker:
+                raise VoterClientError("the receipt's tracker is not our ballot's tracker")
+            eid = self._eid(str(receipt["election_id"]))
+            entry = self._get(f"/api/v1/elections/{eid}/board/{tracker}")
+            body = entry.get("entry") if isinstance(entry, dict) else None
+            if not isinstance(body, dict) or body.get("ballot") != dict(expected_ballot):
+                raise VoterClientError("the board entry does not hold our ballot")
+            if leaf_hash(canonical_json(body)).hex() != leaf.hex() or body.get("index") != index:
+                raise VoterClientError("the board entry does not hash to the receipt's leaf")
+        return sth
+
+    def check_receipt(self, receipt: Mapping[str, Any]) -> SignedTreeHead:
+        """Later check: the receipt holds and the board's latest STH is consistent with it."""
+        old = self.verify_receipt(receipt)
+        board_pk = bytes.fromhex(str(receipt["board_public_key"]))
+        eid = self._eid(str(receipt["election_id"]))
+        try:
+            new = SignedTreeHead.from_json(self._get(f"/api/v1/elections/{eid}/tree-head"))
+            verify_tree_head(board_pk, new)
+            if new.tree_size < old.tree_size:
+                raise VoterClientError("the board shrank since your receipt: report this")
+            proof = ConsistencyProof.from_json(self._get(
+                f"/api/v1/elections/{eid}/consistency?old={old.tree_size}&new={new.tree_size}"))
+            verify_tree_head_consistency(board_pk, old, new, proof)
+        except CryptoError as exc:
+            raise VoterClientError(f"the board is NOT consistent with your receipt: {exc}") from exc
+        return new

@@ -1,0 +1,67 @@
+"""``saylau vote`` / ``saylau serve`` / ``saylau db`` on the command line: results and clean errors."""
+
+from __future__ import annotations
+
+import json
+
+from saylau.cli import main
+from tests.app.helpers import VOTER_PASSWORD, setup_election
+from tests.app.test_concurrency import _serve
+
+
+def test_vote_cli_cast_revote_check(app, tmp_path, capsys, monkeypatch):
+    setup_election(app, revote_policy="last-counts")
+    server, url = _serve(app)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    base = ["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
+            "--password-file", "pw"]
+    try:
+        assert main(base + ["--choice", "mayor=a", "--choice", "ref=yes"]) == 0
+        receipt = json.loads((tmp_path / "receipt-e1.json").read_text())
+        assert receipt["index"] == 0
+        assert (tmp_path / "credential-e1.json").stat().st_mode & 0o077 == 0
+        # a second cast without --revote is refused locally (credential file exists)
+        assert main(base + ["--choice", "mayor=a", "--choice", "ref=yes"]) == 1
+        assert main(base + ["--choice", "mayor=b", "--choice", "ref=no", "--revote",
+                            "--receipt-out", "r2.json"]) == 0
+        assert main(["vote", "check-receipt", "--server", url, "--receipt", "receipt-e1.json"]) == 0
+        capsys.readouterr()
+        assert main(base + ["--choice", "mayor=zzz", "--choice", "ref=no", "--revote"]) == 1
+        err = capsys.readouterr().err
+        assert "unknown option" in err and "Traceback" not in err
+        (tmp_path / "bad.json").write_text("[1]")
+        assert main(["vote", "check-receipt", "--server", url, "--receipt", "bad.json"]) == 1
+        tampered = dict(receipt, leaf_hash="00" * 32)
+        (tmp_path / "t.json").write_text(json.dumps(tampered))
+        assert main(["vote", "check-receipt", "--server", url, "--receipt", "t.json"]) == 1
+        assert "does not verify" in capsys.readouterr().err
+        (tmp_path / "wrong").write_text("nope\n")
+        assert main(["vote", "--server", url, "--election", "e1", "--email",
+                     "voter2@example.org", "--password-file", "wrong", "--choice", "mayor=a",
+                     "--choice", "ref=no"]) == 1
+        assert "401" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+    assert main(["vote", "--server", "http://127.0.0.1:9", "--election", "e1", "--email",
+                 "a@example.org", "--password-file", "pw", "--choice", "mayor=a"]) == 1
+    assert "cannot reach" in capsys.readouterr().err
+
+
+def test_serve_refuses_without_secret(monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("SAYLAU_SECRET_KEY", raising=False)
+    monkeypatch.setenv("SAYLAU_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    assert main(["serve", "--port", "1"]) == 1
+    assert "SAYLAU_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_db_upgrade(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SAYLAU_DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite")
+    monkeypatch.setenv("SAYLAU_SECRET_KEY", "x" * 32)
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "upgrade"]) == 0  # idempotent
+    import sqlite3
+
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "db.sqlite").execute(
+        "select name from sqlite_master where type='table'")}
+    assert {"users", "elections", "board_entries", "used_tokens", "alembic_version"} <= tables

@@ -1,0 +1,93 @@
+"""Shared pytest fixtures (generic; test modules may also run without them).
+
+* ``issuer_test_key`` / ``threshold_test_key_json``: the published 1024/2048-bit TEST keys.
+* ``app`` / ``client``: the web app on a fresh SQLite file whose schema is created by
+  running the Alembic migrations.
+* ``pg_url``: a fresh PostgreSQL schema on 127.0.0.1:5432/test (tests marked postgres).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_BASE_URL = os.environ.get("SAYLAU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def issuer_test_key() -> Any:
+    from crypto.blind_rsa import IssuerPrivateKey
+
+    doc = json.loads((FIXTURES / "issuer-test-key-2048.json").read_text())
+    return IssuerPrivateKey.from_pem(doc["private_key_pem"].encode("ascii"))
+
+
+@pytest.fixture(scope="session")
+def threshold_test_key_json() -> dict[str, Any]:
+    """The whole fixture document: ``public_key`` (ThresholdPublicKey JSON) and ``shares``."""
+    return json.loads((FIXTURES / "threshold-test-key-1024-3of5.json").read_text())
+
+
+def make_test_app(db_url: str, tmp_path: Path, issuer_key: Any, schema: str | None = None,
+                  **extra: Any) -> Any:
+    """Create the app for tests and run the migrations on its database."""
+    from app import create_app
+    from app.db import get_engine
+    from app.migrate import upgrade
+
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-" + secrets.token_hex(8),
+        "DATABASE_URL": db_url,
+        "DATABASE_SCHEMA": schema,
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SESSION_COOKIE_SECURE": False,
+        "ALLOW_TEST_KEYS": True,
+        "TEST_ISSUER_KEY": issuer_key,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(extra)
+    application = create_app(config)
+    upgrade(get_engine(application))
+    return application
+
+
+@pytest.fixture()
+def app(tmp_path: Path, issuer_test_key: Any) -> Iterator[Any]:
+    application = make_test_app(f"sqlite:///{tmp_path / 'test.db'}", tmp_path, issuer_test_key)
+    yield application
+    from app.db import get_engine
+
+    get_engine(application).dispose()
+
+
+@pytest.fixture()
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture()
+def pg_schema() -> Iterator[str]:
+    """A fresh, randomly named PostgreSQL schema (dropped afterwards)."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    engine = sqlalchemy.create_engine(PG_BASE_URL)
+    name = "t_" + secrets.token_hex(6)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - no server: skip, do not fail
+        engine.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_BASE_URL}: {exc}")
+    try:
+        yield name
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{name}" CASCADE'))
+        engine.dispose()
