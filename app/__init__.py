@@ -55,4 +55,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     i18n.init_app(app)  # Flask-Babel (kk/ru/en) and /lang
     app.register_blueprint(booth.bp)  # /elections/<id>/booth, receipts
+
+    from app.petitions import api as petitions_api
+    from app.petitions import views as petitions_views
+
+    app.register_blueprint(petitions_views.bp)  # /petitions
+    app.register_blueprint(petitions_api.bp)  # /api/v1/petitions
+    csrf.exempt(petitions_api.bp)  # JSON API: CSRF enforced per endpoint (app.blueprints.api.api_user)
     return app

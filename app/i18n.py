@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, redirect, request, url_for
+from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 LOCALES: tuple[str, ...] = ("kk", "ru", "en")
 DEFAULT_LOCALE = "en"

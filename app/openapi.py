@@ -120,6 +120,9 @@ def openapi_document() -> dict[str, Any]:
                                    tag="officials")},
         "/openapi.json": {"get": _op("This document", OBJ, errors=(), tag="meta")},
     }
+    from app.petitions.openapi import PETITION_PATHS
+
+    paths.update(PETITION_PATHS)
     for path, item in paths.items():
         if "{election_id}" in path:
             for op in item.values():

@@ -12,15 +12,27 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, abort, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from app.db import get_session
 from app.models import ApiToken, User, utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
-# A hash of a random password: verifying against it keeps failed logins constant-time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+#: tests only (TESTING and FAST_PASSWORD_HASH): cheap parameters, never in production
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_dummy_hashes: dict[int, str] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,15 +43,30 @@ CSP = (
 )
 
 
+def _password_hasher() -> PasswordHasher:
+    if has_app_context() and current_app.config.get("TESTING") and \
+            current_app.config.get("FAST_PASSWORD_HASH"):
+        return _fast_hasher
+    return _hasher
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _password_hasher().hash(password)
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password: verifying against it keeps failed logins constant-time."""
+    if id(hasher) not in _dummy_hashes:
+        _dummy_hashes[id(hasher)] = hasher.hash(secrets.token_hex(16))
+    return _dummy_hashes[id(hasher)]
 
 
 def check_password(user: User | None, password: str) -> bool:
     """argon2id verification; runs a dummy verification when there is no user."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher = _password_hasher()
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash(hasher)
     try:
-        ok = _hasher.verify(stored, password)
+        ok = hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
     return bool(ok) and user is not None and user.password_hash is not None

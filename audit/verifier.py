@@ -50,6 +50,7 @@ from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion, verify_tree_head
 from tally.aggregate import EncryptedTally, aggregate
 from tally.decrypt import (
+    Rejected,
     TrusteePartials,
     check_partials,
     combine_tally,
@@ -380,6 +381,16 @@ def verify_board_record(
     return out
 
 
+def _report_partials(report: Report, rejected: Sequence[Rejected], trustees: int) -> None:
+    if rejected:
+        report.add("partial-decryptions", False,
+                   f"{len(rejected)} partial decryption(s) fail their proofs or are missing",
+                   [str(r) for r in rejected])
+    else:
+        report.add("partial-decryptions", True,
+                   f"{trustees} trustees' proofs verify for every option")
+
+
 def verify_record(
     record: Record | str | Path,
     receipt: Mapping[str, Any] | None = None,
@@ -443,20 +454,21 @@ def verify_record(
     except CryptoError as exc:
         report.add("partial-decryptions", False, f"malformed: {exc}")
         return report
+    # combine_tally verifies every partial it is given (T7) and reports the rejects;
+    # check_partials adds the structural problems (missing or extra options).
     rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed,
-                              progress=progress)
-    if rejected:
-        report.add("partial-decryptions", False,
-                   f"{len(rejected)} partial decryption(s) fail their proofs",
-                   [str(r) for r in rejected])
-    else:
-        report.add("partial-decryptions", True,
-                   f"{len(sets)} trustees' proofs verify for every option")
+                              verify_proofs=False)
     try:
-        combined = combine_tally(tpk, recomputed_tally, sets, fingerprint=recomputed)
+        combined = combine_tally(tpk, recomputed_tally, sets, fingerprint=recomputed,
+                                 progress=progress)
     except CryptoError as exc:
+        rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed)
+        _report_partials(report, rejected, len(sets))
         report.add("decryption", False, f"cannot decrypt the tally: {exc}")
         return report
+    seen = {str(r) for r in rejected}
+    rejected += [r for r in combined.rejected if str(r) not in seen]
+    _report_partials(report, rejected, len(sets))
     report.add("decryption", True,
                f"each option decrypted from {tpk.threshold} of {tpk.trustees} trustees")
 

@@ -100,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         print(f"saylau verify: verification could not complete: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a malformed record must never end in a traceback
+        progress.close()
+        print(f"saylau verify: verification could not complete ({type(exc).__name__}): {exc}",
+              file=sys.stderr)
+        return 1
     progress.close()
     if args.json:
         out = report.to_json()

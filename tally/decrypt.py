@@ -111,8 +111,13 @@ class TallyDecryption:
 
 def check_partials(tpk: ThresholdPublicKey, tally: EncryptedTally,
                    sets: Sequence[TrusteePartials], *, fingerprint: bytes,
-                   progress: ProgressFn | None = None) -> list[Rejected]:
-    """Verify every partial decryption proof (T7); return the failures (none = all good)."""
+                   progress: ProgressFn | None = None, verify_proofs: bool = True
+                   ) -> list[Rejected]:
+    """Verify every partial decryption proof (T7); return the failures (none = all good).
+
+    With ``verify_proofs=False`` only the structure is checked (every option present,
+    no extra option, indices consistent) — :func:`combine_tally` checks the proofs.
+    """
     bad: list[Rejected] = []
     items = tally.items()
     total = len(items) * len(sets)
@@ -133,6 +138,8 @@ def check_partials(tpk: ThresholdPublicKey, tally: EncryptedTally,
             if partial.index != tp.trustee_index:
                 bad.append(Rejected(tp.trustee_index, q, o,
                                     f"partial is signed as trustee {partial.index}"))
+                continue
+            if not verify_proofs:
                 continue
             try:
                 verify_partial_decryption(tpk, c, partial, fingerprint=fingerprint,

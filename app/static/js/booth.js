@@ -291,6 +291,7 @@ async function onChallenge() {
       return a === b;
     });
     result.textContent = same ? t('audit_ok') : t('audit_bad');
+    setStatus(result.textContent, same ? 'ok' : 'error');
     result.className = same ? 'flash flash-ok' : 'flash flash-error';
     result.setAttribute('data-audit', same ? 'ok' : 'bad');
     const receipt = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/audited-ballots`, {

@@ -1,0 +1,243 @@
+"""HTML pages under ``/petitions``: list, petition, drafts, sponsors, moderation, sign placeholder.
+
+Forms post with a CSRF token; e-mail confirmation is a POST (the GET only shows a button,
+since mail scanners follow links).  No inline scripts: the signing page is a
+``<div id="sign-app" data-…>`` for the browser client that talks to the JSON API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.db import get_session
+from app.errors import ApiError
+from app.petitions import lifecycle
+from app.petitions import services as svc
+from app.petitions.models import Petition
+from app.security import current_user, login_required, role_required
+
+bp = Blueprint("petitions", __name__, url_prefix="/petitions")
+
+
+def _get(pid: int) -> Petition:
+    db = get_session()
+    try:
+        p = svc.get_petition(db, pid)
+    except ApiError:
+        abort(404)
+    if not svc.visible(p, current_user()):
+        abort(404)
+    return p
+
+
+def _form() -> dict[str, Any]:
+    data: dict[str, Any] = {k: request.form.get(k, "") for k in ("title", "action", "background", "details")}
+    regions = request.form.getlist("regions")
+    data["regions"] = regions or None
+    return data
+
+
+@bp.get("/")
+def index() -> Any:
+    db = get_session()
+    state = request.args.get("state") or None
+    q = (request.args.get("q") or "").strip()[:200] or None
+    sort = request.args.get("sort", "signatures")
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    try:
+        rows, total = svc.list_petitions(db, state=state, q=q, sort=sort, page=page_no, per_page=20)
+    except ApiError as exc:
+        flash(exc.message, "error")
+        rows, total = [], 0
+    return render_template("petitions/list.html", petitions=[svc.summary_json(db, p) for p in rows],
+                           total=total, page=page_no, state=state or "", q=q or "", sort=sort,
+                           filters=lifecycle.PUBLIC_FILTERS)
+
+
+@bp.get("/<int:pid>")
+def show(pid: int) -> Any:
+    db = get_session()
+    p = _get(pid)
+    svc.maybe_refresh(db, p)
+    data = svc.public_json(db, p)
+    chart = None
+    if data["region_results"]:
+        chart = Markup(svc.region_chart_svg(data["region_results"]["regions"]))  # noqa: S704 - escaped
+    user = current_user()
+    return render_template("petitions/show.html", p=data, chart=chart,
+                           is_creator=user is not None and user.id == p.creator_id,
+                           is_moderator=user is not None and user.has_role("moderator"),
+                           reasons=lifecycle.REJECTION_CODES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    regions = svc.DEFAULT_REGIONS
+    if request.method == "GET":
+        return render_template("petitions/edit.html", form={}, regions=regions, selected=None, p=None)
+    db = get_session()
+    user = current_user()
+    assert user is not None
+    try:
+        p, token = svc.create_draft(db, user, _form())
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return render_template("petitions/edit.html", form=request.form, regions=regions,
+                               selected=request.form.getlist("regions"), p=None), exc.status
+    db.commit()
+    flash("Draft saved. Share this sponsor link once you submit it: "
+          + url_for("petitions.sponsor", pid=p.id, token=token, _external=True), "info")
+    return redirect(url_for("petitions.edit", pid=p.id))
+
+
+@bp.route("/<int:pid>/edit", methods=["GET", "POST"])
+@login_required
+def edit(pid: int) -> Any:
+    db = get_session()
+    p = _get(pid)
+    user = current_user()
+    assert user is not None
+    if user.id != p.creator_id:
+        abort(403)
+    selected = [r.id for r in svc.regions_of(p)]
+    if request.method == "POST":
+        try:
+            svc.update_draft(db, p, user, _form())
+            db.commit()
+            flash("Draft saved.", "info")
+            return redirect(url_for("petitions.edit", pid=p.id))
+        except ApiError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+    form = {"title": p.title, "action": p.action, "background": p.background, "details": p.details}
+    return render_template("petitions/edit.html", form=form, regions=svc.DEFAULT_REGIONS,
+                           selected=selected, p=p)
+
+
+@bp.post("/<int:pid>/submit")
+@login_required
+def submit(pid: int) -> Any:
+    db = get_session()
+    p = _get(pid)
+    user = current_user()
+    assert user is not None
+    try:
+        svc.submit(db, p, user)
+        db.commit()
+        flash("Submitted: now share the sponsor link.", "info")
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("petitions.show", pid=p.id))
+
+
+@bp.route("/<int:pid>/sponsor/<token>", methods=["GET", "POST"])
+def sponsor(pid: int, token: str) -> Any:
+    db = get_session()
+    p = _get(pid)
+    try:
+        svc.check_share_token(p, token)
+    except ApiError:
+        abort(404)
+    if request.method == "POST":
+        user = current_user()
+        if user is None:
+            return redirect(url_for("auth.login", next=request.path))
+        try:
+            svc.add_sponsor(db, p, user, token)
+            db.commit()
+            flash("Thank you: you sponsor this petition.", "info")
+        except ApiError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("petitions.sponsor", pid=p.id, token=token))
+    return render_template("petitions/sponsor.html", p=svc.public_json(db, p), token=token)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Any:
+    if len(token) > 100:
+        abort(404)
+    if request.method == "GET":
+        return render_template("petitions/confirm.html", token=token, done=False)
+    db = get_session()
+    try:
+        svc.confirm_token(db, token)
+        db.commit()
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return render_template("petitions/confirm.html", token=token, done=False), 400
+    return render_template("petitions/confirm.html", token=token, done=True)
+
+
+@bp.post("/confirm-request")
+@login_required
+def confirm_request() -> Any:
+    db = get_session()
+    user = current_user()
+    assert user is not None
+    if not svc.is_confirmed(db, user):
+        svc.request_confirmation(db, user, request.host_url)
+        db.commit()
+        flash("We sent you a confirmation link.", "info")
+    return redirect(request.referrer or url_for("petitions.index"))
+
+
+@bp.get("/<int:pid>/sign")
+def sign(pid: int) -> Any:
+    db = get_session()
+    p = _get(pid)
+    user = current_user()
+    return render_template("petitions/sign.html", p=svc.public_json(db, p),
+                           confirmed=user is not None and svc.is_confirmed(db, user))
+
+
+@bp.get("/moderation")
+@role_required("moderator")
+def moderation() -> Any:
+    db = get_session()
+    rows = db.scalars(select(Petition).where(Petition.state == "pending_moderation")
+                      .order_by(Petition.submitted_at)).all()
+    return render_template("petitions/moderation.html", petitions=[svc.public_json(db, p) for p in rows],
+                           reasons=lifecycle.REJECTION_CODES,
+                           flags=[svc.flag_json(f) for f in svc.flags(db)])
+
+
+@bp.post("/<int:pid>/moderate")
+@role_required("moderator")
+def moderate(pid: int) -> Any:
+    db = get_session()
+    p = _get(pid)
+    user = current_user()
+    assert user is not None
+    action = request.form.get("action", "")
+    try:
+        if action in ("approve", "reject"):
+            svc.moderate(db, p, user, action, request.form.get("reason_code") or None,
+                         request.form.get("note", ""))
+        elif action == "close":
+            svc.close(db, p)
+        elif action == "respond":
+            svc.maybe_refresh(db, p)
+            svc.respond(db, p, request.form.get("text", ""))
+        elif action == "debate":
+            svc.maybe_refresh(db, p)
+            svc.record_debate(db, p, request.form.get("text", ""))
+        elif action == "tally":
+            svc.request_tally(db, p)
+        else:
+            abort(400)
+        db.commit()
+        flash("Done.", "info")
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("petitions.show", pid=p.id))

@@ -1,0 +1,1 @@
+"""Benchmarks (``saylau bench``): rates as ratios to the raw ``gmpy2.powmod`` floor."""

@@ -1,0 +1,41 @@
+"""``saylau bench crypto|verify [--quick] [--bits B …] [--json]``.
+
+Timing figures are ratios to the raw ``gmpy2.powmod(r, n, n²)`` floor measured in the
+same run (DESIGN §7), never absolute promises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suite", choices=sorted(SUITES), help="what to benchmark")
+    parser.add_argument("--quick", action="store_true", help="a smoke test at 1024 bits")
+    parser.add_argument("--bits", type=int, nargs="+", help="modulus sizes (default 2048 3072)")
+    parser.add_argument("--ballots", type=int, help="board size for 'verify' (default 8)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.bits and any(b < 1024 or b % 2 for b in args.bits):
+        print("saylau bench: error: --bits must be even and at least 1024", file=sys.stderr)
+        return 2
+    if args.ballots is not None and args.ballots < 1:
+        print("saylau bench: error: --ballots must be at least 1", file=sys.stderr)
+        return 2
+    module = importlib.import_module(SUITES[args.suite])
+    kwargs = {"quick": args.quick, "bits": tuple(args.bits) if args.bits else None}
+    if args.suite == "verify":
+        kwargs["ballots"] = args.ballots
+    if args.json:
+        results = module.run(**kwargs, out=lambda _line: None)
+        print(json.dumps(results, indent=2))
+    else:
+        module.run(**kwargs)
+    return 0

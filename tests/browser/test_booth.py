@@ -1,0 +1,173 @@
+"""The voter's browser experience end to end, in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.browser.conftest import LiveServer
+
+BOOTH = "/elections/{}/booth"
+
+
+def wait_ready(page: Any) -> None:
+    """The worker checked the fingerprint and the encrypt button is enabled."""
+    page.wait_for_selector("#encrypt-button:not([disabled])")
+
+
+def choose(page: Any, election_id: str, choices: dict[str, str]) -> None:
+    for qid, oid in choices.items():
+        page.check(f"#opt-{qid}-{oid}")
+
+
+def encrypt(page: Any) -> str:
+    page.click("#encrypt-button")
+    page.wait_for_selector("#review:not([hidden])")
+    tracker: str = page.inner_text("#review-tracker")
+    assert len(tracker) == 64
+    return tracker
+
+
+def cast(page: Any) -> dict[str, Any]:
+    page.click("#cast-button")
+    page.wait_for_selector("#done:not([hidden])")
+    receipts = json.loads(page.evaluate("localStorage.getItem('saylau.receipts')"))
+    receipt: dict[str, Any] = receipts[-1]
+    assert page.inner_text("#receipt-tracker") == receipt["tracker"]
+    return receipt
+
+
+def board_entry(live_server: LiveServer, election_id: str, tracker: str) -> dict[str, Any]:
+    client = live_server.app.test_client()
+    response = client.get(f"/api/v1/elections/{election_id}/board/{tracker}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    data: dict[str, Any] = response.get_json()
+    return data
+
+
+def test_vote_receipt_and_board(page, live_server, login, shot):
+    email = live_server.voter("e2")
+    login(page, email, BOOTH.format("e2"))
+    assert page.url.endswith(BOOTH.format("e2"))
+    wait_ready(page)
+    shot(page, "01-booth")
+    choose(page, "e2", {"mayor": "b", "ref": "yes"})
+    tracker = encrypt(page)
+    shot(page, "02-encrypted")
+    receipt = cast(page)
+    shot(page, "03-receipt")
+    assert receipt["tracker"] == tracker and receipt["election_id"] == "e2"
+    assert "verifies" in page.inner_text("#done-status")
+
+    # the receipt page with its QR code
+    page.click("#receipt-link")
+    page.wait_for_selector("svg.qr")
+    assert page.inner_text("#tracker") == tracker
+    assert page.inner_text("#entry-status") == "counted"
+    page.click("#check-stored")
+    page.wait_for_selector("#check-result[data-result]")
+    assert page.get_attribute("#check-result", "data-result") == "ok", page.inner_text("#check-result")
+    shot(page, "04-receipt-page")
+
+    # the public board lists the tracker
+    page.goto("/board/e2")
+    row = page.locator("table.board tr", has_text=tracker)
+    assert row.count() == 1 and "counted" in row.inner_text()
+    shot(page, "05-board")
+
+    # "check my receipt" finds the stored receipt and verifies it against the board
+    page.goto("/receipt")
+    page.click("#check-0")
+    page.wait_for_selector("#check-result[data-result]")
+    assert page.get_attribute("#check-result", "data-result") == "ok", page.inner_text("#check-result")
+    shot(page, "06-check-receipt")
+
+    # a tampered receipt fails the check
+    bad = dict(receipt, leaf_hash=("0" if receipt["leaf_hash"][0] != "0" else "1") + receipt["leaf_hash"][1:])
+    page.fill("#receipt-json", json.dumps(bad))
+    page.click("#paste-form button[type=submit]")
+    page.wait_for_selector("#check-result[data-result=bad]")
+    assert "FAILED" in page.inner_text("#check-result")
+
+    # no revote button under no-revote
+    assert page.locator("#revote-button").count() == 0
+
+
+def test_browser_ballot_verifies_in_python(page, live_server, login):
+    from crypto.ballot import EncryptedBallot, verify_ballot
+    from crypto.credentials import Credential
+    from crypto.election import Manifest
+    from crypto.threshold import ThresholdPublicKey
+
+    login(page, live_server.voter("e1"), BOOTH.format("e1"))
+    wait_ready(page)
+    choose(page, "e1", {"mayor": "c", "ref": "no"})
+    tracker = encrypt(page)
+    cast(page)
+    stored = board_entry(live_server, "e1", tracker)["entry"]
+    info = live_server.app.test_client().get("/api/v1/elections/e1").get_json()
+    tpk = ThresholdPublicKey.from_json(info["election_public_key"])
+    ballot = EncryptedBallot.from_json(stored["ballot"])
+    credential = Credential.from_json(stored["credential"])
+    assert ballot.to_json() == stored["ballot"]  # canonical, byte for byte
+    verify_ballot(tpk.public, Manifest.from_json(info["manifest"]), bytes.fromhex(info["fingerprint"]),
+                  ballot, credential.token_id)  # raises on any bad proof
+
+
+def test_benaloh_challenge_then_cast(page, live_server, login, shot):
+    from crypto.ballot import BallotSecrets, EncryptedBallot, verify_audited_ballot
+    from crypto.election import Manifest
+    from crypto.threshold import ThresholdPublicKey
+
+    login(page, live_server.voter("e1"), BOOTH.format("e1"))
+    wait_ready(page)
+    choose(page, "e1", {"mayor": "a", "ref": "yes"})
+    audited_tracker = encrypt(page)
+    page.click("#challenge-button")
+    page.wait_for_selector("#audit-result[data-audit]")
+    assert page.get_attribute("#audit-result", "data-audit") == "ok"
+    choices = page.inner_text("#audit-choices")
+    assert "Mayor: Alice" in choices and "Referendum: Yes" in choices
+    page.wait_for_selector("#audit-receipt-link")
+    shot(page, "07-challenge")
+
+    # the audited ballot is on the board, marked audited, and opens correctly in Python
+    entry = board_entry(live_server, "e1", audited_tracker)
+    assert entry["kind"] == "audited"
+    info = live_server.app.test_client().get("/api/v1/elections/e1").get_json()
+    tpk = ThresholdPublicKey.from_json(info["election_public_key"])
+    verify_audited_ballot(tpk.public, Manifest.from_json(info["manifest"]),
+                          EncryptedBallot.from_json(entry["entry"]["ballot"]),
+                          BallotSecrets.from_json(entry["entry"]["secrets"]))
+
+    # a fresh encryption follows; it is cast
+    page.click("#continue-button")
+    page.wait_for_selector("#review:not([hidden])")
+    new_tracker = page.inner_text("#review-tracker")
+    assert new_tracker != audited_tracker
+    receipt = cast(page)
+    assert receipt["tracker"] == new_tracker
+    assert board_entry(live_server, "e1", new_tracker)["kind"] == "ballot"
+
+
+def test_revote_supersedes(page, live_server, login, shot):
+    login(page, live_server.voter("e1"), BOOTH.format("e1"))
+    wait_ready(page)
+    choose(page, "e1", {"mayor": "a", "ref": "no"})
+    first = encrypt(page)
+    cast(page)
+    page.click("#revote-button")
+    page.wait_for_selector("#ballot-form:not([hidden])")
+    choose(page, "e1", {"mayor": "b", "ref": "yes"})
+    second = encrypt(page)
+    receipt = cast(page)
+    assert receipt["tracker"] == second != first
+    old = board_entry(live_server, "e1", first)
+    assert old["superseded"] is True and old["superseded_by"] == receipt["index"]
+    assert board_entry(live_server, "e1", second)["superseded"] is False
+    page.goto("/board/e1")
+    row = page.locator("table.board tr", has_text=first)
+    assert f"superseded by #{receipt['index']}" in row.inner_text()
+    page.goto(f"/elections/e1/receipt/{first}")
+    assert "superseded" in page.inner_text("#entry-status")
+    shot(page, "08-revote-superseded")

@@ -1,0 +1,191 @@
+"""The election record: writer, reader (directory and zip), schema and signed index."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from audit.record import (
+    BOARD,
+    ELECTION,
+    FILES,
+    FORMAT,
+    INDEX_FILE,
+    RESULTS,
+    RecordError,
+    RecordFormatError,
+    build_record_data,
+    encode_file,
+    load_schema,
+    read_record,
+    sign_index,
+    verify_index,
+    write_record,
+)
+from audit.verifier import complete_record, verify_record
+from crypto.errors import InvalidEncoding, InvalidSignature
+from crypto.tree_head import BoardSigningKey
+from tests.recordgen import GeneratedElection, generate
+
+
+@functools.cache
+def _base() -> GeneratedElection:
+    return generate(3, audited=False)
+
+
+@pytest.fixture()
+def gen() -> GeneratedElection:
+    return copy.deepcopy(_base())
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = load_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_directory_round_trip(gen: GeneratedElection, tmp_path: Path) -> None:
+    path = gen.write(tmp_path / "rec")
+    assert sorted(p.name for p in path.iterdir()) == sorted([*FILES, INDEX_FILE])
+    record = read_record(path)
+    assert not record.format_errors
+    for name in FILES:
+        assert record.files[name] == json.loads(json.dumps(gen.files[name]))
+        assert record.raw[name] == encode_file(gen.files[name])
+    assert record.files[ELECTION]["kind"] == "election"
+    assert record.index["format"] == FORMAT == "saylau-election-record/v1"
+    verify_index(record.index, gen.board_key.public_key_bytes())
+    report = verify_record(record, workers=1)
+    assert report.valid and report.tally == gen.expected_results()
+
+
+def test_zip_round_trip(gen: GeneratedElection, tmp_path: Path) -> None:
+    path = gen.write(tmp_path / "record.zip")
+    assert zipfile.is_zipfile(path)
+    report = verify_record(path, workers=1)
+    assert report.valid, report.render_text()
+    assert report.tally == gen.expected_results()
+
+
+def test_zip_with_top_folder(gen: GeneratedElection, tmp_path: Path) -> None:
+    src = gen.write(tmp_path / "rec")
+    target = tmp_path / "nested.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for child in src.iterdir():
+            archive.write(child, f"election-record/{child.name}")
+    assert read_record(target).files[RESULTS] == gen.files[RESULTS]
+
+
+def test_index_signature_and_wrong_key(gen: GeneratedElection) -> None:
+    raw = {name: encode_file(gen.files[name]) for name in FILES}
+    index = sign_index(raw, gen.board_key)
+    verify_index(index, gen.board_key.public_key_bytes())
+    other = BoardSigningKey.generate()
+    with pytest.raises(InvalidSignature):
+        verify_index(index, other.public_key_bytes())
+    forged = {**index, "files": {**index["files"], BOARD: "00" * 32}}
+    with pytest.raises(InvalidSignature):
+        verify_index(forged, gen.board_key.public_key_bytes())
+    with pytest.raises(InvalidEncoding):
+        verify_index({**index, "format": "v0"}, gen.board_key.public_key_bytes())
+
+
+def test_index_signed_by_other_key_fails_verify(gen: GeneratedElection, tmp_path: Path) -> None:
+    path = write_record(tmp_path / "rec", gen.files, BoardSigningKey.generate())
+    report = verify_record(path, workers=1)
+    failed = {c.name: c for c in report.failed()}
+    assert set(failed) == {"record-index"}
+    assert "signature" in failed["record-index"].details[0]
+
+
+def test_unreadable_records(tmp_path: Path) -> None:
+    with pytest.raises(RecordError, match="no such file"):
+        read_record(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RecordError, match="record-index.json"):
+        read_record(tmp_path / "empty")
+    (tmp_path / "plain.txt").write_text("hello")
+    with pytest.raises(RecordError, match="not a record"):
+        read_record(tmp_path / "plain.txt")
+    bad_zip = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad_zip, "w") as archive:
+        archive.writestr("readme.txt", "no index")
+    with pytest.raises(RecordError, match="exactly one"):
+        read_record(bad_zip)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / INDEX_FILE).write_text("{not json")
+    with pytest.raises(RecordError, match="not valid JSON"):
+        read_record(tmp_path / "broken")
+
+
+def test_schema_errors_are_named(gen: GeneratedElection, tmp_path: Path) -> None:
+    gen.files[BOARD][0]["ballot"]["token_id"] = "XYZ"
+    del gen.files[RESULTS]["mayor"]
+    gen.files[RESULTS]["council"]["a"] = -1
+    path = gen.write(tmp_path / "rec")
+    (path / "notes.json").write_text("[]")
+    with pytest.raises(RecordFormatError) as info:
+        read_record(path)
+    text = "\n".join(info.value.errors)
+    assert "board.json/0/ballot/token_id" in text
+    assert "results.json/council/a" in text
+    assert "notes.json" in text
+    lenient = read_record(path, strict=False)
+    assert lenient.format_errors == info.value.errors
+    report = verify_record(lenient, workers=1)
+    failed = {c.name for c in report.failed()}
+    assert {"record-format", "record-index"} <= failed  # notes.json is not in the index
+
+
+def test_invalid_json_file(gen: GeneratedElection, tmp_path: Path) -> None:
+    path = gen.write(tmp_path / "rec")
+    (path / RESULTS).write_bytes(b"\xff\xfe")
+    record = read_record(path, strict=False)
+    assert any(e.startswith("results.json: not valid JSON") for e in record.format_errors)
+    report = verify_record(record, workers=1)
+    assert not report.valid
+    assert "results.json" in " ".join(report.check("record-index").details)  # type: ignore[union-attr]
+
+
+def test_write_record_refuses(gen: GeneratedElection, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not record files"):
+        write_record(tmp_path / "x", {**gen.files, "extra.json": {}}, gen.board_key)
+    files = dict(gen.files)
+    del files[BOARD]
+    with pytest.raises(ValueError, match="lacks board.json"):
+        write_record(tmp_path / "x", files, gen.board_key)
+
+
+def test_build_record_data_accepts_service_shapes(gen: GeneratedElection) -> None:
+    service = gen.service_data()
+    service["board"] = list(gen.board)  # plain entries instead of {"entry": …} wrappers
+    rows = [{"trustee_index": p["trustee_index"], "data": p}
+            for p in gen.files["partial-decryptions.json"]]
+    data = build_record_data(service, rows, gen.files[RESULTS],
+                             gen.files["encrypted-tally.json"])
+    assert data == gen.files
+    with pytest.raises(ValueError, match="together"):
+        build_record_data(service, rows, None, None)
+
+
+def test_untallied_record_and_complete_record(gen: GeneratedElection, tmp_path: Path) -> None:
+    untallied = gen.rebuild(tally=False)
+    path = write_record(tmp_path / "pre", untallied, gen.board_key)
+    record = read_record(path)
+    assert not record.tallied
+    report = verify_record(record, workers=1)
+    assert [c.name for c in report.failed()] == ["encrypted-tally"]
+    assert "no tally yet" in report.check("encrypted-tally").message  # type: ignore[union-attr]
+
+    full = _base().files
+    done = complete_record(record, full["partial-decryptions.json"])
+    assert done.results == gen.expected_results()
+    assert done.files["encrypted-tally.json"] == full["encrypted-tally.json"]
+    out = write_record(tmp_path / "post.zip", done.files, gen.board_key)
+    assert verify_record(out, workers=1).valid

@@ -1,0 +1,254 @@
+"""Attacks on a published record; each must make ``saylau verify`` exit 1 naming it.
+
+Most attacks are played by a malicious operator who holds the board key: after changing
+the board they re-sign tree heads, re-tally and re-sign the record index, so the file
+hashes check out and only the deeper check can catch them.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.record import BOARD, PARTIALS, RESULTS, read_record, write_record
+from audit.verifier import verify_record
+from crypto.blind_rsa import IssuerPrivateKey
+from crypto.credentials import sign_payload
+from crypto.encoding import canonical_json, hex_to_int, int_to_hex
+from crypto.threshold import KeyShare, PartialDecryption
+from saylau.cli import main
+from tally.aggregate import EncryptedTally
+from tally.decrypt import TrusteePartials, combine_tally, trustee_decrypt
+from tests.recordgen import GeneratedElection, generate, make_credential
+
+
+@functools.cache
+def _base() -> GeneratedElection:
+    return generate(4)
+
+
+@pytest.fixture()
+def gen() -> GeneratedElection:
+    return copy.deepcopy(_base())
+
+
+def _verify_cli(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    code = main(["verify", str(path), "--json", "--workers", "1", *extra])
+    out = json.loads(capsys.readouterr().out)
+    assert code == (0 if out["valid"] else 1)
+    return out
+
+
+def _failed(out: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["message"] + " | " + " | ".join(c["details"])
+            for c in out["checks"] if not c["ok"]}
+
+
+def test_untampered_record_is_valid(gen: GeneratedElection, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = _verify_cli(gen.write(tmp_path / "rec"), capsys)
+    assert out["valid"] is True
+    assert out["tally"] == gen.expected_results()
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "election.json", "board.json",
+                                  "partial-decryptions.json", "record-index.json"])
+def test_flipped_byte_fails_index(gen: GeneratedElection, tmp_path: Path, name: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = gen.write(tmp_path / "rec")
+    raw = bytearray((path / name).read_bytes())
+    # flip one hex digit inside the last hex string of the file (keeps the JSON parseable)
+    pos = max(raw.rfind(c) for c in b"0123456789abcdef" if raw.rfind(c) > 0)
+    raw[pos] = ord("1") if raw[pos] != ord("1") else ord("2")
+    (path / name).write_bytes(bytes(raw))
+    code = main(["verify", str(path), "--workers", "1"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "[FAIL] record-index" in text
+
+
+def test_appended_byte_fails_index(gen: GeneratedElection, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = gen.write(tmp_path / "rec")
+    with (path / "board.json").open("ab") as handle:
+        handle.write(b" ")
+    failed = _failed(_verify_cli(path, capsys))
+    assert "board.json" in failed["record-index"]
+
+
+def _resign(gen: GeneratedElection, path: Path) -> Path:
+    return write_record(path, gen.files, gen.board_key)
+
+
+def test_altered_ciphertext(gen: GeneratedElection, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    """c·(1+n) adds one vote for an option: signature and proofs no longer verify."""
+    n = gen.tpk.n
+    sel = gen.board[3]["ballot"]["contests"][0]["selections"][1]
+    c = hex_to_int(sel["ciphertext"])
+    sel["ciphertext"] = int_to_hex(c * (1 + n) % (n * n))
+    gen.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "entry 3" in failed["ballot-proofs"]
+    assert "entry 3" in failed["ballot-signatures"]
+    assert "encrypted-tally" in failed  # the operator's tally counted the altered ballot
+
+
+def test_ballot_copied_under_another_credential(gen: GeneratedElection, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Cortier–Smyth copy: a real voter's ciphertexts re-submitted with another credential."""
+    attacker = gen.new_voter("attacker")
+    copied = copy.deepcopy(gen.board[0]["ballot"])
+    copied["token_id"] = attacker.credential.token_id.hex()
+    gen.append(gen.ballot_entry(attacker, copied))
+    gen.rebuild()
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "copied under another credential" in failed["ciphertext-copies"]
+    assert "ballot-proofs" in failed  # the proofs are bound to the original token
+
+
+def test_injected_ballot_with_forged_credential(gen: GeneratedElection, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The operator mints a credential with its own RSA key and stuffs a ballot."""
+    rogue_issuer = IssuerPrivateKey.generate(2048)
+    key, credential = make_credential(rogue_issuer, gen.election_id)
+    from tests.recordgen import Voter
+    stuffer = Voter("stuffer", key, credential)
+    ballot, _ = gen.encrypt(stuffer, {"mayor": ["dana"], "council": ["c"], "budget": []})
+    gen.append(gen.ballot_entry(stuffer, ballot.to_json()))
+    gen.rebuild()
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "entry 6" in failed["credentials"]
+    # the operator's tally counted the stuffed ballot; the verifier's does not
+    assert "encrypted-tally" in failed
+
+
+def test_dropped_ballot_named_by_receipt(gen: GeneratedElection, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The operator removes voter 2's ballot and rebuilds a self-consistent board."""
+    dropped = 3  # voter 2's ballot (entry 1 is the audited one)
+    receipt = gen.receipts[dropped]
+    assert gen.board[dropped]["kind"] == "ballot" and gen.board[dropped]["replaces"] is None
+    del gen.board[dropped]
+    for i, entry in enumerate(gen.board):
+        old = entry["index"]
+        entry["index"] = i
+        if entry["replaces"] is not None and entry["replaces"] > dropped:
+            entry["replaces"] -= 1
+        assert old in (i, i + 1)
+    gen.voters[2].choices = {}
+    gen.rebuild(resign_heads=True)
+    path = _resign(gen, tmp_path / "rec")
+    # without the receipt, the rewritten record is internally consistent ...
+    assert _verify_cli(path, capsys)["valid"] is True
+    # ... the voter's receipt catches the dropped ballot
+    receipt_file = tmp_path / "receipt.json"
+    receipt_file.write_text(json.dumps(receipt))
+    out = _verify_cli(path, capsys, "--receipt", str(receipt_file))
+    failed = _failed(out)
+    assert set(failed) == {"receipt"}
+    assert "DROPPED" in failed["receipt"]
+
+
+def test_receipt_of_kept_ballot_passes(gen: GeneratedElection, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    receipt_file = tmp_path / "receipt.json"
+    receipt_file.write_text(json.dumps(gen.receipts[3]))
+    out = _verify_cli(gen.write(tmp_path / "rec"), capsys, "--receipt", str(receipt_file))
+    assert out["valid"] is True
+    assert any(c["name"] == "receipt" and c["ok"] for c in out["checks"])
+
+
+def test_changed_result(gen: GeneratedElection, tmp_path: Path,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    gen.files[RESULTS]["mayor"]["dana"] += 1
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert set(failed) == {"results"}
+    assert "mayor/dana" in failed["results"]
+
+
+def test_wrong_partial_decryption(gen: GeneratedElection, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    partial = gen.files[PARTIALS][1]["partials"][0]["partial"]
+    nn = gen.tpk.nsquare
+    partial["c_i"] = int_to_hex(hex_to_int(partial["c_i"]) * 4 % nn)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "trustee 2" in failed["partial-decryptions"]
+    assert "decryption" in failed  # only 2 valid partials remain for that option
+
+
+def test_wrong_partial_tolerated_with_spare_trustee(gen: GeneratedElection, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """With 4 trustees' partials, one bad one is reported but the tally still decrypts."""
+    gen.rebuild(trustees=(1, 2, 3, 4))
+    partial = gen.files[PARTIALS][0]["partials"][0]["partial"]
+    partial["proof"]["z"] = int_to_hex(hex_to_int(partial["proof"]["z"]) + 1)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert set(failed) == {"partial-decryptions"}
+    assert "trustee 1" in failed["partial-decryptions"]
+
+
+@pytest.mark.parametrize("index", [2, 6])
+def test_share_from_non_trustee(gen: GeneratedElection, tmp_path: Path, index: int,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone without a real share (claiming index 2, or an index beyond ℓ) decrypts."""
+    enc = EncryptedTally.from_json(gen.files["encrypted-tally.json"])
+    real = [trustee_decrypt(gen.shares[i], enc, fingerprint=gen.fingerprint) for i in (0, 2)]
+    fake_share = KeyShare(2, secrets.randbelow(gen.tpk.nsquare), gen.tpk)
+    fake = trustee_decrypt(fake_share, enc, fingerprint=gen.fingerprint)
+    if index != 2:
+        fake = TrusteePartials(index, fake.election_id, {
+            k: PartialDecryption(index, p.c_i, p.proof) for k, p in fake.partials.items()})
+    sets = [*real, fake]
+    gen.files[PARTIALS] = [s.to_json() for s in sets]
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert f"trustee {index}" in failed["partial-decryptions"]
+    assert "decryption" in failed
+    with pytest.raises(Exception, match="valid partial"):
+        combine_tally(gen.tpk, enc, sets, fingerprint=gen.fingerprint)
+
+
+def test_revote_chain_rewritten(gen: GeneratedElection, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The operator 'undoes' a revote by claiming the second ballot replaces nothing."""
+    revote = next(e for e in gen.board if e["replaces"] is not None)
+    revote["replaces"] = None
+    gen.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert f"entry {revote['index']}" in failed["revote-chains"]
+
+
+def test_more_ballots_than_credentials(gen: GeneratedElection, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    gen.issued = 3
+    gen.rebuild()
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert set(failed) == {"issuance"}
+
+
+def test_rewritten_history_breaks_old_tree_heads(gen: GeneratedElection, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-signing an entry's ballot is impossible; replacing it with a fresh ballot of the
+    same voter (who the operator impersonates) leaves old tree heads inconsistent."""
+    voter = gen.voters[3]
+    ballot, _ = gen.encrypt(voter, {"mayor": ["dana"], "council": ["a"], "budget": []})
+    entry = gen.board[4]
+    entry["ballot"] = ballot.to_json()
+    entry["signature"] = sign_payload(voter.key, canonical_json(entry["ballot"])).hex()
+    gen.rebuild()  # keep the old tree heads, append nothing
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "board-merkle" in failed
+
+
+def test_board_entry_kind_unknown(gen: GeneratedElection, tmp_path: Path) -> None:
+    gen.files[BOARD][0]["kind"] = "ghost"
+    path = _resign(gen, tmp_path / "rec")
+    report = verify_record(read_record(path, strict=False), workers=1)
+    assert not report.valid
+    assert {"record-format", "board-entries"} <= {c.name for c in report.failed()}
