@@ -6,8 +6,9 @@
   board (index, fingerprint, tree heads, every ballot), recompute the encrypted tally
   from the counted ballots *itself*, and write this trustee's partial decryptions with
   proofs (:class:`tally.decrypt.TrusteePartials` JSON);
-* ``upload`` — NOT AVAILABLE: the voting service has no partial-decryption upload
-  endpoint yet; hand the ``--out`` file to the election officials.
+* ``upload --server URL --election ID --partials FILE --email E --password-file F`` —
+  log in as a trustee and upload the partials; the service checks every proof and
+  publishes the results once ``k`` valid sets are in.
 
 Share files: the sealed ``saylau-trustee-share/v1`` files of the key ceremony (the
 passphrase comes from ``--passphrase-file`` or a prompt), or a plain key-share JSON
@@ -47,11 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dec.add_argument("--out", type=Path, required=True, help="where to write the partials JSON")
     dec.add_argument("--force", action="store_true",
                      help="decrypt even if board checks fail (NOT recommended)")
-    up = sub.add_parser("upload", help="(not available yet) upload partials to the service")
-    up.add_argument("--server")
-    up.add_argument("--election")
-    up.add_argument("--partials", type=Path)
-    up.add_argument("--token")
+    up = sub.add_parser("upload", help="upload partial decryptions to the voting service")
+    up.add_argument("--server", required=True, help="e.g. http://127.0.0.1:5000")
+    up.add_argument("--election", required=True)
+    up.add_argument("--partials", type=Path, required=True)
+    up.add_argument("--email", required=True, help="the trustee's account")
+    up.add_argument("--password-file", type=Path, required=True)
 
 
 def _passphrase(path: Path | None) -> str:
@@ -146,14 +148,34 @@ def _decrypt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _upload(args: argparse.Namespace) -> int:
+    from saylau.voter_client import VoterClient, VoterClientError
+
+    partials = load_json_file(args.partials, "partials")
+    try:
+        password = args.password_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.password_file}: {exc.strerror}") from exc
+    client = VoterClient(args.server)
+    try:
+        client.login(args.email, password)
+        outcome = client.upload_partials(args.election, partials)
+    except VoterClientError as exc:
+        print(f"saylau trustee upload: refused: {exc}", file=sys.stderr)
+        return 1
+    state = "results published" if outcome.get("published") else "waiting for more trustees"
+    print(f"OK: uploaded trustee {outcome.get('trustee_index')}'s partial decryptions "
+          f"({outcome.get('valid_sets')}/{outcome.get('threshold')} valid sets; {state})")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "check-share":
             return _check_share(args)
         if args.action == "decrypt":
             return _decrypt(args)
-        raise UsageError("upload is not available: the voting service has no endpoint for "
-                         "partial decryptions yet; give your partials file to the officials")
+        return _upload(args)
     except UsageError as exc:
         print(f"saylau trustee {args.action}: error: {exc}", file=sys.stderr)
         return 2

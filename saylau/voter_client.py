@@ -27,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from crypto.ballot import EncryptedBallot, encrypt_ballot
+from crypto.ballot import EncryptedBallot, encrypt_ballot, verify_audited_ballot
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import (
     Credential,
@@ -173,6 +173,17 @@ class VoterClient:
                               str(err.get("message", "no message")))
         return status, data
 
+    def api(self, method: str, path: str, payload: Any = None) -> Any:
+        """An authenticated JSON call (officials' and trustees' tools use it)."""
+        return self._request(method, path, payload, auth=True)[1]
+
+    def download(self, path: str) -> bytes:
+        """Raw bytes of a public GET (e.g. the record .zip)."""
+        status, raw = self._send("GET", path, None, {"Accept": "*/*"})
+        if status >= 400:
+            raise ServerError(status, "download_failed", f"GET {path} answered {status}")
+        return raw
+
     def _get(self, path: str) -> Any:
         return self._request("GET", path)[1]
 
@@ -186,6 +197,31 @@ class VoterClient:
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
             raise VoterClientError("login: malformed answer")
         self.token = data["token"]
+
+    def audit_ballot(self, election: ElectionInfo, wallet: Wallet,
+                     choices: Mapping[str, Collection[str]]) -> dict[str, Any]:
+        """Benaloh "check this encryption": encrypt, reveal, check locally, post as audited.
+
+        The audited ballot is never cast; a fresh encryption must follow.  Returns the
+        choices the revealed randomness decodes to and the server's answer.
+        """
+        self.check_choices(election, choices)
+        ballot, secrets_ = encrypt_ballot(election.election_key.public, election.manifest,
+                                          election.fingerprint, wallet.credential.token_id,
+                                          choices)
+        decoded = verify_audited_ballot(election.election_key.public, election.manifest, ballot,
+                                        secrets_)
+        _, data = self._request(
+            "POST", f"/api/v1/elections/{self._eid(election.election_id)}/audited-ballots",
+            {"ballot": ballot.to_json(), "secrets": secrets_.to_json()})
+        return {"decoded": decoded, "board": data}
+
+    def upload_partials(self, election_id: str, partials: Any) -> dict[str, Any]:
+        """A trustee's partial decryptions (``tally.decrypt.TrusteePartials`` JSON)."""
+        _, data = self._request(
+            "POST", f"/api/v1/elections/{self._eid(election_id)}/partial-decryptions", partials,
+            auth=True)
+        return data if isinstance(data, dict) else {}
 
     def get_election(self, election_id: str) -> ElectionInfo:
         """Fetch the election and recompute its fingerprint from the published parts."""

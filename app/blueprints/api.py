@@ -24,6 +24,7 @@ from app.services import elections as election_service
 from app.services import issuance as issuance_service
 from app.services import record as record_service
 from app.services import roll as roll_service
+from app.services import tally as tally_service
 from app.services import users as user_service
 from app.services.roll import RollError
 from crypto.encoding import hex_to_bytes
@@ -237,6 +238,34 @@ def record(election_id: str) -> Any:
     if election.state not in {"closed", "tallied"}:
         api_user("official")
     return jsonify(record_service.record_data(db, election.id))
+
+
+@bp.get("/elections/<election_id>/encrypted-tally")
+def encrypted_tally(election_id: str) -> Any:
+    """The encrypted tally recomputed from the frozen board (what trustees decrypt)."""
+    db, election = _public_election(election_id)
+    return jsonify(tally_service.encrypted_tally(db, election.id).to_json())
+
+
+@bp.post("/elections/<election_id>/partial-decryptions")
+def upload_partials(election_id: str) -> Any:
+    """A trustee's partial decryptions with proofs; results are published at k valid sets."""
+    api_user("trustee")
+    db = get_session()
+    outcome = tally_service.accept_partials(db, election_id, json_body())
+    db.commit()
+    return created(outcome)
+
+
+@bp.get("/elections/<election_id>/record.zip")
+def record_zip(election_id: str) -> Any:
+    """The signed election record (check it with ``saylau verify record.zip``)."""
+    db, election = _public_election(election_id)
+    if election.state not in {"closed", "tallied"}:
+        raise ApiError(409, "not_closed", "the record is published after closing")
+    body = tally_service.record_zip(db, election.id)
+    return Response(body, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{election.id}-record.zip"'})
 
 
 # -- officials (JSON counterparts of the admin pages) -----------------------------------

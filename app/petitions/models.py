@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -22,6 +23,7 @@ from app.models import utcnow
 
 class Petition(Base):
     __tablename__ = "petitions"
+    __table_args__ = (Index("ix_petitions_state", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300), nullable=False)
@@ -117,6 +119,7 @@ class PetitionBoardEntry(Base):
 
 class PetitionTreeHead(Base):
     __tablename__ = "petition_tree_heads"
+    __table_args__ = (Index("ix_petition_tree_heads_petition", "petition_id", "tree_size"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), nullable=False)

@@ -21,6 +21,7 @@ from app.security import aware
 from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError
+from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey
 
 #: smallest Paillier modulus accepted outside tests (DESIGN §4: 2048 allowed for small elections)
@@ -152,6 +153,13 @@ def generate_election_key(bits: int, threshold: int, trustees: int, *,
 
     return generate_threshold_key(bits, trustees, threshold, allow_test_key=allow_test_key,
                                   progress=progress)
+
+
+def threshold_key(election: Election) -> ThresholdPublicKey:
+    """The election's threshold public key (set before opening)."""
+    if not election.election_key_json:
+        raise ApiError(409, "no_key", "the election has no election key yet")
+    return ThresholdPublicKey.from_json(json.loads(election.election_key_json))
 
 
 def manifest_of(election: Election) -> Manifest:

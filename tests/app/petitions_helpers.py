@@ -12,13 +12,13 @@ from app.db import new_session
 from app.models import OutboxMessage
 from app.services import users as user_service
 from crypto.blind_rsa import IssuerPublicKey
+from crypto.credentials import ballot_public_key_bytes as bpk_bytes
 from crypto.credentials import (
     begin_credential,
     finish_credential,
     generate_ballot_key,
     sign_payload,
 )
-from crypto.credentials import ballot_public_key_bytes as bpk_bytes
 from crypto.encoding import canonical_json
 from crypto.petition import PetitionParameters, encrypt_signature, petition_fingerprint
 from crypto.threshold import KeyShare, ThresholdPublicKey

@@ -504,3 +504,41 @@ def test_lifecycle_on_postgresql(tmp_path, issuer_test_key, pg_schema):
         assert out["results"]["counts"]["almaty"] == 2
     finally:
         get_engine(application).dispose()
+
+
+def test_rate_limits_answer_429_json(tmp_path, issuer_test_key):
+    application = petition_app(f"sqlite:///{tmp_path / 'rl.db'}", tmp_path, issuer_test_key,
+                               RATELIMIT_ENABLED=True, PETITION_SIGN_LIMIT="2/minute",
+                               PETITION_CREDENTIAL_LIMIT="1/minute")
+    try:
+        client = application.test_client()
+        statuses = [client.post("/api/v1/petitions/1/signatures", json={}).status_code for _ in range(3)]
+        assert statuses == [404, 404, 429]
+        r = client.post("/api/v1/petitions/1/signatures", json={})
+        assert r.is_json and r.get_json()["error"]["code"] == "rate_limited"
+    finally:
+        get_engine(application).dispose()
+
+
+def test_background_count_worker(papp, pclient):
+    from app.petitions.models import PetitionCount
+    from app.petitions.services import now_ms, start_count_worker
+    client = pclient
+    pid, _ = open_petition(papp, client, moderator(papp, client))
+    papp.config["PETITION_COUNT_MAX_AGE_S"] = 3600
+    with papp.app_context():
+        db = new_session(papp)
+        db.get(PetitionCount, pid).refreshed_ms = now_ms()
+        db.commit()
+        db.close()
+    sign(client, citizen(papp, client, "w@example.org"), pid, "aktobe")
+    assert info(client, pid)["signatures"] == 0  # not folded yet
+    stop = start_count_worker(papp, interval_s=0.05)
+    try:
+        import time
+        deadline = time.monotonic() + 10
+        while info(client, pid)["signatures"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert info(client, pid)["signatures"] == 1

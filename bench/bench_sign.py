@@ -1,0 +1,245 @@
+"""Petition signing throughput at the server side, on 2 cores.
+
+    .venv/bin/python -m bench.bench_sign [--quick] [--bits 3072] [--signatures 32] [--regions 20]
+
+For each modulus size: a throwaway Paillier key (``phe``), a 2048-bit issuer key, and
+``--signatures`` signatures built as the browser would (blind credential, packed region
+ciphertext with its ``R``-branch membership proof, Ed25519 over the canonical JSON).
+The server-side checks of ``POST /api/v1/petitions/<id>/signatures`` are then timed in
+two worker processes (the 2 cores):
+
+* **individual** — credential (RFC 9474), Ed25519, parsing, and
+  :func:`crypto.petition.verify_signature` per signature (``R`` full exponentiations);
+* **batch** — the same cheap checks and :func:`crypto.petition.signature_proof_item`
+  per signature, then :func:`crypto.batch.find_invalid` per chunk of ``--chunk``
+  signatures (one full exponentiation per chunk plus 128-bit ones);
+* **append** — the board transaction alone (lock, insert, signed tree head, commit;
+  one writer, SQLite WAL) via :func:`app.petitions.services.append_signatures`.
+
+Printed next to the Revoke-Article-50 peak (about 33 signatures per second) and the
+raw ``gmpy2.powmod(r, n, n²)`` floor measured in the same run (per core, and ×2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.bench_crypto import floor_rate, generate_key
+from crypto.batch import find_invalid
+from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
+from crypto.credentials import (
+    Credential,
+    ballot_public_key_bytes,
+    begin_credential,
+    finish_credential,
+    generate_ballot_key,
+    issue_blind_signature,
+    sign_payload,
+    verify_credential,
+    verify_payload_signature,
+)
+from crypto.election import Option
+from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.paillier import PublicKey
+from crypto.petition import (
+    EncryptedSignature,
+    PetitionParameters,
+    encrypt_signature,
+    signature_proof_item,
+    verify_signature,
+)
+
+DEFAULT_BITS = (3072,)
+QUICK_BITS = (1024,)
+REVOKE_A50_PEAK = 33.0
+WORKERS = 2
+SCOPE = "petition:1"
+
+_STATE: dict[str, Any] = {}
+
+
+def _params(regions: int) -> PetitionParameters:
+    return PetitionParameters(SCOPE, "Benchmark", tuple(Option(f"r{i}", f"R{i}") for i in range(regions)))
+
+
+def _init(n: int, issuer_json: dict[str, Any], regions: int, fingerprint: bytes) -> None:
+    _STATE.update(pk=PublicKey(n), ipk=IssuerPublicKey.from_json(issuer_json),
+                  params=_params(regions), fp=fingerprint)
+
+
+def _make(jobs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Client side (untimed): encrypt and prove a signature for each ``(token_id, region)``."""
+    pk, params, fp = _STATE["pk"], _STATE["params"], _STATE["fp"]
+    return [encrypt_signature(pk, params, fp, bytes.fromhex(token), region)[0].to_json()
+            for token, region in jobs]
+
+
+def _cheap(payload: dict[str, Any]) -> tuple[Credential, EncryptedSignature]:
+    """The server's checks before the proof: credential, Ed25519, parse, token match."""
+    credential = Credential.from_json(payload["credential"])
+    verify_credential(_STATE["ipk"], credential, SCOPE)
+    sig_obj = payload["signature"]
+    verify_payload_signature(credential.ballot_public_key, canonical_json(sig_obj),
+                             hex_to_bytes(payload["ed25519_signature"], "ed", 64))
+    sig = EncryptedSignature.from_json(sig_obj)
+    if sig.to_json() != sig_obj or sig.token_id != credential.token_id:
+        raise ValueError("non-canonical or token mismatch")
+    return credential, sig
+
+
+def _verify_individual(payloads: Sequence[dict[str, Any]]) -> int:
+    for p in payloads:
+        credential, sig = _cheap(p)
+        verify_signature(_STATE["pk"], _STATE["params"], _STATE["fp"], sig, credential.token_id)
+    return len(payloads)
+
+
+def _verify_batch(payloads: Sequence[dict[str, Any]]) -> int:
+    keyed = []
+    for i, p in enumerate(payloads):
+        credential, sig = _cheap(p)
+        keyed.append((i, [signature_proof_item(_STATE["pk"], _STATE["params"], _STATE["fp"], sig,
+                                               credential.token_id)]))
+    bad = find_invalid(_STATE["pk"], keyed)
+    return len(payloads) - len(bad)
+
+
+def _timed(pool: ProcessPoolExecutor, fn: Callable[[Sequence[dict[str, Any]]], int],
+           chunks: list[list[dict[str, Any]]]) -> tuple[float, int]:
+    start = time.perf_counter()
+    accepted = sum(pool.map(fn, chunks))
+    return accepted / (time.perf_counter() - start), accepted
+
+
+def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -> float:
+    """Board appends per second (one writer, SQLite WAL, a signed tree head per append)."""
+    from app import create_app
+    from app.db import get_engine, new_session
+    from app.migrate import upgrade
+    from app.petitions import services as svc
+    from app.petitions.models import PetitionCitizen
+    from app.services import users as user_service
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16),
+                          "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                          "OUTBOX_DIR": str(Path(tmp) / "outbox"), "TEST_ISSUER_KEY": issuer,
+                          "RATELIMIT_ENABLED": False})
+        upgrade(get_engine(app))
+        with app.app_context():
+            db = new_session(app)
+            user = user_service.get_or_create_user(db, "bench@example.org")
+            db.add(PetitionCitizen(user_id=user.id, confirmed_at=svc.utcnow()))
+            db.flush()
+            p, _ = svc.create_draft(db, user, {"title": "Benchmark", "action": "Benchmark"})
+            p.state = "open"
+            db.commit()
+            pid = p.id
+            entries = [{"kind": "signature", "petition_id": svc.scope_id(pid),
+                        "credential": x["credential"], "signature": x["signature"],
+                        "ed25519_signature": x["ed25519_signature"], "signed_at": svc.now_ms()}
+                       for x in payloads]
+            start = time.perf_counter()
+            for entry in entries:
+                svc.append_signatures(db, pid, [entry])
+            rate = len(entries) / (time.perf_counter() - start)
+            db.close()
+        get_engine(app).dispose()
+    return rate
+
+
+def bench_bits(bits: int, count: int, regions: int, chunk: int, *, db: bool = True) -> dict[str, Any]:
+    pk = generate_key(bits)
+    issuer = IssuerPrivateKey.generate(2048)
+    ipk = issuer.public_key()
+    fp = secrets.token_bytes(32)
+    params = _params(regions)
+    params.check_key(pk)
+    floor = floor_rate(pk, 0.5)
+    init = (pk.n, ipk.to_json(), regions, fp)
+    with ProcessPoolExecutor(WORKERS, initializer=_init, initargs=init) as pool:
+        # client side, untimed: credentials (blind-signed by the issuer), then the region
+        # encryptions and proofs bound to each credential's token id, in both processes
+        wallets = []
+        for _ in range(count):
+            bsk = generate_ballot_key()
+            blinded, state = begin_credential(ipk, SCOPE, ballot_public_key_bytes(bsk))
+            wallets.append((bsk, finish_credential(ipk, state, issue_blind_signature(issuer, blinded))))
+        jobs = [(cred.token_id.hex(), params.region_ids[i % regions])
+                for i, (_, cred) in enumerate(wallets)]
+        parts = list(pool.map(_make, [jobs[i::WORKERS] for i in range(WORKERS)]))
+        sigs = [parts[i % WORKERS][i // WORKERS] for i in range(count)]
+        payloads = [{"credential": cred.to_json(), "signature": sj,
+                     "ed25519_signature": sign_payload(bsk, canonical_json(sj)).hex()}
+                    for (bsk, cred), sj in zip(wallets, sigs, strict=True)]
+        per_worker = [payloads[i::WORKERS] for i in range(WORKERS)]
+        individual, ok1 = _timed(pool, _verify_individual, per_worker)
+        batch_chunks = [payloads[i:i + chunk] for i in range(0, len(payloads), chunk)]
+        batch, ok2 = _timed(pool, _verify_batch, batch_chunks)
+    if ok1 != count or ok2 != count:
+        raise RuntimeError("a valid signature was rejected")
+    append = _append_rate(payloads, issuer) if db else float("nan")
+    return {"bits": bits, "regions": regions, "signatures": count, "chunk": chunk,
+            "floor_per_core": floor, "floor_2_cores": floor * WORKERS,
+            "individual_per_s": individual, "batch_per_s": batch, "append_per_s": append,
+            "end_to_end_individual": min(individual, append) if db else individual,
+            "end_to_end_batch": min(batch, append) if db else batch,
+            "revoke_a50_peak": REVOKE_A50_PEAK}
+
+
+def _table(rows: list[dict[str, Any]], out: Callable[[str], None]) -> None:
+    out(f"{'bits':>5} {'R':>3} {'floor/core':>10} {'floor×2':>8} {'indiv/s':>8} {'batch/s':>8} "
+        f"{'append/s':>9} {'e2e batch':>9} {'A50 peak':>8} {'batch/A50':>9}")
+    for r in rows:
+        out(f"{r['bits']:>5} {r['regions']:>3} {r['floor_per_core']:>10.1f} {r['floor_2_cores']:>8.1f} "
+            f"{r['individual_per_s']:>8.1f} {r['batch_per_s']:>8.1f} {r['append_per_s']:>9.1f} "
+            f"{r['end_to_end_batch']:>9.1f} {r['revoke_a50_peak']:>8.0f} "
+            f"{r['end_to_end_batch'] / r['revoke_a50_peak']:>9.2f}")
+    out("indiv/s, batch/s: accepted signatures per second verified in 2 worker processes; "
+        "append/s: board transactions (1 writer); e2e = min(verify, append).")
+    out("Ratios to the floor: individual ≈ floor×2/indiv full exponentiations per signature.")
+
+
+def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures: int | None = None,
+        regions: int = 20, chunk: int = 16, db: bool = True,
+        out: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
+    count = signatures or (16 if quick else 32)
+    rows = []
+    for b in sizes:
+        out(f"[{b} bits] generating a key and {count} signatures with {regions} regions …")
+        rows.append(bench_bits(b, count, regions, chunk, db=db))
+    _table(rows, out)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1024-bit smoke test")
+    parser.add_argument("--bits", type=int, nargs="+")
+    parser.add_argument("--signatures", type=int)
+    parser.add_argument("--regions", type=int, default=20)
+    parser.add_argument("--chunk", type=int, default=16)
+    parser.add_argument("--no-db", action="store_true", help="skip the board-append measurement")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    rows = run(quick=args.quick, bits=tuple(args.bits) if args.bits else None,
+               signatures=args.signatures, regions=args.regions, chunk=args.chunk,
+               db=not args.no_db, out=(lambda _l: None) if args.json else print)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
