@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     i18n.init_app(app)  # Flask-Babel (kk/ru/en) and /lang
     app.register_blueprint(booth.bp)  # /elections/<id>/booth, receipts
+    app.register_blueprint(__import__("app.results", fromlist=["bp"]).bp)  # results, trustees
 
     from app.petitions import api as petitions_api
     from app.petitions import views as petitions_views

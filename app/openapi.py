@@ -104,6 +104,30 @@ def openapi_document() -> dict[str, Any]:
                                               "receipts": {"type": "array", "items": HASH}}})},
         e + "/record": {"get": _op("Everything the election record needs (public once closed)",
                                    OBJ, errors=(401, 403, 404), tag="record")},
+        e + "/encrypted-tally": {"get": _op(
+            "The encrypted tally recomputed from the frozen board (what trustees decrypt)",
+            {"type": "object", "properties": {
+                "election_id": {"type": "string"}, "ballots_counted": {"type": "integer"},
+                "counted_trackers": {"type": "array", "items": HASH},
+                "tally": {"type": "object", "additionalProperties": {
+                    "type": "object", "additionalProperties": {"type": "string"}}}}},
+            errors=(404, 409), tag="tally")},
+        e + "/partial-decryptions": {"post": _op(
+            "A trustee uploads partial decryptions with proofs (saylau trustee decrypt output); "
+            "the results are published once k valid sets are in",
+            {"type": "object", "properties": {"trustee_index": {"type": "integer"},
+                                              "valid_sets": {"type": "integer"},
+                                              "threshold": {"type": "integer"},
+                                              "published": {"type": "boolean"}}},
+            status="201", body=OBJ, errors=(400, 401, 403, 404, 409), auth=True, tag="tally")},
+        e + "/record.zip": {"get": {
+            "summary": "The signed election record as one .zip (check it with saylau verify)",
+            "tags": ["record"], "security": [],
+            "responses": {"200": {"description": "the record",
+                                  "content": {"application/zip": {"schema": {
+                                      "type": "string", "contentMediaType": "application/zip"}}}},
+                          "404": {"description": "error", **_json(_ref("Error"))},
+                          "409": {"description": "error", **_json(_ref("Error"))}}}},
         e + "/roll": {"post": _op("Import a voter roll (CSV text with header email,name)", OBJ,
                                   body={"type": "object", "required": ["csv"],
                                         "properties": {"csv": {"type": "string"}}},

@@ -4,7 +4,7 @@ The signed message (docs/protocol.md, "Bulletin board")::
 
     b"saylau/v1/tree-head\\x00"          20 bytes, domain tag incl. the 0x00 terminator
     || u32be(len(log_id_utf8))            4 bytes
-    || log_id_utf8                        e.g. "election:<id>" or "petition:<id>"
+    || log_id_utf8                        e.g. "saylau/election/<id>"
     || u64be(tree_size)                   8 bytes
     || u64be(timestamp)                   8 bytes, milliseconds since the Unix epoch
     || root_hash                          32 bytes, MTH(D[tree_size]) (crypto.merkle)

@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 
-SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify"}
+SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

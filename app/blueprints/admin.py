@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.db import get_session
 from app.errors import ApiError
+from app.i18n import _
 from app.models import Election
 from app.security import current_user, role_required
 from app.services import elections as election_service
@@ -49,6 +50,14 @@ def parse_questions(text: str) -> list[dict[str, Any]]:
     return questions
 
 
+@bp.context_processor
+def _tally_context() -> dict[str, Any]:
+    """``tally_progress(election)`` for the election page (trustees' uploads, k of ℓ)."""
+    from app.results import tally_progress
+
+    return {"tally_progress": lambda e: tally_progress(get_session(), e)}
+
+
 def _form_error(exc: ApiError, template: str, status: int = 400, **context: Any) -> Any:
     flash(exc.message, "error")
     return render_template(template, **context), status
@@ -83,7 +92,7 @@ def new() -> Any:
         db.rollback()
         return _form_error(exc, "admin/new.html", form=form)
     db.commit()
-    flash(f"Election {election.id} created (draft). Its issuer key is published.", "ok")
+    flash(_("Election %(id)s created (draft). Its issuer key is published.", id=election.id), "ok")
     return redirect(url_for("admin.election", election_id=election.id))
 
 
@@ -130,7 +139,7 @@ def settings(election_id: str) -> Any:
             opens_at=election_service.parse_datetime(form.get("opens_at"), "opens at"),
             closes_at=election_service.parse_datetime(form.get("closes_at"), "closes at"))
 
-    return _action(election_id, apply, "Settings saved.")
+    return _action(election_id, apply, _("Settings saved."))
 
 
 @bp.post("/elections/<election_id>/key")
@@ -148,14 +157,14 @@ def key(election_id: str) -> Any:
         election_service.set_election_key(
             db, e, data, allow_test_key=bool(current_app.config.get("ALLOW_TEST_KEYS")))
 
-    return _action(election_id, apply, "Election public key stored.")
+    return _action(election_id, apply, _("Election public key stored."))
 
 
 @bp.post("/elections/<election_id>/generate-test-key")
 @role_required("official")
 def generate_test_key(election_id: str) -> Any:
     if not (current_app.config.get("TESTING") or current_app.config.get("DEMO")):
-        flash("Test keys are available only in testing or demo mode.", "error")
+        flash(_("Test keys are available only in testing or demo mode."), "error")
         return redirect(url_for("admin.election", election_id=election_id))
 
     def apply(db: Any, e: Election) -> None:
@@ -164,7 +173,7 @@ def generate_test_key(election_id: str) -> Any:
         election_service.set_election_key(db, e, tpk.to_json(), allow_test_key=True)
         e.insecure_test_keys = True  # the dealer's shares were discarded: demo only
 
-    return _action(election_id, apply, "A TEST election key was generated (demo only).")
+    return _action(election_id, apply, _("A TEST election key was generated (demo only)."))
 
 
 @bp.post("/elections/<election_id>/roll")
@@ -184,7 +193,7 @@ def roll(election_id: str) -> Any:
                                can_generate=bool(current_app.config.get("TESTING")
                                                  or current_app.config.get("DEMO"))), 400
     db.commit()
-    flash(f"{added} voters imported.", "ok")
+    flash(_("%(n)s voters imported.", n=added), "ok")
     return redirect(url_for("admin.election", election_id=election_id))
 
 
@@ -195,20 +204,20 @@ def invite(election_id: str) -> Any:
 
     def apply(db: Any, e: Election) -> None:
         n = roll_service.send_invitations(db, e, base, current_app.config["LOGIN_TOKEN_TTL_S"])
-        flash(f"{n} invitations sent.", "ok")
+        flash(_("%(n)s invitations sent.", n=n), "ok")
 
-    return _action(election_id, apply, "Invitations done.")
+    return _action(election_id, apply, _("Invitations done."))
 
 
 @bp.post("/elections/<election_id>/open")
 @role_required("official")
 def open_(election_id: str) -> Any:
     return _action(election_id, election_service.open_election,
-                   "The election is open; its setup is frozen and its fingerprint published.")
+                   _("The election is open; its setup is frozen and its fingerprint published."))
 
 
 @bp.post("/elections/<election_id>/close")
 @role_required("official")
 def close(election_id: str) -> Any:
     return _action(election_id, election_service.close_election,
-                   "The election is closed; the final tree head is signed (frozen board).")
+                   _("The election is closed; the final tree head is signed (frozen board)."))

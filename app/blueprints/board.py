@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
 from app.db import get_session
+from app.i18n import _
 from app.models import Election
 from app.services import board as board_service
 from app.services import elections as election_service
@@ -62,8 +63,8 @@ def check(election_id: str) -> Any:
     if request.method == "POST":
         try:
             check_receipt_json(get_session(), e, request.form.get("receipt", ""))
-            result = "Your receipt holds: the ballot is on the board, and the board is consistent " \
-                     "with the tree head you were given."
+            result = _("Your receipt holds: the ballot is on the board, and the board is "
+                       "consistent with the tree head you were given.")
         except ReceiptError as exc:
             error = str(exc)
     return render_template("board/check.html", election=e, result=result, error=error)

@@ -481,6 +481,7 @@ def close(db: Session, p: Petition) -> PetitionTally:
     """open → closed: final tree head, last count fold, and a region tally request."""
     if not lifecycle.can(p.state, "close"):
         raise _map_illegal(IllegalTransition(p.state, "close"))
+    _fold(db, p)  # while still open, so that thresholds crossed by the last batch are marked
     db.execute(update(Petition).where(Petition.id == p.id)
                .values(board_size=Petition.board_size))  # the append lock, no new entry
     db.refresh(p)
