@@ -7,8 +7,8 @@ import os
 from alembic import context
 
 from app import models  # noqa: F401  (registers the tables on Base.metadata)
-from app.petitions import models as petition_models  # noqa: F401
 from app.db import Base, make_engine
+from app.petitions import models as petition_models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata
