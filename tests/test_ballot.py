@@ -155,3 +155,19 @@ def test_batch_rejects_a_proof_off_by_a_plaintext_shift():
     wrong = batch.ProofItem(c * (1 + PK.n) % PK.nsquare, (0, 1), proof)
     with pytest.raises(InvalidProof):
         batch.combined_check(PK, [wrong])
+
+
+def test_multi_exp_matches_separate_powers():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @given(st.lists(st.tuples(st.integers(0, PK.nsquare - 1), st.integers(0, 1 << 400)),
+                    min_size=0, max_size=40))
+    @settings(max_examples=30, deadline=None)
+    def check(pairs):
+        expected = 1
+        for b, e in pairs:
+            expected = expected * pow(b, e, PK.nsquare) % PK.nsquare
+        assert batch.multi_exp(pairs, PK.nsquare) == expected % PK.nsquare
+
+    check()
