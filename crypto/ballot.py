@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crypto.batch import ProofItem
+from crypto.batch import ProofItem, combined_check
 from crypto.election import Manifest
 from crypto.encoding import bytes_to_hex, hex_to_bytes, hex_to_int, int_to_hex, require
 from crypto.errors import InvalidBallot, InvalidCiphertext, InvalidEncoding, InvalidProof
@@ -306,3 +306,19 @@ def ballot_proof_items(pk: PublicKey, manifest: Manifest, fingerprint: bytes,
             raise InvalidProof(f"question {q.id}, selection count: {exc}") from exc
         items.append(ProofItem(total, q.allowed_counts, contest.count_proof))
     return items
+
+
+def check_ballot(pk: PublicKey, manifest: Manifest, fingerprint: bytes,
+                 ballot: EncryptedBallot, token_id: bytes) -> None:
+    """What the ballot box runs on cast: :func:`verify_ballot` with batched powers.
+
+    All of the ballot's proof equations are checked together (eq. V1: one full
+    exponentiation instead of two per option).  If the combined check fails, the
+    ballot is verified proof by proof so that the error names the failing part.
+    """
+    items = ballot_proof_items(pk, manifest, fingerprint, ballot, token_id)
+    try:
+        combined_check(pk, items)
+    except InvalidProof:
+        verify_ballot(pk, manifest, fingerprint, ballot, token_id)
+        raise

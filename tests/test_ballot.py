@@ -171,3 +171,17 @@ def test_multi_exp_matches_separate_powers():
         assert batch.multi_exp(pairs, PK.nsquare) == expected % PK.nsquare
 
     check()
+
+
+def test_check_ballot_batched_accepts_valid_and_names_the_bad_part():
+    from crypto.ballot import check_ballot
+
+    ballot, _ = encrypt_ballot(PK, MANIFEST, FP, TOKEN, CHOICE)
+    check_ballot(PK, MANIFEST, FP, ballot, TOKEN)
+    contest = ballot.contests[1]
+    s = contest.selections[2]
+    bad_sel = dataclasses.replace(s, proof=dataclasses.replace(s.proof, z=(s.proof.z[0], s.proof.z[1] * 3 % PK.n)))
+    bad = dataclasses.replace(ballot, contests=(ballot.contests[0], dataclasses.replace(
+        contest, selections=contest.selections[:2] + (bad_sel,)), ballot.contests[2]))
+    with pytest.raises(InvalidProof, match="question council, option c"):
+        check_ballot(PK, MANIFEST, FP, bad, TOKEN)

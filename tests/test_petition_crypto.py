@@ -81,3 +81,13 @@ def test_parameters_validation():
     with pytest.raises(InvalidBallot):
         encrypt_signature(PK, PARAMS, FP, bytes(32), "nowhere")
     assert PetitionParameters.from_json(PARAMS.to_json()) == PARAMS
+
+
+def test_check_signature_batched():
+    from crypto.petition import check_signature
+
+    sig, _ = encrypt_signature(PK, PARAMS, FP, bytes([3]) * 32, "r07")
+    check_signature(PK, PARAMS, FP, sig, sig.token_id)
+    bad = dataclasses.replace(sig, proof=dataclasses.replace(sig.proof, z=sig.proof.z[:-1] + (sig.proof.z[-1] * 5 % PK.n,)))
+    with pytest.raises(InvalidProof, match="region proof"):
+        check_signature(PK, PARAMS, FP, bad, sig.token_id)

@@ -65,8 +65,8 @@ from crypto.merkle import MerkleLog, leaf_hash, make_consistency_proof, make_inc
 from crypto.petition import (
     EncryptedSignature,
     PetitionParameters,
+    check_signature,
     petition_fingerprint,
-    verify_signature,
 )
 from crypto.threshold import PartialDecryption, ThresholdPublicKey, verify_partial_decryption
 from crypto.transcript import tagged_hash
@@ -753,8 +753,8 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             raise ApiError(409, "already_signed", "this credential has already signed")
         if verify_proof:
             try:
-                verify_signature(election_key(p).public, params_of(p), fingerprint_of(p), sig,
-                                 credential.token_id)
+                check_signature(election_key(p).public, params_of(p), fingerprint_of(p), sig,
+                                credential.token_id)
             except CryptoError as exc:
                 raise _crypto_error(exc) from exc
         entry: dict[str, Any] = {

@@ -8,7 +8,7 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs §60):
 4. the Ed25519 signature by the credential's ballot key over ``canonical_json(ballot)`` (403);
 5. the ballot parses, is in canonical form, and ``ballot.token_id == credential.token_id`` (400);
 6. quick duplicate checks (token already used under no-revote, ciphertext already on the board, 409);
-7. ``verify_ballot`` with the election fingerprint (400: invalid proof / ballot / ciphertext);
+7. ``check_ballot`` (every proof, powers batched) with the election fingerprint (400: invalid proof / ballot / ciphertext);
 8. ONE transaction: take the election's append lock, re-check 6, insert the used token (or
    mark the token's previous ballot superseded), the ciphertext registry rows, the board
    entry and a new signed tree head; commit; only then build the receipt.
@@ -30,7 +30,7 @@ from app.errors import ApiError
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
 from app.services import elections as election_service
-from crypto.ballot import BallotSecrets, EncryptedBallot, verify_audited_ballot, verify_ballot
+from crypto.ballot import BallotSecrets, EncryptedBallot, check_ballot, verify_audited_ballot
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
 from crypto.errors import (
@@ -155,8 +155,8 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
         _check_copies(db, election.id, digests)
         try:
-            verify_ballot(tpk.public, election_service.manifest_of(election), fingerprint,
-                          ballot, token_id)
+            check_ballot(tpk.public, election_service.manifest_of(election), fingerprint,
+                         ballot, token_id)
         except CryptoError as exc:
             raise _crypto_error(exc) from exc
         db.rollback()  # end any read transaction before taking the write lock
@@ -242,7 +242,7 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             secrets_ = BallotSecrets.from_json(secrets_obj)
             if secrets_.to_json() != secrets_obj:
                 raise ApiError(400, "non_canonical", "the audit secrets are not in canonical form")
-            verify_ballot(tpk.public, manifest, fingerprint, ballot, ballot.token_id)
+            check_ballot(tpk.public, manifest, fingerprint, ballot, ballot.token_id)
             verify_audited_ballot(tpk.public, manifest, ballot, secrets_)
         except CryptoError as exc:
             raise _crypto_error(exc) from exc

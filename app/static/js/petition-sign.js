@@ -1,0 +1,342 @@
+/**
+ * petition-sign.js — the petition signing page's glue around saylau-crypto.js (ES module,
+ * no build step).  The same file runs as the page script and as its module Web Worker:
+ *
+ *  1. load GET /api/v1/petitions/<id>; start a worker (this file), which recomputes the
+ *     petition fingerprint (compared with the published one) and precomputes the
+ *     exponentiations of one signature (r^n, ρ^n and the simulated z_i^n) while the
+ *     citizen reads the page;
+ *  2. on "Sign": a fresh non-extractable Ed25519 key, RFC 9474 Prepare+Blind, POST the
+ *     blinded message with the session and the X-CSRFToken header; Finalize.  The
+ *     credential and key are kept in IndexedDB until the signature is accepted, so a
+ *     failed upload can be retried (the server issues one credential per citizen);
+ *  3. encrypt B^i for the chosen region and prove it in the worker (progress bar);
+ *  4. sign canonical_json(signature) with the key, POST anonymously (credentials: 'omit'),
+ *     verify the receipt (board-signed tree head, inclusion), store it in localStorage
+ *     ("saylau.petition-receipts") and show it.  A 409 shows "already signed".
+ *
+ * Worker requests ({id, type, ...}; replies carry the id):
+ *   init {petition}                     → done {fingerprint}
+ *   precompute                          → progress {stage: 'precompute', done, total}… done
+ *   encrypt {tokenId, regionId}         → progress… done {signature}
+ */
+
+import {
+  PaillierPublicKey, PrecomputePool, beginCredential, bytesToHex, canonicalJson,
+  encryptPetitionSignature, finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson,
+  normalizePetitionParameters, petitionFingerprint, petitionPoolNeeds, signPayload,
+} from './saylau-crypto.js';
+
+// ------------------------------------------------------------------ worker side
+
+/**
+ * The request handler shared by the worker and the in-page fallback.  `petition` is the
+ * public petition JSON (GET /api/v1/petitions/<id>).  Pool fills are serialised, and a
+ * pool entry is never used twice.
+ */
+export function createPetitionHandler(post) {
+  let ctx = null;
+  let chain = Promise.resolve();
+  const serial = (fn) => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => {});
+    return next;
+  };
+  const fill = (onProgress) => serial(() => ctx.pool.fill(ctx.needs, { onProgress }));
+  return async function handle(message) {
+    const { id, type } = message || {};
+    try {
+      let result;
+      if (type === 'init') {
+        const info = message.petition;
+        const params = normalizePetitionParameters(info.parameters);
+        const pk = PaillierPublicKey.fromJson(info.election_public_key);
+        const fp = await petitionFingerprint(params, info.election_public_key, info.issuer_public_key,
+          info.board_public_key);
+        if (bytesToHex(fp) !== info.fingerprint) throw new Error('petition fingerprint does not match the published one');
+        ctx = { params, pk, fp, pool: new PrecomputePool(pk), needs: petitionPoolNeeds(params) };
+        result = { fingerprint: bytesToHex(fp) };
+      } else if (type === 'precompute') {
+        if (!ctx) throw new Error('not initialised');
+        result = await fill((progress) => post({ id, type: 'progress', progress }));
+      } else if (type === 'encrypt') {
+        if (!ctx) throw new Error('not initialised');
+        const total = ctx.needs.encryptions + ctx.needs.units + 1;
+        const report = (done) => post({ id, type: 'progress', progress: { stage: 'encrypt', done, total } });
+        // Finish (or do) the precomputation first: its steps are this signature's steps.
+        await fill((p) => report(total - 1 - (p.total - p.done)));
+        const signature = await serial(() => encryptPetitionSignature(ctx.pk, ctx.params, ctx.fp,
+          message.tokenId, message.regionId, { pool: ctx.pool }));
+        report(total);
+        result = { signature };
+      } else {
+        throw new Error(`unknown request type ${JSON.stringify(type)}`);
+      }
+      post({ id, type: 'done', result });
+    } catch (err) {
+      post({ id, type: 'error', name: err && err.name, message: String(err && err.message) });
+    }
+  };
+}
+
+const inWorker = typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined'
+  && self instanceof WorkerGlobalScope;
+
+if (inWorker) {
+  const handle = createPetitionHandler((msg) => self.postMessage(msg));
+  self.onmessage = (event) => { handle(event.data); };
+}
+
+// ------------------------------------------------------------------ page side
+
+/** Promise wrapper around the worker (or, without workers, the same handler in the page). */
+class SignerClient {
+  constructor(petition) {
+    this.pending = new Map();
+    this.nextId = 1;
+    const receive = (msg) => {
+      const entry = this.pending.get(msg.id);
+      if (!entry) return;
+      if (msg.type === 'progress') {
+        if (entry.onProgress) entry.onProgress(msg.progress);
+        return;
+      }
+      this.pending.delete(msg.id);
+      if (msg.type === 'error') entry.reject(new Error(msg.message));
+      else entry.resolve(msg.result);
+    };
+    try {
+      this.worker = new Worker(import.meta.url, { type: 'module' });
+      this.worker.onmessage = (event) => receive(event.data);
+      this.send = (msg) => this.worker.postMessage(msg);
+    } catch {
+      const handle = createPetitionHandler((msg) => receive(msg));
+      this.send = (msg) => { handle(msg); };
+    }
+    this.initialised = this.call('init', { petition });
+  }
+
+  call(type, payload = {}, onProgress = undefined) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.send({ id, type, ...payload });
+    });
+  }
+
+  async precompute(onProgress) {
+    await this.initialised;
+    return this.call('precompute', {}, onProgress);
+  }
+
+  async encrypt(tokenId, regionId, onProgress) {
+    await this.initialised;
+    return (await this.call('encrypt', { tokenId, regionId }, onProgress)).signature;
+  }
+}
+
+const RECEIPTS_KEY = 'saylau.petition-receipts';
+
+/** Append a petition receipt to localStorage (kept apart from ballot receipts). */
+export function storePetitionReceipt(receipt) {
+  let list = [];
+  try { list = JSON.parse(localStorage.getItem(RECEIPTS_KEY) || '[]'); } catch { list = []; }
+  if (!Array.isArray(list)) list = [];
+  list = list.filter((r) => !(r.petition_id === receipt.petition_id && r.leaf_hash === receipt.leaf_hash));
+  list.push({ ...receipt, stored_at: new Date().toISOString() });
+  localStorage.setItem(RECEIPTS_KEY, JSON.stringify(list));
+}
+
+// A wallet {credential, tokenId, privateKey} survives a failed upload (IndexedDB).
+const DB_NAME = 'saylau-petitions';
+const STORE = 'wallets';
+
+function idb(mode, fn) {
+  return new Promise((resolve, reject) => {
+    if (!globalThis.indexedDB) { reject(new Error('IndexedDB unavailable')); return; }
+    const open = indexedDB.open(DB_NAME, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(STORE, mode);
+      const req = fn(tx.objectStore(STORE));
+      tx.oncomplete = () => { db.close(); resolve(req && req.result); };
+      tx.onerror = () => { db.close(); reject(tx.error); };
+    };
+  });
+}
+
+const walletKey = (pid) => `${location.origin}|petition|${pid}`;
+const loadWallet = async (pid) => { try { return (await idb('readonly', (s) => s.get(walletKey(pid)))) || null; } catch { return null; } };
+const saveWallet = async (pid, w) => { try { await idb('readwrite', (s) => s.put(w, walletKey(pid))); } catch { /* memory only */ } };
+const dropWallet = async (pid) => { try { await idb('readwrite', (s) => s.delete(walletKey(pid))); } catch { /* none */ } };
+
+function runPage() {
+  const $ = (id) => document.getElementById(id);
+  const root = $('sign-app');
+  if (!root || !$('sign-form')) return;
+  const strings = JSON.parse(($('sign-strings') || { textContent: '{}' }).textContent);
+  const t = (key) => strings[key] || key;
+  const ds = root.dataset;
+  const state = { info: null, client: null, wallet: null };
+
+  const csrfToken = () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') : ds.csrfToken;
+  };
+
+  async function api(path, { method = 'GET', body, session = false } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (session) headers['X-CSRFToken'] = csrfToken();
+    const response = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: session ? 'same-origin' : 'omit', cache: 'no-store',
+    });
+    let data = null;
+    try { data = await response.json(); } catch { data = null; }
+    if (!response.ok) {
+      const err = (data && data.error) || {};
+      const e = new Error(`${err.message || response.statusText} (${response.status} ${err.code || ''})`);
+      e.status = response.status;
+      e.code = err.code;
+      throw e;
+    }
+    return data;
+  }
+
+  function setStatus(text, kind = '') {
+    const el = $('status');
+    el.textContent = text;
+    el.className = `status ${kind ? `status-${kind}` : ''}`;
+  }
+
+  function show(sectionId) {
+    for (const id of ['sign-form', 'signing', 'already', 'done']) $(id).hidden = id !== sectionId;
+    const el = $(sectionId);
+    if (el.tabIndex === -1) el.focus();
+  }
+
+  function precompute() {
+    const bar = $('precompute-progress');
+    state.client.precompute((p) => {
+      if (p.total) { bar.max = p.total; bar.value = p.done; }
+    }).then(() => { bar.max = 1; bar.value = 1; }).catch(() => { /* only an optimisation */ });
+  }
+
+  async function init() {
+    try {
+      setStatus(t('loading'));
+      const info = await api(ds.petitionUrl);
+      state.info = info;
+      if (ds.fingerprint && info.fingerprint !== ds.fingerprint) throw new Error(t('fingerprint_bad'));
+      state.client = new SignerClient(info);
+      try {
+        await state.client.initialised;
+      } catch {
+        setStatus(t('fingerprint_bad'), 'error');
+        return;
+      }
+      state.wallet = await loadWallet(ds.petitionId);
+      setStatus(`${t('fingerprint_ok')} ${t('precomputing')}`, 'ok');
+      $('sign-button').disabled = false;
+      precompute();
+      setStatus(`${t('fingerprint_ok')} ${t('ready')}`, 'ok');
+    } catch (err) {
+      setStatus(`${t('error')} ${err.message}`, 'error');
+    }
+  }
+
+  function alreadySigned() {
+    $('already-text').textContent = t('already_signed');
+    setStatus(t('already_signed'), 'error');
+    show('already');
+  }
+
+  async function obtainCredential() {
+    if (state.wallet) return state.wallet;
+    setStatus(t('credential'));
+    const issuerKey = issuerKeyFromJson(state.info.issuer_public_key);
+    const key = await generateBallotKey(); // non-extractable private key
+    const { blindedMessage, state: blindState } = await beginCredential(issuerKey, state.info.scope_id,
+      key.publicKeyBytes);
+    const answer = await api(ds.credentialUrl, {
+      method: 'POST', body: { blinded_message: bytesToHex(blindedMessage) }, session: true,
+    });
+    const full = await finishCredential(issuerKey, blindState, hexToBytes(answer.blind_signature));
+    const credential = {
+      scope_id: full.scope_id, ballot_public_key: full.ballot_public_key,
+      randomizer: full.randomizer, signature: full.signature,
+    };
+    state.wallet = { credential, tokenId: full.token_id, privateKey: key.privateKey };
+    await saveWallet(ds.petitionId, state.wallet);
+    return state.wallet;
+  }
+
+  async function onSign(event) {
+    event.preventDefault();
+    const errorBox = $('form-error');
+    const chosen = document.querySelector('#sign-form input[name="region"]:checked');
+    if (!chosen) {
+      errorBox.textContent = t('choose');
+      errorBox.hidden = false;
+      $('region-group').setAttribute('aria-invalid', 'true');
+      const first = document.querySelector('#sign-form input[name="region"]');
+      if (first) first.focus();
+      return;
+    }
+    errorBox.hidden = true;
+    $('region-group').removeAttribute('aria-invalid');
+    $('sign-button').disabled = true;
+    try {
+      const wallet = await obtainCredential();
+      show('signing');
+      setStatus(t('encrypting'));
+      const bar = $('sign-progress');
+      bar.value = 0;
+      const signature = await state.client.encrypt(wallet.tokenId, chosen.value, (p) => {
+        if (p.total) { bar.max = p.total; bar.value = Math.max(0, p.done); }
+      });
+      setStatus(t('sending'));
+      const ed = await signPayload(wallet.privateKey, canonicalJson(signature));
+      const data = await api(ds.signaturesUrl, {
+        method: 'POST',
+        body: { credential: wallet.credential, signature, ed25519_signature: bytesToHex(ed) },
+      });
+      const { verifyReceipt } = await import('./receipt.js');
+      const receipt = {
+        server: location.origin, board_public_key: state.info.board_public_key,
+        fingerprint: state.info.fingerprint, tracker: data.leaf_hash, ...data,
+      };
+      await verifyReceipt(receipt);
+      storePetitionReceipt(receipt);
+      await dropWallet(ds.petitionId);
+      state.wallet = null;
+      $('receipt-tracker').textContent = receipt.tracker;
+      $('receipt-index').textContent = `#${receipt.index}`;
+      $('receipt-size').textContent = String(receipt.tree_head.tree_size);
+      $('receipt-board').href = `${ds.boardUrl}?start=${receipt.index}&limit=1`;
+      const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' });
+      $('receipt-download').href = URL.createObjectURL(blob);
+      $('done-status').textContent = `${t('signed')} ${t('receipt_ok')}`;
+      setStatus(t('signed'), 'ok');
+      show('done');
+    } catch (err) {
+      if (err.status === 409 && (err.code === 'already_signed')) {
+        await dropWallet(ds.petitionId);
+        state.wallet = null;
+        alreadySigned();
+        return;
+      }
+      show('sign-form');
+      setStatus(`${t('error')} ${err.message}`, 'error');
+      $('sign-button').disabled = false;
+    }
+  }
+
+  $('sign-form').addEventListener('submit', onSign);
+  init();
+}
+
+if (!inWorker && typeof document !== 'undefined') runPage();
