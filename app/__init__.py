@@ -51,11 +51,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.add_url_rule("/", endpoint="index", view_func=vote.index)
 
-    from app import booth, i18n
+    from app import booth, i18n, results
 
     i18n.init_app(app)  # Flask-Babel (kk/ru/en) and /lang
     app.register_blueprint(booth.bp)  # /elections/<id>/booth, receipts
-    app.register_blueprint(__import__("app.results", fromlist=["bp"]).bp)  # results, trustees
+    app.register_blueprint(results.bp)  # results with charts, trustees' uploads
 
     from app.petitions import api as petitions_api
     from app.petitions import views as petitions_views

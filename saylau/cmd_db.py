@@ -98,7 +98,7 @@ def seed_demo(application: Any, bits: int) -> int:
                 bits, 2, 3, allow_test_key=bits < 2048,
                 progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
             election_service.set_election_key(db, election, tpk.to_json(), allow_test_key=True)
-            election.insecure_test_keys = True  # dealer-generated and shares discarded: demo only
+            election.insecure_test_keys = True  # dealer-generated: demo only
             csv = "email,name\n" + "".join(f"{e},Demo Voter {i}\n"
                                            for i, e in enumerate(DEMO_VOTERS, 1))
             roll_service.import_roll(db, election, csv)
