@@ -28,6 +28,7 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "SMTP_USER": env.get("SAYLAU_SMTP_USER"),
         "SMTP_PASSWORD": env.get("SAYLAU_SMTP_PASSWORD"),
         "SMTP_FROM": env.get("SAYLAU_SMTP_FROM", "saylau@localhost"),
+        "SMTP_STARTTLS": env.get("SAYLAU_SMTP_STARTTLS", "1") != "0",
         "RATELIMIT_STORAGE_URI": env.get("SAYLAU_RATELIMIT_STORAGE", "memory://"),
         "BASE_URL": env.get("SAYLAU_BASE_URL"),
         "DEMO": env.get("SAYLAU_DEMO", "") == "1",

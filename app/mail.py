@@ -1,4 +1,11 @@
-"""Outgoing mail: an outbox (table + one .eml file per message) by default, SMTP by configuration."""
+"""Outgoing mail: an outbox (table + one .eml file per message) by default, SMTP by configuration.
+
+Every message is first recorded in the ``outbox_messages`` table; ``sent_at`` is set once
+the backend accepted it.  An SMTP failure never fails the request that sent the mail
+(the roll import or the confirmation stays committed): the row stays unsent, and
+:func:`resend_pending` delivers what is left.  Bodies hold one-time login links, so
+they are never logged.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import OutboxMessage, utcnow
@@ -30,17 +38,37 @@ def send_mail(db: Session, to_addr: str, subject: str, body: str) -> OutboxMessa
     row = OutboxMessage(to_addr=to_addr, subject=subject, body=body)
     db.add(row)
     db.flush()
-    msg = _message(to_addr, subject, body)
+    _deliver(row)
+    return row
+
+
+def _deliver(row: OutboxMessage) -> None:
+    msg = _message(row.to_addr, row.subject, row.body)
     if current_app.config["MAIL_BACKEND"] == "smtp":
         cfg = current_app.config
-        with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=30) as smtp:
-            smtp.starttls(context=ssl.create_default_context())
-            if cfg.get("SMTP_USER"):
-                smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"] or "")
-            smtp.send_message(msg)
+        try:
+            with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=30) as smtp:
+                if cfg.get("SMTP_STARTTLS", True):
+                    smtp.starttls(context=ssl.create_default_context())
+                if cfg.get("SMTP_USER"):
+                    smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"] or "")
+                smtp.send_message(msg)
+        except (smtplib.SMTPException, OSError) as exc:
+            current_app.logger.warning("outbox message %s not delivered by SMTP (%s); kept for "
+                                       "resending", row.id, type(exc).__name__)
+            return
     else:
         outbox = Path(current_app.config["OUTBOX_DIR"])
         outbox.mkdir(parents=True, exist_ok=True)
         (outbox / f"{row.id:06d}.eml").write_bytes(bytes(msg))
     row.sent_at = utcnow()
-    return row
+
+
+def resend_pending(db: Session) -> int:
+    """Try again to deliver every unsent outbox message; returns how many went out."""
+    sent = 0
+    for row in db.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+                          .order_by(OutboxMessage.id)).all():
+        _deliver(row)
+        sent += row.sent_at is not None
+    return sent

@@ -113,8 +113,8 @@ def similar() -> Any:
     return jsonify({"q": q, "similar": svc.similar(get_session(), q)})
 
 
+@bp.get("/<int:pid>.csv", endpoint="get_petition_csv")
 @bp.get("/<int:pid>")
-@bp.get("/<int:pid>.csv")
 def get_petition(pid: int) -> Any:
     db = get_session()
     p = _petition(pid)

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.db import new_session
 from app.petitions import services as petition_service
-from tests.app.petitions_helpers import KEY_DOC, PASSWORD, citizen, moderator
+from tests.app.petitions_helpers import KEY_DOC, PASSWORD, citizen, make_user, moderator
 from tests.browser.conftest import LiveServer
 
 SIGN = "/petitions/{}/sign"
@@ -174,8 +174,10 @@ def test_sign_page_without_login_or_confirmation(page, live_server):
     page.goto(SIGN.format(pid))
     assert page.is_visible("#login-needed")
     assert page.query_selector("#sign-form") is None
-    from tests.app.petitions_helpers import make_user
     make_user(app, "browser-unconfirmed@example.org")
     browser_login(page, "browser-unconfirmed@example.org", SIGN.format(pid))
     assert page.is_visible("#confirm-needed")
     assert page.query_selector("#sign-form") is None
+    page.goto(SIGN.format(pid) + "?lang=ru")  # the page is translated
+    assert "подтверждённый адрес" in page.inner_text("#confirm-needed")
+    assert "Отпечаток петиции" in page.inner_text("p.fingerprint")

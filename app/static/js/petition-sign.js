@@ -239,10 +239,9 @@ function runPage() {
         return;
       }
       state.wallet = await loadWallet(ds.petitionId);
-      setStatus(`${t('fingerprint_ok')} ${t('precomputing')}`, 'ok');
       $('sign-button').disabled = false;
       precompute();
-      setStatus(`${t('fingerprint_ok')} ${t('ready')}`, 'ok');
+      setStatus(`${t('fingerprint_ok')} ${t('ready')} ${t('precomputing')}`, 'ok');
     } catch (err) {
       setStatus(`${t('error')} ${err.message}`, 'error');
     }
@@ -323,7 +322,7 @@ function runPage() {
       setStatus(t('signed'), 'ok');
       show('done');
     } catch (err) {
-      if (err.status === 409 && (err.code === 'already_signed')) {
+      if (err.status === 409 && err.code === 'already_signed') {
         await dropWallet(ds.petitionId);
         state.wallet = null;
         alreadySigned();
