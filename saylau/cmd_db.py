@@ -51,10 +51,17 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"saylau db: {exc}", file=sys.stderr)
         return 1
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.db import get_engine
     from app.migrate import upgrade
 
-    upgrade(get_engine(application))
+    try:
+        upgrade(get_engine(application))
+    except SQLAlchemyError as exc:
+        print(f"saylau db: cannot migrate {application.config['DATABASE_URL']}: "
+              f"{type(exc.orig or exc).__name__}: {exc.orig or exc}", file=sys.stderr)
+        return 1
     print(f"database at {application.config['DATABASE_URL']} is up to date")
     if args.action == "seed-demo":
         return seed_demo(application, args.key_bits)
@@ -94,9 +101,17 @@ def seed_demo(application: Any, bits: int) -> int:
             election = election_service.create_election(db, manifest, revote_policy="last-counts")
             print(f"generating a {bits}-bit 2-of-3 threshold election key (safe primes; this "
                   "may take a minute) ...")
-            tpk, _shares = election_service.generate_election_key(
-                bits, 2, 3, allow_test_key=bits < 2048,
-                progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+            from saylau.progress import Progress
+
+            with Progress("key ceremony") as bar:
+                def progress(msg: str) -> None:
+                    if bar.enabled:
+                        bar.note(msg)
+                    elif "found" in msg or "test" in msg:
+                        print(f"  {msg}", file=sys.stderr, flush=True)
+
+                tpk, _shares = election_service.generate_election_key(
+                    bits, 2, 3, allow_test_key=bits < 2048, progress=progress)
             election_service.set_election_key(db, election, tpk.to_json(), allow_test_key=True)
             election.insecure_test_keys = True  # dealer-generated: demo only
             csv = "email,name\n" + "".join(f"{e},Demo Voter {i}\n"

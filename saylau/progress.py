@@ -57,5 +57,5 @@ class Progress:
             text = f"\r{self.label:<28} [{bar}] {self.done}/{self.total} {elapsed:6.1f}s"
         else:
             text = f"\r{self.label:<28} {self.done} {elapsed:6.1f}s"
-        self.stream.write(text)
+        self.stream.write(text + "\x1b[K")
         self.stream.flush()
