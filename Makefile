@@ -10,7 +10,7 @@ export SAYLAU_INSTANCE ?= $(CURDIR)/instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test install lint typecheck unit js browser-deps bench clean-demo help
+.PHONY: demo test install lint typecheck unit js browser-deps bench clean-demo help i18n docs
 
 help:
 	@echo "make demo   - set up everything, seed a demo election and petition, serve on http://$(HOST):$(PORT)"
@@ -56,6 +56,14 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/saylau bench crypto
 	$(BIN)/saylau bench verify
+
+i18n: $(STAMP)   # after changing user-visible strings: extract, merge, then translate kk/ru and compile
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel compile -d app/translations
+
+docs:
+	$(BIN)/python docs/build_protocol.py
 
 clean-demo:
 	rm -rf $(SAYLAU_INSTANCE)

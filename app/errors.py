@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -45,8 +46,9 @@ def register(app: Flask) -> None:
     def _csrf(exc: CSRFError) -> Any:
         if _wants_json():
             return json_error(400, "csrf", exc.description or "CSRF token missing or invalid")
-        return render_template("error.html", status=400, message="The form expired or its "
-                               "security token is missing; go back, reload and try again."), 400
+        return render_template("error.html", status=400, message=gettext(
+            "The form expired or its security token is missing; go back, reload and try "
+            "again.")), 400
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

@@ -14,14 +14,19 @@ A record is a directory (or a ``.zip`` of one) of JSON files::
 
 Every file is written as ``canonical_json(content) + "\\n"``; readers hash the bytes
 as found, so any changed byte fails the index check.
+
+A **petition record** (format ``saylau-petition-record/v1``) has the same layout with
+``petition.json`` instead of ``manifest.json`` + ``election.json`` (see
+:mod:`audit.petition_record` and docs/election-record.md §"Petition records").
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -56,6 +61,18 @@ FILES = CORE_FILES + TALLY_FILES
 MAX_FILE_BYTES = 2 << 30
 SCHEMA_PATH = Path(__file__).parent / "schema" / "election-record.schema.json"
 
+#: Petition records (kind "petition"): petition.json replaces manifest.json + election.json.
+PETITION_FORMAT = "saylau-petition-record/v1"
+PETITION = "petition.json"
+PETITION_CORE_FILES = (PETITION, BOARD, TREE_HEADS, ISSUANCE)
+PETITION_FILES = PETITION_CORE_FILES + TALLY_FILES
+PETITION_SCHEMA_PATH = Path(__file__).parent / "schema" / "petition-record.schema.json"
+#: format -> (record kind, files allowed, files required, schema path)
+KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Path]] = {
+    FORMAT: ("election", FILES, CORE_FILES, SCHEMA_PATH),
+    PETITION_FORMAT: ("petition", PETITION_FILES, PETITION_CORE_FILES, PETITION_SCHEMA_PATH),
+}
+
 
 class RecordError(Exception):
     """The record cannot be read at all (no such path, not a directory or zip, no index)."""
@@ -70,10 +87,15 @@ class RecordFormatError(RecordError):
 
 
 @cache
-def load_schema() -> dict[str, Any]:
-    """The record's JSON Schema (draft 2020-12)."""
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def load_schema(record_format: str = FORMAT) -> dict[str, Any]:
+    """The record's JSON Schema (draft 2020-12) for ``record_format``."""
+    schema: dict[str, Any] = json.loads(KINDS[record_format][3].read_text(encoding="utf-8"))
     return schema
+
+
+def format_of_files(names: Iterable[str]) -> str:
+    """The record format implied by the file names: a petition record has ``petition.json``."""
+    return PETITION_FORMAT if PETITION in set(names) else FORMAT
 
 
 def encode_file(content: object) -> bytes:
@@ -81,30 +103,35 @@ def encode_file(content: object) -> bytes:
     return canonical_json(content) + b"\n"
 
 
-def index_message(files: Mapping[str, str]) -> bytes:
+def index_message(files: Mapping[str, str], record_format: str = FORMAT) -> bytes:
     """The bytes the board key signs: ``canonical_json({"format", "files"})``."""
-    return canonical_json({"format": FORMAT, "files": dict(files)})
+    return canonical_json({"format": record_format, "files": dict(files)})
 
 
-def sign_index(raw: Mapping[str, bytes], board_key: BoardSigningKey) -> dict[str, Any]:
-    """``record-index.json`` for the given file bytes."""
+def sign_index(raw: Mapping[str, bytes], board_key: BoardSigningKey,
+               record_format: str | None = None) -> dict[str, Any]:
+    """``record-index.json`` for the given file bytes (format implied by the file names)."""
+    fmt = record_format or format_of_files(raw)
     files = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(raw.items())}
-    return {"format": FORMAT, "files": files,
-            "signature": board_key.sign(index_message(files)).hex()}
+    return {"format": fmt, "files": files,
+            "signature": board_key.sign(index_message(files, fmt)).hex()}
 
 
-def verify_index(index: object, board_public_key: bytes) -> None:
-    """Check the index signature by the board key; raises InvalidSignature."""
+def verify_index(index: object, board_public_key: bytes, record_format: str = FORMAT) -> None:
+    """Check the index signature by the board key; raises InvalidSignature.
+
+    ``record_format`` is the format the reader expects (the index must name it).
+    """
     files = require(index, "files", dict, "record index")
-    if require(index, "format", str, "record index") != FORMAT:
-        raise InvalidEncoding(f"record index: format is not {FORMAT}")
+    if require(index, "format", str, "record index") != record_format:
+        raise InvalidEncoding(f"record index: format is not {record_format}")
     signature = hex_to_bytes(require(index, "signature", str, "record index"), "signature", 64)
     try:
         key = Ed25519PublicKey.from_public_bytes(board_public_key)
     except ValueError as exc:
         raise InvalidKey("board public key is not an Ed25519 key") from exc
     try:
-        key.verify(signature, index_message(files))
+        key.verify(signature, index_message(files, record_format))
     except _PycaInvalidSignature as exc:
         raise InvalidSignature("record index signature does not verify under the board key") from exc
 
@@ -112,25 +139,44 @@ def verify_index(index: object, board_public_key: bytes) -> None:
 # --------------------------------------------------------------------------- writer
 
 
+def encode_record(data: Mapping[str, Any], board_key: BoardSigningKey) -> dict[str, bytes]:
+    """``{file name: bytes}`` of a record, ``record-index.json`` included (signed).
+
+    The kind follows the file names (``petition.json`` present: a petition record).
+    Unknown file names and missing core files are refused with :class:`ValueError`.
+    """
+    fmt = format_of_files(data)
+    _, allowed, core, _ = KINDS[fmt]
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(f"not record files: {', '.join(sorted(unknown))}")
+    missing = [name for name in core if name not in data]
+    if missing:
+        raise ValueError(f"record lacks {', '.join(missing)}")
+    raw = {name: encode_file(data[name]) for name in allowed if name in data}
+    raw[INDEX_FILE] = encode_file(sign_index(raw, board_key, fmt))
+    return raw
+
+
+def zip_bytes(raw: Mapping[str, bytes]) -> bytes:
+    """A ``.zip`` archive of the record files (at the archive root)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, blob in raw.items():
+            archive.writestr(name, blob)
+    return buffer.getvalue()
+
+
 def write_record(path: str | Path, data: Mapping[str, Any], board_key: BoardSigningKey) -> Path:
     """Write ``data`` ({file name: JSON content}) as a record directory or ``.zip``.
 
     Unknown file names are refused; the index is signed with ``board_key``.
     """
-    unknown = set(data) - set(FILES)
-    if unknown:
-        raise ValueError(f"not record files: {', '.join(sorted(unknown))}")
-    missing = [name for name in CORE_FILES if name not in data]
-    if missing:
-        raise ValueError(f"record lacks {', '.join(missing)}")
-    raw = {name: encode_file(data[name]) for name in FILES if name in data}
-    raw[INDEX_FILE] = encode_file(sign_index(raw, board_key))
+    raw = encode_record(data, board_key)
     target = Path(path)
     if target.suffix == ".zip":
         target.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, blob in raw.items():
-                archive.writestr(name, blob)
+        target.write_bytes(zip_bytes(raw))
     else:
         target.mkdir(parents=True, exist_ok=True)
         for name, blob in raw.items():
@@ -154,6 +200,20 @@ class Record:
     def index(self) -> Any:
         return self.files.get(INDEX_FILE)
 
+    @property
+    def format(self) -> str:
+        """The format the files imply (``petition.json`` present: a petition record)."""
+        return format_of_files(self.raw)
+
+    @property
+    def kind(self) -> str:
+        """``"election"`` or ``"petition"``."""
+        return KINDS[self.format][0]
+
+    @property
+    def _meta(self) -> str:
+        return PETITION if self.kind == "petition" else ELECTION
+
     def get(self, name: str) -> Any:
         return self.files.get(name)
 
@@ -162,15 +222,15 @@ class Record:
         return all(name in self.files for name in TALLY_FILES)
 
     def election_key(self) -> ThresholdPublicKey:
-        return ThresholdPublicKey.from_json(require(self.files.get(ELECTION), "election_key",
-                                                    dict, ELECTION))
+        return ThresholdPublicKey.from_json(require(self.files.get(self._meta), "election_key",
+                                                    dict, self._meta))
 
     def board_public_key(self) -> bytes:
-        return hex_to_bytes(require(self.files.get(ELECTION), "board_key", str, ELECTION),
+        return hex_to_bytes(require(self.files.get(self._meta), "board_key", str, self._meta),
                             "board_key", 32)
 
     def log_id(self) -> str:
-        return str(require(self.files.get(ELECTION), "log_id", str, ELECTION))
+        return str(require(self.files.get(self._meta), "log_id", str, self._meta))
 
     def context(self) -> ElectionContext:
         """The election context (manifest, keys, published fingerprint, revote policy)."""
@@ -232,10 +292,10 @@ def _read_dir(path: Path) -> dict[str, bytes]:
     return raw
 
 
-def _schema_errors(files: Mapping[str, Any]) -> list[str]:
+def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> list[str]:
     import jsonschema  # imported lazily: only the reader needs it
 
-    validator = jsonschema.Draft202012Validator(load_schema())
+    validator = jsonschema.Draft202012Validator(load_schema(record_format))
     errors = []
     for error in sorted(validator.iter_errors(dict(files)), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "record"
@@ -264,8 +324,9 @@ def read_record(path: str | Path, *, strict: bool = True) -> Record:
     except OSError as exc:
         raise RecordError(f"{source}: cannot read ({exc.strerror or exc})") from exc
     record = Record(str(source), raw)
+    allowed = KINDS[record.format][1]
     for name, blob in raw.items():
-        if name != INDEX_FILE and name not in FILES:
+        if name != INDEX_FILE and name not in allowed:
             record.format_errors.append(f"{name}: not a file of the record format")
             continue
         try:
@@ -274,7 +335,7 @@ def read_record(path: str | Path, *, strict: bool = True) -> Record:
             record.format_errors.append(f"{name}: not valid JSON ({exc})")
     if INDEX_FILE not in record.files:
         raise RecordError(f"{source}: {INDEX_FILE} is not valid JSON")
-    record.format_errors.extend(_schema_errors(record.files))
+    record.format_errors.extend(_schema_errors(record.files, record.format))
     if strict and record.format_errors:
         raise RecordFormatError(record.format_errors)
     return record
@@ -288,7 +349,7 @@ def record_from_bytes(raw: Mapping[str, bytes], source: str = "<memory>") -> Rec
             record.files[name] = json.loads(blob.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             record.format_errors.append(f"{name}: not valid JSON ({exc})")
-    record.format_errors.extend(_schema_errors(record.files))
+    record.format_errors.extend(_schema_errors(record.files, record.format))
     return record
 
 
@@ -369,8 +430,13 @@ __all__ = [
     "FORMAT",
     "INDEX_FILE",
     "ISSUANCE",
+    "KINDS",
     "MANIFEST",
     "PARTIALS",
+    "PETITION",
+    "PETITION_CORE_FILES",
+    "PETITION_FILES",
+    "PETITION_FORMAT",
     "RESULTS",
     "TALLY_FILES",
     "TREE_HEADS",
@@ -379,6 +445,8 @@ __all__ = [
     "RecordFormatError",
     "build_record_data",
     "encode_file",
+    "encode_record",
+    "format_of_files",
     "index_message",
     "load_schema",
     "read_record",
@@ -386,4 +454,5 @@ __all__ = [
     "sign_index",
     "verify_index",
     "write_record",
+    "zip_bytes",
 ]

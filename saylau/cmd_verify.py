@@ -3,6 +3,12 @@
 Imports only :mod:`audit`, :mod:`tally` and :mod:`crypto` (never Flask, SQLAlchemy or
 the web app).  Exit status: 0 every check passed, 1 a check failed (each named), 2 usage
 error (missing file, unreadable record).
+
+Election and petition records are told apart by their files (``petition.json``: a
+petition record, format ``saylau-petition-record/v1``).  ``--json`` prints
+``{"valid", "election_id", "checks", "tally"}``; a petition record adds ``"kind":
+"petition"`` and ``"petition_id"`` (``"petition:<n>"``, also in ``election_id``) and its
+``tally`` is ``{"regions": {region_id: count}}``.
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ class StageProgress:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("record", type=Path, help="election record directory or .zip")
+    parser.add_argument("record", type=Path,
+                        help="election or petition record directory or .zip")
     parser.add_argument("--receipt", type=Path,
                         help="a voter's receipt (JSON from the cast API) to check as well")
     parser.add_argument("--json", action="store_true",
@@ -108,8 +115,11 @@ def run(args: argparse.Namespace) -> int:
     progress.close()
     if args.json:
         out = report.to_json()
-        print(json.dumps({"valid": out["valid"], "election_id": out["election_id"],
-                          "checks": out["checks"], "tally": out["tally"]}, indent=2))
+        doc = {"valid": out["valid"], "election_id": out["election_id"],
+               "checks": out["checks"], "tally": out["tally"]}
+        if record.kind == "petition":
+            doc.update(kind="petition", petition_id=out["election_id"])
+        print(json.dumps(doc, indent=2))
     else:
         print(report.render_text())
     return 0 if report.valid else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from app.db import get_session
 from app.extensions import limiter
@@ -29,7 +30,7 @@ def login() -> Any:
         db = get_session()
         user = user_service.authenticate(db, email, password) if email and password else None
         if user is None:
-            flash("Wrong e-mail or password.", "error")
+            flash(gettext("Wrong e-mail or password."), "error")
             return render_template("auth/login.html", email=email), 401
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -92,8 +93,9 @@ def new() -> Any:
         return render_template("petitions/edit.html", form=request.form, regions=regions,
                                selected=request.form.getlist("regions"), p=None), exc.status
     db.commit()
-    flash("Draft saved. Share this sponsor link once you submit it: "
-          + url_for("petitions.sponsor", pid=p.id, token=token, _external=True), "info")
+    flash(gettext("Draft saved. Share this sponsor link once you submit it: %(link)s",
+                  link=url_for("petitions.sponsor", pid=p.id, token=token, _external=True)),
+          "info")
     return redirect(url_for("petitions.edit", pid=p.id))
 
 
@@ -111,7 +113,7 @@ def edit(pid: int) -> Any:
         try:
             svc.update_draft(db, p, user, _form())
             db.commit()
-            flash("Draft saved.", "info")
+            flash(gettext("Draft saved."), "info")
             return redirect(url_for("petitions.edit", pid=p.id))
         except ApiError as exc:
             db.rollback()
@@ -131,7 +133,7 @@ def submit(pid: int) -> Any:
     try:
         svc.submit(db, p, user)
         db.commit()
-        flash("Submitted: now share the sponsor link.", "info")
+        flash(gettext("Submitted: now share the sponsor link."), "info")
     except ApiError as exc:
         db.rollback()
         flash(exc.message, "error")
@@ -153,7 +155,7 @@ def sponsor(pid: int, token: str) -> Any:
         try:
             svc.add_sponsor(db, p, user, token)
             db.commit()
-            flash("Thank you: you sponsor this petition.", "info")
+            flash(gettext("Thank you: you sponsor this petition."), "info")
         except ApiError as exc:
             db.rollback()
             flash(exc.message, "error")
@@ -187,7 +189,7 @@ def confirm_request() -> Any:
     if not svc.is_confirmed(db, user):
         svc.request_confirmation(db, user, request.host_url)
         db.commit()
-        flash("We sent you a confirmation link.", "info")
+        flash(gettext("We sent you a confirmation link."), "info")
     return redirect(request.referrer or url_for("petitions.index"))
 
 
@@ -236,7 +238,7 @@ def moderate(pid: int) -> Any:
         else:
             abort(400)
         db.commit()
-        flash("Done.", "info")
+        flash(gettext("Done."), "info")
     except ApiError as exc:
         db.rollback()
         flash(exc.message, "error")
