@@ -7,6 +7,7 @@ Signing (``POST /<id>/signatures``) is anonymous and looks at no session.  Every
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -150,6 +151,48 @@ def results(pid: int) -> Any:
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="petition-{p.id}-regions.json"'
     return response
+
+
+@bp.get("/<int:pid>/record.zip")
+def record_zip(pid: int) -> Any:
+    """The verifiable petition record (``saylau verify``) once a region tally is decrypted.
+
+    Read in this order so that every part covers the one before: the latest decrypted
+    tally, the tree heads, the board up to the last head, the issuance register.
+    """
+    from sqlalchemy import select
+
+    from app.petitions.models import PetitionBoardEntry, PetitionTreeHead
+    from audit.petition_record import build_petition_record_data, petition_record_zip
+
+    db = get_session()
+    p = _petition(pid)
+    found = svc.latest_results(db, p)
+    if found is None:
+        raise ApiError(409, "not_decrypted", "no region tally of this petition has been "
+                       "decrypted yet; the record is published after the first one")
+    t, results = found
+    heads = db.scalars(select(PetitionTreeHead).where(PetitionTreeHead.petition_id == p.id)
+                       .order_by(PetitionTreeHead.id)).all()
+    size = max((h.tree_size for h in heads), default=0)
+    rows = db.scalars(select(PetitionBoardEntry).where(
+        PetitionBoardEntry.petition_id == p.id, PetitionBoardEntry.leaf_index < size)
+        .order_by(PetitionBoardEntry.leaf_index)).all()
+    register = svc.public_register(db, p.id)
+    public = svc.public_json(db, p)
+    data = build_petition_record_data(
+        parameters=public["parameters"], election_key=public["election_public_key"],
+        issuer_key=public["issuer_public_key"], board_key=p.board_public_hex,
+        log_id=svc.log_id(p.id), fingerprint=svc.fingerprint_of(p).hex(),
+        board=[svc.entry_public(r)["entry"] for r in rows],
+        tree_heads=[svc.head_json(h) for h in heads],
+        issuance={"count": register["count"], "receipts": register["receipts"]},
+        encrypted_tally=svc.encrypted_tally(p, t).to_json(),
+        partials=json.loads(t.partials_json), results=results,
+        info={k: public[k] for k in ("title", "state", "opened_at", "closes_at", "closed_at")})
+    blob = petition_record_zip(data, svc.board_key(p))
+    return Response(blob, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="petition-{p.id}-record.zip"'})
 
 
 @bp.get("/<int:pid>/board")

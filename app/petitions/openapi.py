@@ -111,6 +111,16 @@ PETITION_PATHS: dict[str, Any] = {
     P + "/consistency": {"get": _op("Consistency proof", params=[PID, _q("old", {"type": "integer"}),
                                                                  _q("new", {"type": "integer"})])},
     P + "/results": {"get": _op("Latest decrypted by-region results (JSON download)", params=[PID])},
+    P + "/record.zip": {"get": {
+        "summary": "The verifiable petition record (.zip; check it with `saylau verify`), "
+                   "published once a region tally has been decrypted",
+        "tags": ["petitions"], "security": [], "parameters": [PID],
+        "responses": {
+            "200": {"description": "the record (docs/election-record.md, Petition records)",
+                    "content": {"application/zip": {"schema": {"type": "string",
+                                                               "format": "binary"}}}},
+            **{str(code): {"description": "error", "content": {"application/json": {"schema": ERR}}}
+               for code in (404, 409)}}}},
     P + "/tallies": {"get": _op("Region tallies with partial decryptions", params=[PID]),
                      "post": _op("Request a region tally (moderator)", status="201", auth=True,
                                  errors=MOD, params=[PID])},
