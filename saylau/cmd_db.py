@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         upgrade(get_engine(application))
     except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
         print(f"saylau db: cannot migrate {application.config['DATABASE_URL']}: "
-              f"{type(exc.orig or exc).__name__}: {exc.orig or exc}", file=sys.stderr)
+              f"{type(cause).__name__}: {cause}", file=sys.stderr)
         return 1
     print(f"database at {application.config['DATABASE_URL']} is up to date")
     if args.action == "seed-demo":
