@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"saylau serve: {exc}", file=sys.stderr)
         return 1
+    from app.petitions.services import start_count_worker
+
+    start_count_worker(application)  # batched petition counts and closing of expired petitions
     print(f"Saylau on http://{args.host}:{args.port}/ (development server; use gunicorn "
           "'app:create_app()' in production)")
     application.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False)
