@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import sys
+from pathlib import Path
 
 SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign"}
 
@@ -20,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bits", type=int, nargs="+", help="modulus sizes (default 2048 3072)")
     parser.add_argument("--ballots", type=int, help="board size for 'verify' (default 8)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--svg", type=Path, help="also write the results as an SVG bar chart")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,5 +39,11 @@ def run(args: argparse.Namespace) -> int:
         results = module.run(**kwargs, out=lambda _line: None)
         print(json.dumps(results, indent=2))
     else:
-        module.run(**kwargs)
+        results = module.run(**kwargs)
+    if args.svg:
+        from bench.chart import chart_for
+
+        args.svg.write_text(chart_for(args.suite, results), encoding="utf-8")
+        if not args.json:
+            print(f"chart written to {args.svg}")
     return 0

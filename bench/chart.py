@@ -1,0 +1,80 @@
+"""A small, dependency-free SVG bar chart for benchmark results (``saylau bench --svg``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+WIDTH = 760
+LABEL_W = 260
+BAR_H = 22
+GAP = 8
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    note: str = ""
+
+
+def svg_bar_chart(title: str, bars: Sequence[Bar], *, unit: str,
+                  reference: tuple[str, float] | None = None) -> str:
+    """Horizontal bars (one per row), optionally with a dashed reference line."""
+    top = 40
+    height = top + len(bars) * (BAR_H + GAP) + 40
+    span = max([b.value for b in bars] + ([reference[1]] if reference else []) + [1e-9])
+    scale = (WIDTH - LABEL_W - 140) / span
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+             f'viewBox="0 0 {WIDTH} {height}" role="img" font-family="sans-serif" font-size="13">',
+             f"<title>{escape(title)}</title>",
+             f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+             f'<text x="12" y="24" font-size="16" font-weight="bold">{escape(title)}</text>']
+    for i, bar in enumerate(bars):
+        y = top + i * (BAR_H + GAP)
+        w = max(1.0, bar.value * scale)
+        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 16}" text-anchor="end">{escape(bar.label)}</text>')
+        parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{w:.1f}" height="{BAR_H}" fill="#0b5cad"/>')
+        text = f"{bar.value:,.1f} {unit}" + (f" ({bar.note})" if bar.note else "")
+        parts.append(f'<text x="{LABEL_W + w + 6:.1f}" y="{y + 16}">{escape(text)}</text>')
+    if reference:
+        x = LABEL_W + reference[1] * scale
+        bottom = top + len(bars) * (BAR_H + GAP)
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" '
+                     'stroke="#b3261e" stroke-width="2" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{x + 4:.1f}" y="{bottom + 18}" fill="#b3261e">'
+                     f"{escape(reference[0])}: {reference[1]:,.0f} {unit}</text>")
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
+    """The chart of one suite's results (the shapes returned by each bench module's ``run``)."""
+    if suite == "crypto":
+        bars = [Bar(f"{r['bits']}-bit {name}", row["ops_per_s"],
+                    f"{row['cost_in_full_exponentiations']}× floor")
+                for r in results for name, row in r["ops"].items()]
+        bars += [Bar(f"{r['bits']}-bit raw powmod floor", r["floor_ops_per_s"]) for r in results]
+        return svg_bar_chart("Saylau crypto: operations per second (one core)", bars, unit="/s")
+    if suite == "verify":
+        bars = []
+        for r in results:
+            bars.append(Bar(f"{r['bits']}-bit individual", r["individual_ballots_per_s"],
+                            f"{r['individual_cost_in_full_exponentiations']}× floor"))
+            bars.append(Bar(f"{r['bits']}-bit batch", r["batch_ballots_per_s"],
+                            f"{r['batch_cost_in_full_exponentiations']}× floor"))
+        return svg_bar_chart(f"Board verification: {results[0]['options']}-option ballots per second",
+                             bars, unit="ballots/s")
+    if suite == "sign":
+        bars = []
+        for r in results:
+            bars.append(Bar(f"{r['bits']}-bit individual proofs", r["individual_per_s"]))
+            bars.append(Bar(f"{r['bits']}-bit batched proofs", r["batch_per_s"]))
+            if r.get("append_per_s") == r.get("append_per_s"):  # not NaN
+                bars.append(Bar(f"{r['bits']}-bit board appends", r["append_per_s"]))
+        return svg_bar_chart("Petition signatures accepted per second (2 cores)", bars,
+                             unit="/s", reference=("Revoke-Article-50 peak",
+                                                   results[0]["revoke_a50_peak"]))
+    raise ValueError(f"no chart for {suite!r}")
