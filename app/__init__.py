@@ -14,6 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+
+class _DbInteger(IntegerConverter):
+    """``<int:…>`` capped at the databases' 32-bit INTEGER: a larger id is a 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, limiter
 
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = _DbInteger  # before any route is added
     app.config.update(config_mod.defaults())
     app.config.update(config_mod.from_environment(app.instance_path))
     if test_config is not None:

@@ -60,7 +60,12 @@ from crypto.threshold import (
     combine,
     verify_partial_decryption,
 )
-from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion, verify_tree_head
+from crypto.tree_head import (
+    SignedTreeHead,
+    election_log_id,
+    verify_receipt_inclusion,
+    verify_tree_head,
+)
 from tally.aggregate import EncryptedTally, aggregate
 from tally.decrypt import (
     Rejected,
@@ -167,6 +172,12 @@ def _check_tree_heads(report: Report, record: Record, board_key: bytes,
                       log_id: str) -> list[SignedTreeHead]:
     details: list[str] = []
     heads: list[SignedTreeHead] = []
+    try:
+        published = record.log_id()
+    except (CryptoError, KeyError, TypeError):
+        published = ""
+    if published != log_id:
+        details.append(f"the record names log id {published!r}; this board's log id is {log_id!r}")
     raw = record.get(TREE_HEADS)
     if not isinstance(raw, list) or not raw:
         report.add("tree-heads", False, "no signed tree heads")
@@ -315,7 +326,7 @@ def verify_board_record(
     try:
         ctx = record.context()
         tpk = record.election_key()
-        log_id = record.log_id()
+        log_id = election_log_id(ctx.election_id)
         report.election_id = ctx.election_id
     except (CryptoError, KeyError, TypeError) as exc:
         ctx_error = str(exc)

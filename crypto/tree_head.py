@@ -228,3 +228,13 @@ def verify_tree_head_consistency(
     if (proof.old_size, proof.new_size) != (old.tree_size, new.tree_size):
         raise InvalidMerkleProof("consistency proof is for other tree sizes than the STHs")
     verify_consistency(old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof.path)
+
+
+def election_log_id(election_id: str) -> str:
+    """The log id of an election's board: ``"saylau/election/" || election_id``."""
+    return f"saylau/election/{election_id}"
+
+
+def petition_log_id(petition_number: int) -> str:
+    """The log id of a petition's board: ``"saylau/petition/" || decimal petition number``."""
+    return f"saylau/petition/{petition_number}"

@@ -40,7 +40,7 @@ from crypto.election import Manifest, election_fingerprint
 from crypto.encoding import canonical_json
 from crypto.merkle import MerkleLog, make_inclusion_proof
 from crypto.threshold import KeyShare, ThresholdPublicKey
-from crypto.tree_head import BoardSigningKey, sign_tree_head
+from crypto.tree_head import BoardSigningKey, election_log_id, sign_tree_head
 from tally.aggregate import EncryptedTally, aggregate_ballots
 from tally.decrypt import TrusteePartials, combine_tally, trustee_decrypt
 from tally.verify_board import entry_leaf_hash, tracker_of
@@ -107,7 +107,7 @@ class GeneratedElection:
 
     @property
     def log_id(self) -> str:
-        return f"election:{self.election_id}"
+        return election_log_id(self.election_id)
 
     # ----------------------------------------------------------------- voting
 

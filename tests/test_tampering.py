@@ -252,3 +252,18 @@ def test_board_entry_kind_unknown(gen: GeneratedElection, tmp_path: Path) -> Non
     report = verify_record(read_record(path, strict=False), workers=1)
     assert not report.valid
     assert {"record-format", "board-entries"} <= {c.name for c in report.failed()}
+
+
+def test_tree_heads_of_another_log_are_refused(gen: GeneratedElection, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Tree heads must name this election's log (saylau/election/<id>), not another board's."""
+    from crypto.tree_head import sign_tree_head
+
+    heads = gen.files["tree-heads.json"]
+    last = heads[-1]
+    forged = sign_tree_head(gen.board_key, "saylau/election/other-election", last["tree_size"],
+                            bytes.fromhex(last["root_hash"]), last["timestamp"] + 1)
+    heads.append(forged.to_json())
+    gen.files["election.json"]["log_id"] = "saylau/election/other-election"
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "saylau/election/other-election" in failed["tree-heads"]

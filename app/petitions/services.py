@@ -70,7 +70,7 @@ from crypto.petition import (
 )
 from crypto.threshold import PartialDecryption, ThresholdPublicKey, verify_partial_decryption
 from crypto.transcript import tagged_hash
-from crypto.tree_head import BoardSigningKey, SignedTreeHead, sign_tree_head
+from crypto.tree_head import BoardSigningKey, SignedTreeHead, petition_log_id, sign_tree_head
 from tally import petition as ptally
 
 #: The default region scope: Kazakhstan's 17 regions and 3 cities of republican significance.
@@ -153,7 +153,7 @@ def scope_id(petition_id: int) -> str:
 
 
 def log_id(petition_id: int) -> str:
-    return f"saylau/petition/{petition_id}"
+    return petition_log_id(petition_id)
 
 
 def regions_of(p: Petition) -> tuple[Option, ...]:

@@ -22,7 +22,7 @@ from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError
 from crypto.threshold import ThresholdPublicKey
-from crypto.tree_head import BoardSigningKey
+from crypto.tree_head import BoardSigningKey, election_log_id
 
 #: smallest Paillier modulus accepted outside tests (DESIGN §4: 2048 allowed for small elections)
 MIN_ELECTION_KEY_BITS = 2048
@@ -267,7 +267,7 @@ def public_json(db: Session, election: Election) -> dict[str, Any]:
 
 def log_id(election_id: str) -> str:
     """The Merkle log id signed into every tree head of this election's board."""
-    return f"saylau/election/{election_id}"
+    return election_log_id(election_id)
 
 
 def parse_datetime(value: object, name: str) -> dt.datetime | None:

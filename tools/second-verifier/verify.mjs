@@ -1,0 +1,868 @@
+#!/usr/bin/env node
+// Second, independent verifier of Saylau election records (format saylau-election-record/v1).
+//
+// Written from docs/protocol.md, docs/election-record.md,
+// audit/schema/election-record.schema.json and tests/vectors/ only (see README.md).
+// No npm dependencies: BigInt arithmetic; node:crypto only for SHA-256, Ed25519 verification
+// and RSA-PSS (SHA-384, MGF1-SHA-384, sLen = 48) verification.
+//
+// Usage: node verify.mjs RECORD_DIR [--json]      exit 0 valid, 1 a check failed, 2 usage
+//        node verify.mjs --self-test [--json]     the published test vectors
+
+import { createHash, createPublicKey, verify as cryptoVerify, constants } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// ---------------------------------------------------------------- encodings (§1)
+
+class FormatError extends Error {}
+
+const HEX_INT = /^(0|[1-9a-f][0-9a-f]*)$/;
+const HEX_BYTES = /^([0-9a-f]{2})*$/;
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+function hexToInt(s, where) {
+  if (typeof s !== 'string' || !HEX_INT.test(s)) throw new FormatError(`${where}: not a canonical hex integer`);
+  return BigInt('0x' + s);
+}
+function hexToBytes(s, where, len) {
+  if (typeof s !== 'string' || !HEX_BYTES.test(s)) throw new FormatError(`${where}: not lowercase hex bytes`);
+  const b = Buffer.from(s, 'hex');
+  if (len !== undefined && b.length !== len) throw new FormatError(`${where}: expected ${len} bytes, got ${b.length}`);
+  return b;
+}
+const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+function need(obj, key, type, where) {
+  if (!isObj(obj)) throw new FormatError(`${where}: not an object`);
+  if (!Object.prototype.hasOwnProperty.call(obj, key)) throw new FormatError(`${where}: missing "${key}"`);
+  const v = obj[key];
+  const ok = type === 'array' ? Array.isArray(v)
+    : type === 'object' ? isObj(v)
+      : type === 'int' ? Number.isSafeInteger(v)
+        : type === 'any' ? true : typeof v === type;
+  if (!ok) throw new FormatError(`${where}: "${key}" is not ${type}`);
+  return v;
+}
+function exactKeys(obj, keys, where) {
+  const got = Object.keys(obj).sort();
+  const want = [...keys].sort();
+  if (got.length !== want.length || got.some((k, i) => k !== want[i])) {
+    throw new FormatError(`${where}: fields ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+  }
+}
+
+// JSON: the record never contains floats or integers beyond 2^53; reject them rather than
+// let JSON.parse silently round them (which would change canonical_json and leaf hashes).
+function parseJsonStrict(text, where) {
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+    } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
+      const tok = text.slice(i, j);
+      if (/[.eE]/.test(tok)) throw new FormatError(`${where}: float ${tok} (floats are not allowed)`);
+      if (!Number.isSafeInteger(Number(tok))) throw new FormatError(`${where}: integer ${tok} out of range`);
+      i = j;
+    } else i++;
+  }
+  try { return JSON.parse(text); } catch (e) { throw new FormatError(`${where}: not JSON (${e.message})`); }
+}
+
+// Canonical JSON (§1): Python json.dumps(sort_keys=True, separators=(",", ":"),
+// ensure_ascii=False), UTF-8. Keys sorted by code point (not UTF-16 units).
+function cmpCodePoints(a, b) {
+  const A = Array.from(a, (c) => c.codePointAt(0));
+  const B = Array.from(b, (c) => c.codePointAt(0));
+  for (let k = 0; k < Math.min(A.length, B.length); k++) if (A[k] !== B[k]) return A[k] - B[k];
+  return A.length - B.length;
+}
+function canonStr(v) {
+  if (v === null) return 'null';
+  if (v === true) return 'true';
+  if (v === false) return 'false';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new FormatError('canonical JSON: non-integer number');
+    return String(v);
+  }
+  if (typeof v === 'string') {
+    if (/[\ud800-\udfff]/u.test(v.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {
+      throw new FormatError('canonical JSON: lone surrogate');
+    }
+    return JSON.stringify(v); // same escapes as Python for ensure_ascii=False
+  }
+  if (Array.isArray(v)) return '[' + v.map(canonStr).join(',') + ']';
+  if (isObj(v)) {
+    const keys = Object.keys(v).sort(cmpCodePoints);
+    return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonStr(v[k])).join(',') + '}';
+  }
+  throw new FormatError('canonical JSON: unsupported value');
+}
+const canonicalJson = (v) => Buffer.from(canonStr(v), 'utf8');
+
+// ---------------------------------------------------------------- hashing and transcript (§2)
+
+const sha256 = (...parts) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest(); };
+const u32 = (x) => { const b = Buffer.alloc(4); b.writeUInt32BE(x); return b; };
+const u64 = (x) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(x)); return b; };
+const bitLen = (x) => (x === 0n ? 0 : x.toString(2).length);
+const byteLen = (x) => Math.ceil(bitLen(x) / 8);
+function i2osp(x, len) {
+  if (x < 0n || bitLen(x) > 8 * len) throw new FormatError(`integer does not fit in ${len} bytes`);
+  return Buffer.from(x.toString(16).padStart(2 * len, '0'), 'hex');
+}
+const os2ip = (b) => (b.length ? BigInt('0x' + Buffer.from(b).toString('hex')) : 0n);
+
+class Transcript {
+  constructor(domain) { this.parts = []; this.text('domain', domain); }
+  field(kind, label, value) {
+    const l = Buffer.from(label, 'utf8');
+    this.parts.push(Buffer.from([kind]), u32(l.length), l, u32(value.length), value);
+    return this;
+  }
+  bytes(label, b) { return this.field(0x01, label, Buffer.from(b)); }
+  integer(label, x, width) { return this.field(0x02, label, i2osp(BigInt(x), width)); }
+  text(label, s) { return this.field(0x03, label, Buffer.from(s, 'utf8')); }
+  integers(label, xs, width) {
+    this.integer(`${label}#count`, xs.length, 4);
+    xs.forEach((x, i) => this.integer(`${label}[${i}]`, x, width));
+    return this;
+  }
+  digest() { return sha256(...this.parts); }
+  challenge() { return os2ip(this.digest()); } // mod 2^256 is the identity on a SHA-256 digest
+}
+function taggedHash(domain, ...pairs) {
+  const t = new Transcript(domain);
+  for (const [label, value] of pairs) t.bytes(label, value);
+  return t.digest();
+}
+
+// ---------------------------------------------------------------- BigInt arithmetic
+
+function modPow(base, exp, mod) {
+  if (mod === 1n) return 0n;
+  if (exp < 0n) return modPow(modInv(base, mod), -exp, mod);
+  base %= mod; if (base < 0n) base += mod;
+  if (exp === 0n) return 1n;
+  const bits = exp.toString(2);
+  const w = bits.length > 512 ? 5 : bits.length > 128 ? 4 : bits.length > 24 ? 3 : 1;
+  const tbl = [base];
+  const b2 = (base * base) % mod;
+  for (let k = 1; k < 1 << (w - 1); k++) tbl.push((tbl[k - 1] * b2) % mod);
+  let r = 1n; let i = 0;
+  while (i < bits.length) {
+    if (bits[i] === '0') { r = (r * r) % mod; i++; continue; }
+    let j = Math.min(i + w, bits.length);
+    while (bits[j - 1] === '0') j--;
+    for (let k = i; k < j; k++) r = (r * r) % mod;
+    r = (r * tbl[(parseInt(bits.slice(i, j), 2) - 1) >> 1]) % mod;
+    i = j;
+  }
+  return r;
+}
+function egcd(a, b) {
+  let [r0, r1, s0, s1] = [a, b, 1n, 0n];
+  while (r1 !== 0n) { const q = r0 / r1; [r0, r1] = [r1, r0 - q * r1]; [s0, s1] = [s1, s0 - q * s1]; }
+  return [r0, s0];
+}
+function gcd(a, b) { a = a < 0n ? -a : a; b = b < 0n ? -b : b; while (b) [a, b] = [b, a % b]; return a; }
+function modInv(a, m) {
+  a %= m; if (a < 0n) a += m;
+  const [g, s] = egcd(a, m);
+  if (g !== 1n) throw new Error('not invertible');
+  return ((s % m) + m) % m;
+}
+const inZnStar = (x, n, N) => x > 0n && x < N && gcd(x, n) === 1n; // P4
+
+// ---------------------------------------------------------------- primitives from node:crypto
+
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+function ed25519Verify(pub32, msg, sig64) {
+  if (pub32.length !== 32 || sig64.length !== 64) return false;
+  try {
+    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, pub32]), format: 'der', type: 'spki' });
+    return cryptoVerify(null, msg, key, sig64);
+  } catch { return false; }
+}
+const b64u = (x) => i2osp(x, byteLen(x)).toString('base64url');
+// RFC 9474 §4.5 Verify = RSASSA-PSS-VERIFY with SHA-384, MGF1-SHA-384, sLen = 48.
+function rsaPssVerify(n, e, msg, sig) {
+  const k = byteLen(n);
+  if (sig.length !== k || os2ip(sig) >= n) return false;
+  try {
+    const key = createPublicKey({ key: { kty: 'RSA', n: b64u(n), e: b64u(e) }, format: 'jwk' });
+    return cryptoVerify('sha384', msg, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 }, sig);
+  } catch { return false; }
+}
+
+// ---------------------------------------------------------------- Merkle (RFC 6962 / 9162)
+
+const leafHash = (d) => sha256(Buffer.from([0]), d);
+const nodeHash = (l, r) => sha256(Buffer.from([1]), l, r);
+function mth(leaves) {
+  if (leaves.length === 0) return sha256(Buffer.alloc(0));
+  if (leaves.length === 1) return leaves[0];
+  let k = 1; while (k * 2 < leaves.length) k *= 2;
+  return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+}
+function inclusionVerify(leaf, m, n, path, root) { // §4.3 (used by the self-test)
+  if (m >= n || path.length > 64) return false;
+  let fn = m; let sn = n - 1; let r = leaf;
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      while (fn !== 0 && fn % 2 === 0) { fn >>= 1; sn >>= 1; }
+    } else r = nodeHash(r, p);
+    fn >>= 1; sn >>= 1;
+  }
+  return sn === 0 && r.equals(root);
+}
+function sthMessage(logId, size, ts, root) { // §4.5
+  const l = Buffer.from(logId, 'utf8');
+  return Buffer.concat([Buffer.from('saylau/v1/tree-head\0', 'latin1'), u32(l.length), l, u64(size), u64(ts), root]);
+}
+
+// ---------------------------------------------------------------- protocol objects
+
+function parseManifest(m) {
+  const w = 'manifest.json';
+  exactKeys(m, ['election_id', 'title', 'questions'], w);
+  const eid = need(m, 'election_id', 'string', w); need(m, 'title', 'string', w);
+  if (!ID_RE.test(eid)) throw new FormatError(`${w}: bad election_id`);
+  const qs = need(m, 'questions', 'array', w);
+  if (qs.length < 1) throw new FormatError(`${w}: no questions`);
+  const qids = new Set();
+  for (const [qi, q] of qs.entries()) {
+    const wq = `${w} questions[${qi}]`;
+    exactKeys(q, ['id', 'title', 'options', 'min_selections', 'max_selections'], wq);
+    const id = need(q, 'id', 'string', wq); need(q, 'title', 'string', wq);
+    if (!ID_RE.test(id) || qids.has(id)) throw new FormatError(`${wq}: bad or repeated id`);
+    qids.add(id);
+    const opts = need(q, 'options', 'array', wq);
+    const mn = need(q, 'min_selections', 'int', wq); const mx = need(q, 'max_selections', 'int', wq);
+    if (!(mn >= 0 && mn <= mx && mx <= opts.length && mx >= 1)) throw new FormatError(`${wq}: bad min/max`);
+    const oids = new Set();
+    for (const [oi, o] of opts.entries()) {
+      exactKeys(o, ['id', 'label'], `${wq} options[${oi}]`);
+      const oid = need(o, 'id', 'string', wq); need(o, 'label', 'string', wq);
+      if (!ID_RE.test(oid) || oids.has(oid)) throw new FormatError(`${wq}: bad or repeated option id ${oid}`);
+      oids.add(oid);
+    }
+  }
+  return m;
+}
+
+function parseThresholdKey(j) {
+  const w = 'election_key';
+  const pub = need(j, 'public', 'object', w);
+  const n = hexToInt(need(pub, 'n', 'string', w), `${w}.public.n`);
+  const k = need(j, 'threshold', 'int', w); const l = need(j, 'trustees', 'int', w);
+  if (!(k >= 1 && k <= l && l <= 64)) throw new FormatError(`${w}: need 1 <= threshold <= trustees <= 64`);
+  if (bitLen(n) < 1024) throw new FormatError(`${w}: modulus under 1024 bits`);
+  const N = n * n;
+  const v = hexToInt(need(j, 'v', 'string', w), `${w}.v`);
+  const vks = need(j, 'verification_keys', 'array', w).map((x, i) => hexToInt(x, `${w}.verification_keys[${i}]`));
+  if (vks.length !== l) throw new FormatError(`${w}: ${vks.length} verification keys for ${l} trustees`);
+  for (const x of [v, ...vks]) if (!inZnStar(x, n, N)) throw new FormatError(`${w}: v or v_i not in Z*_N`);
+  let delta = 1n; for (let i = 2n; i <= BigInt(l); i++) delta *= i;
+  return { n, N, k, l, v, vks, delta, nBytes: byteLen(n), NBytes: byteLen(N) };
+}
+
+const BALLOT_KEYS = ['election_id', 'token_id', 'contests'];
+// Shape of an EncryptedBallot against the manifest (§6); returns parsed integers.
+function parseBallot(b, manifest, pk, where) {
+  if (!isObj(b)) throw new FormatError(`${where}: ballot is not an object`);
+  exactKeys(b, BALLOT_KEYS, `${where} ballot`);
+  if (need(b, 'election_id', 'string', where) !== manifest.election_id) throw new FormatError(`${where}: ballot election_id differs`);
+  const token = hexToBytes(need(b, 'token_id', 'string', where), `${where} token_id`, 32);
+  const contests = need(b, 'contests', 'array', where);
+  if (contests.length !== manifest.questions.length) throw new FormatError(`${where}: ${contests.length} contests for ${manifest.questions.length} questions`);
+  const proofOf = (p, wp, k) => {
+    if (!isObj(p)) throw new FormatError(`${wp}: proof is not an object`);
+    exactKeys(p, ['a', 'e', 'z'], wp);
+    const out = {};
+    for (const key of ['a', 'e', 'z']) {
+      const arr = need(p, key, 'array', wp);
+      if (arr.length !== k) throw new FormatError(`${wp}: |${key}| = ${arr.length}, expected ${k}`);
+      out[key] = arr.map((x, i) => hexToInt(x, `${wp}.${key}[${i}]`));
+    }
+    return out;
+  };
+  const out = [];
+  for (const [qi, q] of manifest.questions.entries()) {
+    const c = contests[qi]; const wq = `${where} question ${q.id}`;
+    if (!isObj(c)) throw new FormatError(`${wq}: not an object`);
+    exactKeys(c, ['question_id', 'selections', 'count_proof'], wq);
+    if (c.question_id !== q.id) throw new FormatError(`${wq}: contest ${qi} is "${c.question_id}"`);
+    const sels = need(c, 'selections', 'array', wq);
+    if (sels.length !== q.options.length) throw new FormatError(`${wq}: ${sels.length} selections for ${q.options.length} options`);
+    const selections = q.options.map((o, oi) => {
+      const s = sels[oi]; const wo = `${wq} option ${o.id}`;
+      if (!isObj(s)) throw new FormatError(`${wo}: not an object`);
+      exactKeys(s, ['option_id', 'ciphertext', 'proof'], wo);
+      if (s.option_id !== o.id) throw new FormatError(`${wo}: selection ${oi} is "${s.option_id}"`);
+      const ct = hexToInt(s.ciphertext, `${wo} ciphertext`);
+      if (!inZnStar(ct, pk.n, pk.N)) throw new FormatError(`${wo}: ciphertext not in Z*_{n^2}`);
+      return { id: o.id, c: ct, proof: proofOf(s.proof, `${wo} proof`, 2) };
+    });
+    out.push({ id: q.id, q, selections, countProof: proofOf(c.count_proof, `${wq} count_proof`, q.max_selections - q.min_selections + 1) });
+  }
+  return { token, contests: out };
+}
+
+const T_BITS = 256n;
+const TWO_T = 1n << T_BITS;
+
+// §5 (Z1, Z3, Z5): throws Error naming what failed.
+function verifyMembership(pk, fp, domain, context, stmt, c, allowed, proof) {
+  const { n, N, nBytes, NBytes } = pk;
+  const k = allowed.length;
+  for (let i = 0; i < k; i++) {
+    if (!inZnStar(proof.a[i], n, N)) throw new Error(`commitment a[${i}] not in Z*_N`);
+    if (!(proof.e[i] >= 0n && proof.e[i] < TWO_T)) throw new Error(`challenge e[${i}] out of range`);
+    if (!inZnStar(proof.z[i], n, n)) throw new Error(`response z[${i}] not in Z*_n`);
+  }
+  const t = new Transcript(domain).bytes('fingerprint', fp).integer('n', n, nBytes)
+    .integer('context#count', context.length, 4);
+  for (const [label, value] of context) t.text('context.label', label).text('context.value', value);
+  t.integers('statement.ciphertexts', stmt, NBytes).integer('statement.c', c, NBytes)
+    .integers('statement.allowed', allowed, nBytes).integers('commitments', proof.a, NBytes);
+  const e = t.challenge();
+  const sum = proof.e.reduce((s, x) => s + x, 0n) % TWO_T;
+  if (sum !== e) throw new Error('challenges do not sum to the Fiat-Shamir challenge');
+  for (let i = 0; i < k; i++) {
+    const u = (c * (((1n - allowed[i] * n) % N + N) % N)) % N; // Z1
+    if (modPow(proof.z[i], n, N) !== (proof.a[i] * modPow(u, proof.e[i], N)) % N) {
+      throw new Error(`verification equation fails for branch ${i} (m = ${allowed[i]})`);
+    }
+  }
+  return e;
+}
+
+// §6 (B1, B2): every option proof and count proof of one ballot under context token `tokenHex`.
+function verifyBallotProofs(pk, fp, eid, parsed, tokenHex) {
+  for (const ct of parsed.contests) {
+    for (const s of ct.selections) {
+      try {
+        verifyMembership(pk, fp, 'saylau/v1/option',
+          [['election_id', eid], ['question_id', ct.id], ['option_id', s.id], ['token_id', tokenHex]],
+          [s.c], s.c, [0n, 1n], s.proof);
+      } catch (e) { throw new Error(`question ${ct.id} option ${s.id}: ${e.message}`); }
+    }
+    const cs = ct.selections.map((s) => s.c);
+    const C = cs.reduce((a, b) => (a * b) % pk.N, 1n);
+    const allowed = [];
+    for (let m = ct.q.min_selections; m <= ct.q.max_selections; m++) allowed.push(BigInt(m));
+    try {
+      verifyMembership(pk, fp, 'saylau/v1/selection-count',
+        [['election_id', eid], ['question_id', ct.id], ['token_id', tokenHex]], cs, C, allowed, ct.countProof);
+    } catch (e) { throw new Error(`question ${ct.id} count proof: ${e.message}`); }
+  }
+}
+
+function credentialMessage(scope, bpk) {
+  return taggedHash('saylau/v1/credential-message', ['scope_id', Buffer.from(scope, 'utf8')], ['ballot_public_key', bpk]);
+}
+const tokenIdOf = (prepared) => taggedHash('saylau/v1/token-id', ['prepared_message', prepared]);
+const trackerOf = (ballot) => taggedHash('saylau/v1/tracker', ['ballot', canonicalJson(ballot)]).toString('hex');
+
+function electionFingerprint(manifest, electionKey, issuerKey, boardKey) { // F1
+  return taggedHash('saylau/v1/election-fingerprint',
+    ['manifest', canonicalJson(manifest)], ['election_key', canonicalJson(electionKey)],
+    ['issuer_key', canonicalJson(issuerKey)], ['board_key', boardKey]);
+}
+
+// T6/T7: verify one partial decryption of c by trustee i; throws Error.
+function verifyPartial(pk, fp, c, part, context) {
+  const { n, N, nBytes, NBytes, delta, l } = pk;
+  if (!isObj(part)) throw new Error('partial is not an object');
+  const i = need(part, 'index', 'int', 'partial');
+  const proof = need(part, 'proof', 'object', 'partial');
+  const ci = hexToInt(part.c_i, 'c_i');
+  const a = hexToInt(proof.a, 'proof.a'); const b = hexToInt(proof.b, 'proof.b');
+  const e = hexToInt(proof.e, 'proof.e'); const z = hexToInt(proof.z, 'proof.z');
+  if (!(i >= 1 && i <= l)) throw new Error(`index ${i} outside 1..${l}`);
+  if (!inZnStar(c, n, N)) throw new Error('c not in Z*_N');
+  for (const [nm, x] of [['c_i', ci], ['a', a], ['b', b]]) if (!inZnStar(x, n, N)) throw new Error(`${nm} not in Z*_N`);
+  if (!(e >= 0n && e < TWO_T)) throw new Error('e out of range');
+  const W = 2n * BigInt(bitLen(n)) + BigInt(bitLen(delta)) + 2n * T_BITS;
+  if (!(z >= 0n && z < 1n << (W + 1n))) throw new Error('z out of range');
+  const vi = pk.vks[i - 1];
+  const t = new Transcript('saylau/v1/partial-decryption').bytes('fingerprint', fp).integer('n', n, nBytes)
+    .integer('c', c, NBytes).integer('c_i', ci, NBytes).integer('v', pk.v, NBytes).integer('v_i', vi, NBytes)
+    .integer('index', i, 4).integer('context#count', context.length, 4);
+  context.forEach((s, j) => t.text(`context[${j}]`, s));
+  t.integer('a', a, NBytes).integer('b', b, NBytes);
+  if (t.challenge() !== e) throw new Error('challenge mismatch');
+  const c4 = modPow(c, 4n, N);
+  if (modPow(c4, z, N) !== (a * modPow((ci * ci) % N, e, N)) % N) throw new Error('(c^4)^z != a (c_i^2)^e');
+  if (modPow(pk.v, z, N) !== (b * modPow(vi, e, N)) % N) throw new Error('v^z != b v_i^e');
+  return { i, ci };
+}
+
+// T8/T9
+function combine(pk, shares) {
+  const { n, N, delta } = pk;
+  const S = shares.map((s) => BigInt(s.i));
+  let cp = 1n;
+  for (const s of shares) {
+    const i = BigInt(s.i);
+    let num = delta; let den = 1n;
+    for (const j of S) if (j !== i) { num *= j; den *= j - i; }
+    if (num % den !== 0n) throw new Error('Lagrange coefficient is not an integer');
+    const lam = num / den;
+    cp = (cp * modPow(s.ci, 2n * lam, N)) % N;
+  }
+  if ((cp - 1n) % n !== 0n) throw new Error("c' is not 1 mod n");
+  const L = (cp - 1n) / n;
+  return (L * modInv((4n * delta * delta) % n, n)) % n;
+}
+
+// ---------------------------------------------------------------- the record
+
+const FILES = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json',
+  'encrypted-tally.json', 'partial-decryptions.json', 'results.json', 'record-index.json'];
+const REQUIRED = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json', 'record-index.json'];
+const TALLY_FILES = ['encrypted-tally.json', 'partial-decryptions.json', 'results.json'];
+
+class Report {
+  constructor() { this.checks = []; }
+  add(name, details, okMessage, failMessage) {
+    const ok = details.length === 0;
+    this.checks.push({ name, ok, message: ok ? okMessage : (failMessage || `${details.length} problem(s)`), details });
+    return ok;
+  }
+  get valid() { return this.checks.length > 0 && this.checks.every((c) => c.ok); }
+}
+
+function verifyRecord(dir) {
+  const rep = new Report();
+  const raw = {}; const data = {};
+  // 1. record-format
+  const fmt = [];
+  const present = readdirSync(dir);
+  for (const f of present) if (!FILES.includes(f)) fmt.push(`unexpected file ${f}`);
+  for (const f of REQUIRED) if (!present.includes(f)) fmt.push(`missing file ${f}`);
+  const tallyPresent = TALLY_FILES.filter((f) => present.includes(f));
+  if (tallyPresent.length !== 0 && tallyPresent.length !== 3) fmt.push(`tally files incomplete: only ${tallyPresent.join(', ')}`);
+  for (const f of FILES) {
+    if (!present.includes(f)) continue;
+    raw[f] = readFileSync(join(dir, f));
+    try { data[f] = parseJsonStrict(raw[f].toString('utf8'), f); } catch (e) { fmt.push(e.message); }
+  }
+  let manifest; let election; let pk; let issuerN; let issuerE; let boardKey; let eid;
+  const tryFmt = (fn) => { try { fn(); } catch (e) { fmt.push(e.message); } };
+  tryFmt(() => { manifest = parseManifest(data['manifest.json']); eid = manifest.election_id; });
+  tryFmt(() => {
+    const e = data['election.json']; const w = 'election.json';
+    if (need(e, 'kind', 'string', w) !== 'election') throw new FormatError(`${w}: kind is not "election"`);
+    if (need(e, 'election_id', 'string', w) !== eid) throw new FormatError(`${w}: election_id differs from the manifest's`);
+    hexToBytes(need(e, 'fingerprint', 'string', w), `${w} fingerprint`, 32);
+    pk = parseThresholdKey(need(e, 'election_key', 'object', w));
+    const ik = need(e, 'issuer_key', 'object', w);
+    issuerN = hexToInt(ik.n, `${w} issuer_key.n`); issuerE = hexToInt(ik.e, `${w} issuer_key.e`);
+    if (issuerE !== 65537n) throw new FormatError(`${w}: issuer e is not 65537`);
+    if (bitLen(issuerN) < 2048) throw new FormatError(`${w}: issuer modulus under 2048 bits`);
+    boardKey = hexToBytes(need(e, 'board_key', 'string', w), `${w} board_key`, 32);
+    if (need(e, 'log_id', 'string', w).length === 0) throw new FormatError(`${w}: empty log_id`);
+    if (!['last-counts', 'no-revote'].includes(need(e, 'revote_policy', 'string', w))) throw new FormatError(`${w}: bad revote_policy`);
+    election = e;
+  });
+  tryFmt(() => {
+    const ri = data['record-index.json']; const w = 'record-index.json';
+    exactKeys(ri, ['format', 'files', 'signature'], w);
+    if (ri.format !== 'saylau-election-record/v1') throw new FormatError(`${w}: unsupported format ${ri.format}`);
+    need(ri, 'files', 'object', w); hexToBytes(need(ri, 'signature', 'string', w), `${w} signature`, 64);
+  });
+  tryFmt(() => { if (!Array.isArray(data['board.json'])) throw new FormatError('board.json: not a list'); });
+  tryFmt(() => {
+    const ths = data['tree-heads.json'];
+    if (!Array.isArray(ths) || ths.length < 1) throw new FormatError('tree-heads.json: not a non-empty list');
+    ths.forEach((h, k) => {
+      const w = `tree-heads.json[${k}]`;
+      need(h, 'log_id', 'string', w); need(h, 'tree_size', 'int', w); need(h, 'timestamp', 'int', w);
+      if (h.tree_size < 0 || h.timestamp < 0) throw new FormatError(`${w}: negative size or time`);
+      hexToBytes(need(h, 'root_hash', 'string', w), `${w} root_hash`, 32);
+      hexToBytes(need(h, 'signature', 'string', w), `${w} signature`, 64);
+    });
+  });
+  tryFmt(() => {
+    const c = need(data['issuance.json'], 'count', 'int', 'issuance.json');
+    if (c < 0) throw new FormatError('issuance.json: negative count');
+  });
+  const fatal = !manifest || !election || !pk || !data['record-index.json'] || !Array.isArray(data['board.json']) || !Array.isArray(data['tree-heads.json']);
+  rep.add('record-format', fmt, `${present.length} files parsed`);
+  if (fatal) return { rep, tally: null, eid };
+
+  // 2. record-index
+  const idx = [];
+  {
+    const ri = data['record-index.json'];
+    const files = ri.files;
+    const msg = canonicalJson({ format: ri.format, files });
+    if (!ed25519Verify(boardKey, msg, Buffer.from(ri.signature, 'hex'))) idx.push('index signature does not verify under board_key');
+    for (const f of present) {
+      if (f === 'record-index.json' || !FILES.includes(f)) continue;
+      if (!(f in files)) idx.push(`${f} not listed in the index`);
+      else if (sha256(raw[f]).toString('hex') !== files[f]) idx.push(`${f}: SHA-256 differs from the index`);
+    }
+    for (const f of Object.keys(files)) if (!present.includes(f)) idx.push(`${f} listed but missing`);
+    rep.add('record-index', idx, `signature and ${Object.keys(files).length} file hashes verify`);
+  }
+
+  // 3. election-fingerprint
+  const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey);
+  rep.add('election-fingerprint', fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`], fp.toString('hex'));
+
+  // 4. tree-heads, 5. board-merkle
+  const board = data['board.json'];
+  const heads = data['tree-heads.json'];
+  const th = [];
+  heads.forEach((h, k) => {
+    if (h.log_id !== election.log_id) th.push(`STH ${k}: log_id "${h.log_id}" != "${election.log_id}"`);
+    const m = sthMessage(h.log_id, h.tree_size, h.timestamp, Buffer.from(h.root_hash, 'hex'));
+    if (!ed25519Verify(boardKey, m, Buffer.from(h.signature, 'hex'))) th.push(`STH ${k}: signature does not verify`);
+    if (k > 0 && (h.tree_size < heads[k - 1].tree_size || h.timestamp < heads[k - 1].timestamp)) th.push(`STH ${k}: size or timestamp decreases`);
+  });
+  rep.add('tree-heads', th, `${heads.length} signed tree heads verify`);
+  const leaves = [];
+  const bm = [];
+  try { for (const e of board) leaves.push(leafHash(canonicalJson(e))); } catch (e) { bm.push(`board entry not canonicalisable: ${e.message}`); }
+  if (bm.length === 0) {
+    const last = heads[heads.length - 1];
+    if (last.tree_size !== board.length) bm.push(`last STH size ${last.tree_size} != ${board.length} entries`);
+    heads.forEach((h, k) => {
+      if (h.tree_size > board.length) { bm.push(`STH ${k}: size ${h.tree_size} beyond the board`); return; }
+      if (mth(leaves.slice(0, h.tree_size)).toString('hex') !== h.root_hash) bm.push(`STH ${k}: root != MTH of the first ${h.tree_size} leaves`);
+    });
+  }
+  rep.add('board-merkle', bm, `board of ${board.length} entries matches every tree head`);
+
+  // 6. per-entry checks (§8.2)
+  const pb = { fmt: [], cred: [], sig: [], proof: [], audit: [], copy: [], revote: [] };
+  const entries = board.map((d, i) => ({ i, d, ok: true }));
+  for (const ent of entries) {
+    const { d, i } = ent; const w = `entry ${i}`;
+    const bad = (key, msg) => { pb[key].push(`${w}: ${msg}`); ent.ok = false; };
+    try {
+      if (!isObj(d)) throw new FormatError('not an object');
+      if (d.index !== i) throw new FormatError(`index ${JSON.stringify(d.index)} != position ${i}`);
+      if (!['ballot', 'audited'].includes(d.kind)) throw new FormatError(`unknown kind ${JSON.stringify(d.kind)}`);
+      if (d.election_id !== eid) throw new FormatError('election_id differs');
+      if (!Number.isSafeInteger(d.cast_at) || d.cast_at < 0) throw new FormatError('cast_at is not a non-negative integer');
+      ent.kind = d.kind;
+      ent.parsed = parseBallot(d.ballot, manifest, pk, w);
+      if (d.kind === 'ballot') {
+        const cr = need(d, 'credential', 'object', w);
+        exactKeys(cr, ['scope_id', 'ballot_public_key', 'randomizer', 'signature'], `${w} credential`);
+        ent.cred = {
+          scope: need(cr, 'scope_id', 'string', w), bpk: hexToBytes(cr.ballot_public_key, `${w} ballot_public_key`, 32),
+          rnd: hexToBytes(cr.randomizer, `${w} randomizer`, 32), sig: hexToBytes(cr.signature, `${w} credential signature`),
+        };
+        ent.sig = hexToBytes(need(d, 'signature', 'string', w), `${w} signature`, 64);
+        if (!(d.replaces === null || (Number.isSafeInteger(d.replaces) && d.replaces >= 0))) throw new FormatError('replaces is not null or an index');
+        if (!('replaces' in d)) throw new FormatError('missing replaces');
+      } else {
+        if (d.credential !== null || d.signature !== null) throw new FormatError('audited entry with a credential or signature');
+        if ('replaces' in d && d.replaces !== null) throw new FormatError('audited entry replaces a ballot');
+        ent.secrets = d.secrets !== undefined ? d.secrets : d.audit;
+        if (!isObj(ent.secrets)) throw new FormatError('audited entry without secrets');
+      }
+    } catch (e) { bad('fmt', e.message); continue; }
+    // credential (RFC 9474, scope = the election)
+    if (ent.kind === 'ballot') {
+      const { scope, bpk, rnd, sig } = ent.cred;
+      const prepared = Buffer.concat([rnd, credentialMessage(scope, bpk)]);
+      ent.token = tokenIdOf(prepared);
+      if (scope !== eid) bad('cred', `credential scope "${scope}" is not this election`);
+      else if (!rsaPssVerify(issuerN, issuerE, prepared, sig)) bad('cred', 'RFC 9474 credential signature does not verify');
+      if (!ed25519Verify(bpk, canonicalJson(d.ballot), ent.sig)) bad('sig', 'Ed25519 ballot signature does not verify');
+      if (!ent.parsed.token.equals(ent.token)) bad('sig', "ballot token_id differs from the credential's token id");
+    } else ent.token = ent.parsed.token;
+    // proofs, under context token(d)
+    try {
+      verifyBallotProofs(pk, fp, eid, ent.parsed, ent.token.toString('hex'));
+    } catch (e) { bad('proof', e.message); }
+    // Benaloh audit: re-encrypt every (m, r)
+    if (ent.kind === 'audited') {
+      try {
+        const sec = ent.secrets;
+        if (Object.keys(sec).length !== manifest.questions.length) throw new Error('secrets do not cover exactly the questions');
+        for (const ct of ent.parsed.contests) {
+          const qs = sec[ct.id];
+          if (!isObj(qs) || Object.keys(qs).length !== ct.selections.length) throw new Error(`question ${ct.id}: secrets do not cover exactly the options`);
+          for (const s of ct.selections) {
+            const o = qs[s.id];
+            if (!isObj(o) || (o.m !== 0 && o.m !== 1)) throw new Error(`question ${ct.id} option ${s.id}: bad secret`);
+            const r = hexToInt(o.r, 'r');
+            if (!inZnStar(r, pk.n, pk.n)) throw new Error(`question ${ct.id} option ${s.id}: r not in Z*_n`);
+            const c = ((1n + BigInt(o.m) * pk.n) * modPow(r, pk.n, pk.N)) % pk.N; // P1
+            if (c !== s.c) throw new Error(`question ${ct.id} option ${s.id}: (m, r) does not re-encrypt to the ciphertext`);
+          }
+        }
+      } catch (e) { bad('audit', e.message); }
+    }
+  }
+  // ciphertext-copies: a ciphertext appears in at most one entry (and once in it)
+  const seen = new Map();
+  for (const ent of entries) {
+    if (!ent.parsed) continue;
+    const mine = new Set();
+    for (const ct of ent.parsed.contests) for (const s of ct.selections) {
+      const key = s.c.toString(16);
+      if (mine.has(key)) { pb.copy.push(`entry ${ent.i}: a ciphertext repeats inside the ballot`); ent.ok = false; continue; }
+      mine.add(key);
+      if (seen.has(key)) {
+        const j = seen.get(key);
+        const other = entries[j];
+        const how = other.token && ent.token && !other.token.equals(ent.token) ? 'copied under another credential' : 'reused';
+        pb.copy.push(`entry ${ent.i}: ciphertext of entry ${j} ${how}`); ent.ok = false;
+      } else seen.set(key, ent.i);
+    }
+  }
+  // revote-chains (walking the board in order)
+  const cur = new Map(); const ballotsOf = new Map();
+  for (const ent of entries) {
+    if (ent.kind !== 'ballot' || !ent.token) continue;
+    const t = ent.token.toString('hex');
+    ballotsOf.set(t, (ballotsOf.get(t) || 0) + 1);
+    const prev = cur.has(t) ? cur.get(t) : null;
+    if (ent.d.replaces !== prev) pb.revote.push(`entry ${ent.i}: replaces ${JSON.stringify(ent.d.replaces)}, expected ${JSON.stringify(prev)}`);
+    if (election.revote_policy === 'no-revote' && prev !== null) pb.revote.push(`entry ${ent.i}: second ballot of a token under no-revote`);
+    cur.set(t, ent.i);
+  }
+  const nBallots = entries.filter((e) => e.kind === 'ballot').length;
+  rep.add('board-entries', pb.fmt, `${entries.length} entries well formed`);
+  rep.add('credentials', pb.cred, `${nBallots} credentials verify (RFC 9474, scope ${eid})`);
+  rep.add('ballot-signatures', pb.sig, `${nBallots} Ed25519 ballot signatures verify`);
+  rep.add('ballot-proofs', pb.proof, 'every 0/1 and selection-count proof verifies');
+  rep.add('audited-ballots', pb.audit, `${entries.filter((e) => e.kind === 'audited').length} audited ballots re-encrypt`);
+  rep.add('ciphertext-copies', pb.copy, 'no ciphertext appears twice');
+  rep.add('revote-chains', pb.revote, `revote chains consistent (${election.revote_policy})`);
+  const issued = data['issuance.json'].count;
+  const iss = ballotsOf.size <= issued ? [] : [`${ballotsOf.size} credentials voted > ${issued} issued`];
+  const receipts = data['issuance.json'].receipts;
+  if (receipts !== undefined) { // §6.2: the public register, sorted, one receipt per issuance
+    if (!Array.isArray(receipts) || receipts.some((r) => typeof r !== 'string' || !/^[0-9a-f]{64}$/.test(r))) iss.push('receipts are not a list of 32-byte hashes');
+    else {
+      if (receipts.some((r, k) => k > 0 && receipts[k - 1] >= r)) iss.push('receipts are not sorted and distinct');
+      if (receipts.length !== 0 && receipts.length !== issued) iss.push(`${receipts.length} issuance receipts for count ${issued}`);
+    }
+  }
+  rep.add('issuance', iss, `${ballotsOf.size} credentials voted <= ${issued} issued`);
+
+  // 8. encrypted-tally (§8.3): the last valid ballot entry of each token, in board order
+  if (tallyPresent.length !== 3) {
+    // The spec lists encrypted-tally as a step of every verification; a record without a
+    // tally has nothing to check it against, so it is not (yet) a valid election record.
+    rep.add('encrypted-tally', ['the record has no tally (encrypted-tally.json, partial-decryptions.json, results.json)'], '', 'no tally');
+    return { rep, tally: null, eid };
+  }
+  const lastValid = new Map();
+  for (const ent of entries) if (ent.kind === 'ballot' && ent.ok) lastValid.set(ent.token.toString('hex'), ent.i);
+  const counted = [...lastValid.values()].sort((a, b) => a - b).map((i) => entries[i]);
+  const T = {};
+  for (const [qi, q] of manifest.questions.entries()) {
+    T[q.id] = {};
+    q.options.forEach((o, oi) => {
+      T[q.id][o.id] = counted.reduce((acc, ent) => (acc * ent.parsed.contests[qi].selections[oi].c) % pk.N, 1n);
+    });
+  }
+  const et = []; const pubTally = data['encrypted-tally.json'];
+  try {
+    const w = 'encrypted-tally.json';
+    exactKeys(pubTally, ['election_id', 'ballots_counted', 'counted_trackers', 'tally'], w);
+    if (pubTally.election_id !== eid) et.push('election_id differs');
+    if (pubTally.ballots_counted !== counted.length) et.push(`ballots_counted ${pubTally.ballots_counted} != recomputed ${counted.length}`);
+    const trackers = counted.map((e) => trackerOf(e.d.ballot));
+    if (canonStr(pubTally.counted_trackers) !== canonStr(trackers)) et.push('counted_trackers differ from the recomputed list');
+    const tally = need(pubTally, 'tally', 'object', w);
+    if (Object.keys(tally).length !== manifest.questions.length) et.push('tally questions differ from the manifest');
+    for (const q of manifest.questions) {
+      const tq = tally[q.id];
+      if (!isObj(tq) || Object.keys(tq).length !== q.options.length) { et.push(`question ${q.id}: options differ from the manifest`); continue; }
+      for (const o of q.options) {
+        let v; try { v = hexToInt(tq[o.id], `${q.id}/${o.id}`); } catch (e) { et.push(e.message); continue; }
+        if (v !== T[q.id][o.id]) et.push(`question ${q.id} option ${o.id}: published T != recomputed product`);
+      }
+    }
+  } catch (e) { et.push(e.message); }
+  rep.add('encrypted-tally', et, `recomputed from ${counted.length} counted ballots`);
+
+  // 9. partial-decryptions (T7) against the recomputed tally
+  const pd = []; const dec = [];
+  const valid = {}; // q -> o -> [{i, ci}] in the order given
+  for (const q of manifest.questions) { valid[q.id] = {}; for (const o of q.options) valid[q.id][o.id] = []; }
+  const trusteesSeen = new Set();
+  const files = data['partial-decryptions.json'];
+  if (!Array.isArray(files)) pd.push('partial-decryptions.json is not a list');
+  else {
+    files.forEach((tf, k) => {
+      const w = `trustee file ${k}`;
+      try {
+        const ti = need(tf, 'trustee_index', 'int', w);
+        if (!(ti >= 1 && ti <= pk.l)) throw new Error(`trustee_index ${ti} outside 1..${pk.l}`);
+        if (trusteesSeen.has(ti)) throw new Error(`trustee ${ti} appears twice`);
+        trusteesSeen.add(ti);
+        if (need(tf, 'election_id', 'string', w) !== eid) throw new Error(`trustee ${ti}: election_id differs`);
+        const seenQO = new Set();
+        for (const p of need(tf, 'partials', 'array', w)) {
+          const q = p && p.question_id; const o = p && p.option_id;
+          const where = `trustee ${ti} question ${q} option ${o}`;
+          if (!valid[q] || !valid[q][o]) { pd.push(`${where}: not an option of the manifest (extra)`); continue; }
+          if (seenQO.has(`${q}/${o}`)) { pd.push(`${where}: repeated`); continue; }
+          seenQO.add(`${q}/${o}`);
+          try {
+            if (!isObj(p.partial) || p.partial.index !== ti) throw new Error(`partial index ${p.partial && p.partial.index} != trustee_index ${ti}`);
+            const share = verifyPartial(pk, fp, T[q][o], p.partial, ['election_id', eid, 'question_id', q, 'option_id', o]);
+            valid[q][o].push(share);
+          } catch (e) { pd.push(`${where}: ${e.message}`); }
+        }
+        for (const q of manifest.questions) for (const o of q.options) if (!seenQO.has(`${q.id}/${o.id}`)) pd.push(`trustee ${ti} question ${q.id} option ${o.id}: missing`);
+      } catch (e) { pd.push(`${w}: ${e.message}`); }
+    });
+  }
+  rep.add('partial-decryptions', pd, `${trusteesSeen.size} trustees' partial decryptions verify`);
+
+  // 10. decryption (T8-T9), 11. results
+  const plain = {};
+  for (const q of manifest.questions) {
+    plain[q.id] = {};
+    for (const o of q.options) {
+      const shares = valid[q.id][o.id];
+      if (shares.length < pk.k) { dec.push(`question ${q.id} option ${o.id}: ${shares.length} valid partials < k = ${pk.k}`); continue; }
+      try { plain[q.id][o.id] = combine(pk, shares.slice(0, pk.k)); } catch (e) { dec.push(`question ${q.id} option ${o.id}: ${e.message}`); }
+    }
+  }
+  rep.add('decryption', dec, `every option combines from k = ${pk.k} of l = ${pk.l} (Delta = l!)`);
+  const rs = []; const results = data['results.json'];
+  if (!isObj(results) || Object.keys(results).length !== manifest.questions.length) rs.push('results questions differ from the manifest');
+  else {
+    for (const q of manifest.questions) {
+      const rq = results[q.id];
+      if (!isObj(rq) || Object.keys(rq).length !== q.options.length) { rs.push(`question ${q.id}: options differ from the manifest`); continue; }
+      for (const o of q.options) {
+        const m = plain[q.id][o.id];
+        if (!Number.isSafeInteger(rq[o.id])) rs.push(`question ${q.id} option ${o.id}: not an integer`);
+        else if (m === undefined) rs.push(`question ${q.id} option ${o.id}: not decrypted`);
+        else if (BigInt(rq[o.id]) !== m) rs.push(`question ${q.id} option ${o.id}: published ${rq[o.id]} != decrypted ${m}`);
+      }
+    }
+  }
+  rep.add('results', rs, 'results.json equals the decrypted tally');
+  const tally = {};
+  for (const q of manifest.questions) {
+    tally[q.id] = {};
+    for (const o of q.options) tally[q.id][o.id] = plain[q.id][o.id] === undefined ? null : Number(plain[q.id][o.id]);
+  }
+  return { rep, tally: rep.valid ? tally : null, eid };
+}
+
+// ---------------------------------------------------------------- self-test (tests/vectors)
+
+function selfTest() {
+  const rep = new Report();
+  const here = dirname(fileURLToPath(import.meta.url));
+  const vec = (f) => JSON.parse(readFileSync(join(here, '..', '..', 'tests', 'vectors', f), 'utf8'));
+  const check = (name, fn) => { try { const d = fn(); rep.add(name, d || [], 'matches'); } catch (e) { rep.add(name, [e.message], ''); } };
+  const W = vec('saylau-worked-examples.json');
+  check('vector-transcript', () => {
+    const t = new Transcript(W.transcript_example.domain);
+    for (const [kind, label, v, width] of W.transcript_example.fields) {
+      if (kind === 'bytes') t.bytes(label, Buffer.from(v, 'hex'));
+      else if (kind === 'int') t.integer(label, v, width);
+      else t.text(label, v);
+    }
+    return t.digest().toString('hex') === W.transcript_example.digest ? [] : ['digest differs'];
+  });
+  const F = W.fingerprint_example;
+  check('vector-fingerprint', () => (electionFingerprint(F.manifest, F.election_key, F.issuer_key, Buffer.from(F.board_key, 'hex')).toString('hex') === F.fingerprint ? [] : ['fingerprint differs']));
+  check('vector-encryption', () => {
+    const n = hexToInt(W.key.n, 'n'); const N = n * n; const E = W.encryption_example;
+    const c = ((1n + BigInt(E.m) * n) * modPow(hexToInt(E.r, 'r'), n, N)) % N;
+    return c === hexToInt(E.c, 'c') ? [] : ['ciphertext differs'];
+  });
+  check('vector-option-proof', () => {
+    const n = hexToInt(W.key.n, 'n'); const N = n * n;
+    const pk = { n, N, nBytes: byteLen(n), NBytes: byteLen(N) };
+    const O = W.option_proof_example; const c = hexToInt(W.encryption_example.c, 'c');
+    const proof = { a: O.proof.a.map((x) => hexToInt(x)), e: O.proof.e.map((x) => hexToInt(x)), z: O.proof.z.map((x) => hexToInt(x)) };
+    const e = verifyMembership(pk, Buffer.from(F.fingerprint, 'hex'), 'saylau/v1/option', O.context, [c], c, O.allowed.map(BigInt), proof);
+    return e === hexToInt(O.challenge) ? [] : ['challenge differs'];
+  });
+  check('vector-ballot', () => {
+    const n = hexToInt(W.key.n, 'n'); const N = n * n;
+    const pk = { n, N, nBytes: byteLen(n), NBytes: byteLen(N) };
+    const B = W.ballot_example;
+    const parsed = parseBallot(B.ballot, F.manifest, pk, 'ballot');
+    verifyBallotProofs(pk, Buffer.from(F.fingerprint, 'hex'), F.manifest.election_id, parsed, B.token_id);
+  });
+  check('vector-credential', () => {
+    const msg = credentialMessage('election-1', Buffer.alloc(32, 7));
+    const tok = tokenIdOf(Buffer.concat([Buffer.alloc(32, 1), msg]));
+    const d = [];
+    if (msg.toString('hex') !== 'ff98d57230b20ae43761d475394afe0030b171c7ea20249e061ce1459a787833') d.push('credential message differs');
+    if (tok.toString('hex') !== '1fe6f79eacf0f6bdfc14aa3b717ef1eea9c0e193a3b98e100ef52aacae87f3f9') d.push('token id differs');
+    return d;
+  });
+  check('vector-rfc9474', () => {
+    const v = vec('rfc9474-test-vectors.json').vectors.find((x) => x.variant === 'RSABSSA-SHA384-PSS-Randomized');
+    const n = BigInt('0x' + v.n); const e = BigInt('0x' + v.e); // RFC vectors keep leading zeros
+    const sig = Buffer.from(v.sig, 'hex'); const prep = Buffer.from(v.prepared_msg, 'hex');
+    const d = [];
+    if (!rsaPssVerify(n, e, prep, sig)) d.push('signature does not verify');
+    const bad = Buffer.from(sig); bad[bad.length - 1] ^= 1;
+    if (rsaPssVerify(n, e, prep, bad)) d.push('tampered signature verifies');
+    return d;
+  });
+  check('vector-rfc6962', () => {
+    const M = vec('rfc6962-merkle-test-vectors.json');
+    const leaves = M.leaves.map((x) => leafHash(Buffer.from(x, 'hex')));
+    const d = [];
+    if (mth([]).toString('hex') !== M.empty_tree_root) d.push('empty root');
+    for (const [size, root] of Object.entries(M.roots_by_size)) if (mth(leaves.slice(0, +size)).toString('hex') !== root) d.push(`root of size ${size}`);
+    for (const p of M.inclusion_proofs) {
+      const root = Buffer.from(M.roots_by_size[p.tree_size], 'hex');
+      if (!inclusionVerify(leaves[p.leaf_index], p.leaf_index, p.tree_size, p.proof.map((x) => Buffer.from(x, 'hex')), root)) d.push(`inclusion ${p.leaf_index}/${p.tree_size}`);
+    }
+    return d;
+  });
+  return rep;
+}
+
+// ---------------------------------------------------------------- CLI
+
+function main(argv) {
+  const json = argv.includes('--json');
+  const rest = argv.filter((a) => a !== '--json');
+  const usage = 'usage: node verify.mjs RECORD_DIR [--json] | --self-test [--json]';
+  if (rest.length !== 1 || (rest[0].startsWith('-') && rest[0] !== '--self-test')) { process.stderr.write(usage + '\n'); return 2; }
+  let rep; let tally = null; let eid = null;
+  if (rest[0] === '--self-test') rep = selfTest();
+  else {
+    let st;
+    try { st = statSync(rest[0]); } catch { process.stderr.write(`error: cannot read ${rest[0]}\n${usage}\n`); return 2; }
+    if (!st.isDirectory()) { process.stderr.write(`error: ${rest[0]} is not a directory (unzip a .zip record first)\n`); return 2; }
+    try { ({ rep, tally, eid } = verifyRecord(rest[0])); } catch (e) { process.stderr.write(`error: ${e.stack}\n`); return 2; }
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify({ valid: rep.valid, election_id: eid, checks: rep.checks, tally }, null, 1) + '\n');
+  } else {
+    for (const c of rep.checks) {
+      process.stdout.write(`[${c.ok ? 'PASS' : 'FAIL'}] ${c.name}: ${c.message}\n`);
+      for (const d of c.details) process.stdout.write(`       - ${d}\n`);
+    }
+    process.stdout.write(rep.valid ? 'RECORD VALID\n' : 'RECORD INVALID\n');
+    if (tally) process.stdout.write(JSON.stringify(tally) + '\n');
+  }
+  return rep.valid ? 0 : 1;
+}
+
+process.exitCode = main(process.argv.slice(2));
