@@ -22,6 +22,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from app import jsontext
 from app.db import get_session
 from app.errors import ApiError
 from app.i18n import _
@@ -237,7 +238,7 @@ def _upload(db: Any, election: Election) -> Any:
         flash(_("The file is too large to be a partials file."), "error")
         return back
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = jsontext.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         flash(_("The file is not JSON. Upload the partials.json file written by saylau "
                 "trustee decrypt."), "error")

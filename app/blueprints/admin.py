@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app import jsontext
 from app.db import get_session
 from app.errors import ApiError
 from app.i18n import _
@@ -151,7 +151,7 @@ def key(election_id: str) -> Any:
 
     def apply(db: Any, e: Election) -> None:
         try:
-            data = json.loads(text)
+            data = jsontext.loads(text)
         except ValueError as exc:
             raise ApiError(400, "invalid_key", "the key file is not JSON") from exc
         election_service.set_election_key(

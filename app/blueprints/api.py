@@ -7,12 +7,12 @@ the board are anonymous.  Every error is ``{"error": {"code", "message"}}``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 
+from app import jsontext
 from app.db import get_session
 from app.errors import ApiError
 from app.extensions import csrf, limiter
@@ -34,18 +34,13 @@ from crypto.errors import InvalidEncoding
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400/415 ApiError."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
     try:
-        # RFC 8259 JSON only: no NaN/Infinity; too deep a nesting is malformed, not a 500
-        data = json.loads(request.get_data(cache=True), parse_constant=_no_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        data = jsontext.loads(request.get_data(cache=True))  # no NaN; too deep is malformed
+    except ValueError:
         data = None
     if data is None:
         raise ApiError(400, "malformed_json", "the body is not valid JSON")

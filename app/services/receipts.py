@@ -6,10 +6,9 @@ convenience that performs the same steps against the board's current state.
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy.orm import Session
 
+from app import jsontext
 from app.models import Election
 from app.services import board as board_service
 from crypto.errors import CryptoError
@@ -27,7 +26,7 @@ class ReceiptError(ValueError):
 
 def check_receipt_json(db: Session, election: Election, text: str) -> None:
     try:
-        receipt = json.loads(text)
+        receipt = jsontext.loads(text)
         if not isinstance(receipt, dict):
             raise ValueError
         sth = SignedTreeHead.from_json(receipt.get("tree_head"))
