@@ -57,6 +57,10 @@ RESULTS = "results.json"
 CORE_FILES = (MANIFEST, ELECTION, BOARD, TREE_HEADS, ISSUANCE)
 TALLY_FILES = (ENCRYPTED_TALLY, PARTIALS, RESULTS)
 FILES = CORE_FILES + TALLY_FILES
+#: The issuer's RSA public exponent (RFC 9474 issuer keys in records).
+ISSUER_EXPONENT = 65537
+#: Election keys below this many bits are test-size keys: accepted, and reported as such.
+PRODUCTION_KEY_BITS = 2048
 #: Refuse files above this size (a zip bomb, not a record).
 MAX_FILE_BYTES = 2 << 30
 SCHEMA_PATH = Path(__file__).parent / "schema" / "election-record.schema.json"
@@ -91,6 +95,30 @@ def load_schema(record_format: str = FORMAT) -> dict[str, Any]:
     """The record's JSON Schema (draft 2020-12) for ``record_format``."""
     schema: dict[str, Any] = json.loads(KINDS[record_format][3].read_text(encoding="utf-8"))
     return schema
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a JSON object may name each key once (docs/election-record.md §1)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _reject_float(text: str) -> Any:
+    raise ValueError(f"float {text} (records contain no floats)")
+
+
+def _reject_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def parse_json(blob: bytes) -> Any:
+    """Strict JSON of a record file: UTF-8, no duplicate keys, no floats, no NaN/Infinity."""
+    return json.loads(blob.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys,
+                      parse_float=_reject_float, parse_constant=_reject_constant)
 
 
 def format_of_files(names: Iterable[str]) -> str:
@@ -238,10 +266,13 @@ class Record:
         manifest = Manifest.from_json(self.files.get(MANIFEST))
         if require(election, "election_id", str, ELECTION) != manifest.election_id:
             raise InvalidEncoding("election.json and manifest.json name different elections")
+        issuer_key = IssuerPublicKey.from_json(require(election, "issuer_key", dict, ELECTION))
+        if issuer_key.e != ISSUER_EXPONENT:
+            raise InvalidEncoding("issuer_key: e must be 65537 (docs/protocol.md §2.2)")
         return ElectionContext(
             manifest=manifest,
             public_key=self.election_key().public,
-            issuer_key=IssuerPublicKey.from_json(require(election, "issuer_key", dict, ELECTION)),
+            issuer_key=issuer_key,
             fingerprint=hex_to_bytes(require(election, "fingerprint", str, ELECTION),
                                      "fingerprint", 32),
             revote_policy=require(election, "revote_policy", str, ELECTION),
@@ -304,6 +335,14 @@ def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> lis
     return errors
 
 
+def _completeness_errors(raw: Mapping[str, bytes]) -> list[str]:
+    """The three tally files come together or not at all (docs/election-record.md §1)."""
+    present = [name for name in TALLY_FILES if name in raw]
+    if present and len(present) != len(TALLY_FILES):
+        return [f"tally files incomplete: only {', '.join(present)}"]
+    return []
+
+
 def read_record(path: str | Path, *, strict: bool = True) -> Record:
     """Read a record directory or zip, parse every file, validate the JSON Schema.
 
@@ -330,11 +369,12 @@ def read_record(path: str | Path, *, strict: bool = True) -> Record:
             record.format_errors.append(f"{name}: not a file of the record format")
             continue
         try:
-            record.files[name] = json.loads(blob.decode("utf-8"))
+            record.files[name] = parse_json(blob)
         except (UnicodeDecodeError, ValueError) as exc:
             record.format_errors.append(f"{name}: not valid JSON ({exc})")
     if INDEX_FILE not in record.files:
         raise RecordError(f"{source}: {INDEX_FILE} is not valid JSON")
+    record.format_errors.extend(_completeness_errors(record.raw))
     record.format_errors.extend(_schema_errors(record.files, record.format))
     if strict and record.format_errors:
         raise RecordFormatError(record.format_errors)
@@ -346,9 +386,10 @@ def record_from_bytes(raw: Mapping[str, bytes], source: str = "<memory>") -> Rec
     record = Record(source, dict(raw))
     for name, blob in raw.items():
         try:
-            record.files[name] = json.loads(blob.decode("utf-8"))
+            record.files[name] = parse_json(blob)
         except (UnicodeDecodeError, ValueError) as exc:
             record.format_errors.append(f"{name}: not valid JSON ({exc})")
+    record.format_errors.extend(_completeness_errors(record.raw))
     record.format_errors.extend(_schema_errors(record.files, record.format))
     return record
 
@@ -449,6 +490,7 @@ __all__ = [
     "format_of_files",
     "index_message",
     "load_schema",
+    "parse_json",
     "read_record",
     "record_from_bytes",
     "sign_index",

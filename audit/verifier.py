@@ -37,10 +37,12 @@ from audit.record import (
     ENCRYPTED_TALLY,
     FILES,
     INDEX_FILE,
+    ISSUANCE,
     MANIFEST,
     PARTIALS,
     PETITION,
     PETITION_FILES,
+    PRODUCTION_KEY_BITS,
     RESULTS,
     TREE_HEADS,
     Record,
@@ -63,6 +65,7 @@ from crypto.threshold import (
 from crypto.tree_head import (
     SignedTreeHead,
     election_log_id,
+    petition_log_id,
     verify_receipt_inclusion,
     verify_tree_head,
 )
@@ -131,6 +134,31 @@ def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
                 acc = node_hash(h, acc)
             out[k] = acc
     return out
+
+
+def _key_size_note(tpk: ThresholdPublicKey) -> str:
+    """Records may use 1024-bit test keys; the report says so (docs/election-record.md §2.3)."""
+    bits = tpk.n.bit_length()
+    if bits < PRODUCTION_KEY_BITS:
+        return f"; TEST-SIZE election key ({bits} bits < {PRODUCTION_KEY_BITS}): not for real elections"
+    return ""
+
+
+def _receipt_problems(issuance: object, count: int) -> list[str]:
+    """``receipts``: absent, empty, or exactly ``count`` sorted distinct 32-byte hashes."""
+    receipts = issuance.get("receipts") if isinstance(issuance, dict) else None
+    if not receipts:
+        return []
+    if not isinstance(receipts, list) or not all(
+            isinstance(r, str) and len(r) == 64 and all(ch in "0123456789abcdef" for ch in r)
+            for r in receipts):
+        return ["issuance receipts are not a list of 32-byte hashes (lowercase hex)"]
+    problems = []
+    if any(a >= b for a, b in zip(receipts, receipts[1:], strict=False)):
+        problems.append("issuance receipts are not sorted and distinct")
+    if len(receipts) != count:
+        problems.append(f"{len(receipts)} issuance receipts for count {count}")
+    return problems
 
 
 def _skip(report: Report, name: str, why: str) -> None:
@@ -356,7 +384,8 @@ def verify_board_record(
     if fp_details:
         report.add("election-fingerprint", False, "election fingerprint mismatch", fp_details)
     else:
-        report.add("election-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed")
+        report.add("election-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed"
+                   + _key_size_note(tpk))
     ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
                           ctx.revote_policy)
 
@@ -382,11 +411,13 @@ def verify_board_record(
     result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
                                        workers=workers)
     for kind, name in BOARD_CHECKS.items():
-        problems = result.by_check(kind)
+        details = [str(p) for p in result.by_check(kind)]
+        if kind == "issuance" and issued is not None:
+            details += _receipt_problems(record.get(ISSUANCE), issued)
         if kind == "issuance" and issued is None:
             report.add(name, False, "issuance.json has no usable count")
-        elif problems:
-            report.add(name, False, f"{len(problems)} problem(s)", [str(p) for p in problems])
+        elif details:
+            report.add(name, False, f"{len(details)} problem(s)", details)
         elif kind == "issuance":
             report.add(name, True, f"{result.tokens} credentials voted ≤ {issued} issued")
         else:
@@ -407,11 +438,47 @@ def verify_board_record(
     return out
 
 
-def _report_partials(report: Report, rejected: Sequence[Rejected], trustees: int) -> None:
-    if rejected:
+def _compare_tally(ctx: ElectionContext, published: EncryptedTally,
+                   recomputed_tally: EncryptedTally) -> list[str]:
+    """Differences between the published and the recomputed encrypted tally."""
+    details = []
+    if published.election_id != ctx.election_id:
+        details.append("the encrypted tally names another election")
+    for q, opts in recomputed_tally.tally.items():
+        for o, c in opts.items():
+            if published.tally.get(q, {}).get(o) != c:
+                details.append(f"{q}/{o}: published ciphertext differs from the product "
+                               "of the counted ballots")
+    extra = {(q, o) for q, opts in published.tally.items() for o in opts} - {
+        (q, o) for q, o, _ in recomputed_tally.items()}
+    details += [f"{q}/{o}: not an option of the manifest" for q, o in sorted(extra)]
+    if list(published.counted) != list(recomputed_tally.counted):
+        details.append(f"counted trackers differ: published {len(published.counted)}, "
+                       f"board gives {len(recomputed_tally.counted)}")
+    return details
+
+
+def _repeated_trustees(sets: Sequence[TrusteePartials], trustees: int) -> list[str]:
+    """Each trustee index once, in ``1..ℓ`` (docs/protocol.md §9.4)."""
+    out: list[str] = []
+    seen: set[int] = set()
+    for position, tp in enumerate(sets):
+        if not 1 <= tp.trustee_index <= trustees:
+            out.append(f"trustee file {position}: trustee_index {tp.trustee_index} outside "
+                       f"1..{trustees}")
+        elif tp.trustee_index in seen:
+            out.append(f"trustee file {position}: trustee {tp.trustee_index} appears twice")
+        seen.add(tp.trustee_index)
+    return out
+
+
+def _report_partials(report: Report, rejected: Sequence[Rejected], trustees: int,
+                     repeated: Sequence[str] = ()) -> None:
+    if rejected or repeated:
         report.add("partial-decryptions", False,
-                   f"{len(rejected)} partial decryption(s) fail their proofs or are missing",
-                   [str(r) for r in rejected])
+                   f"{len(rejected) + len(repeated)} partial decryption(s) fail their proofs, "
+                   "are missing or repeated",
+                   [*repeated, *(str(r) for r in rejected)])
     else:
         report.add("partial-decryptions", True,
                    f"{trustees} trustees' proofs verify for every option")
@@ -448,25 +515,13 @@ def verify_record(
         report.add("encrypted-tally", False,
                    "the record has no tally yet (encrypted-tally, partial decryptions, results)")
         return report
+    tally_details = []
     try:
         published = EncryptedTally.from_json(record.get(ENCRYPTED_TALLY))
     except CryptoError as exc:
-        report.add("encrypted-tally", False, f"encrypted-tally.json malformed: {exc}")
-        return report
-    tally_details = []
-    if published.election_id != ctx.election_id:
-        tally_details.append("the encrypted tally names another election")
-    for q, opts in recomputed_tally.tally.items():
-        for o, c in opts.items():
-            if published.tally.get(q, {}).get(o) != c:
-                tally_details.append(f"{q}/{o}: published ciphertext differs from the product "
-                                     "of the counted ballots")
-    extra = {(q, o) for q, opts in published.tally.items() for o in opts} - {
-        (q, o) for q, o, _ in recomputed_tally.items()}
-    tally_details += [f"{q}/{o}: not an option of the manifest" for q, o in sorted(extra)]
-    if list(published.counted) != list(recomputed_tally.counted):
-        tally_details.append(f"counted trackers differ: published {len(published.counted)}, "
-                             f"board gives {len(recomputed_tally.counted)}")
+        tally_details.append(f"encrypted-tally.json malformed: {exc}")
+    else:
+        tally_details += _compare_tally(ctx, published, recomputed_tally)
     if tally_details:
         report.add("encrypted-tally", False, "the published encrypted tally is not the board's",
                    tally_details)
@@ -482,22 +537,26 @@ def verify_record(
         sets = [TrusteePartials.from_json(obj) for obj in raw_sets]
     except CryptoError as exc:
         report.add("partial-decryptions", False, f"malformed: {exc}")
+        _skip(report, "decryption", "partial-decryptions.json is malformed")
+        _skip(report, "results", "the tally could not be decrypted")
         return report
     # combine_tally verifies every partial it is given (T7) and reports the rejects;
     # check_partials adds the structural problems (missing or extra options).
     rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed,
                               verify_proofs=False)
+    repeated = _repeated_trustees(sets, tpk.trustees)
     try:
         combined = combine_tally(tpk, recomputed_tally, sets, fingerprint=recomputed,
                                  progress=progress)
     except CryptoError as exc:
         rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed)
-        _report_partials(report, rejected, len(sets))
+        _report_partials(report, rejected, len(sets), repeated)
         report.add("decryption", False, f"cannot decrypt the tally: {exc}")
+        _skip(report, "results", "the tally could not be decrypted")
         return report
     seen = {str(r) for r in rejected}
     rejected += [r for r in combined.rejected if str(r) not in seen]
-    _report_partials(report, rejected, len(sets))
+    _report_partials(report, rejected, len(sets), repeated)
     report.add("decryption", True,
                f"each option decrypted from {tpk.threshold} of {tpk.trustees} trustees")
 
@@ -586,7 +645,15 @@ def _petition_meta(record: Record) -> tuple[PetitionParameters, ThresholdPublicK
     return (params, record.election_key(),
             IssuerPublicKey.from_json(require(meta, "issuer_key", dict, PETITION)),
             hex_to_bytes(require(meta, "fingerprint", str, PETITION), "fingerprint", 32),
-            record.board_public_key(), record.log_id())
+            record.board_public_key(), _petition_board_log_id(params.petition_id))
+
+
+def _petition_board_log_id(petition_id: str) -> str:
+    """``"saylau/petition/<n>"`` for ``"petition:<n>"`` (docs/protocol.md §3)."""
+    prefix, _, number = petition_id.partition(":")
+    if prefix != "petition" or not number.isdigit() or number != str(int(number)):
+        raise InvalidEncoding(f"petition id {petition_id!r} is not petition:<number>")
+    return petition_log_id(int(number))
 
 
 def _ciphertext_copies(board: Sequence[Any], report_to: list[str]) -> set[int]:

@@ -1,4 +1,4 @@
-"""Encrypted ballots: one Paillier ciphertext per option, with proofs (docs/protocol.md §6).
+"""Encrypted ballots: one Paillier ciphertext per option, with proofs (docs/protocol.md §1.6).
 
 For each question ``q`` with options ``o_1 … o_k``:
 

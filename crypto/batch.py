@@ -1,4 +1,4 @@
-"""Batch verification of many membership proofs (docs/protocol.md §7).
+"""Batch verification of many membership proofs (docs/protocol.md §1.7).
 
 Every branch of every proof states ``z^n ≡ a · c^e · (1+n)^(−m·e)  (mod N)``.  After the
 Fiat–Shamir challenges of all proofs have been checked one by one (cheap hashing), the

@@ -1,7 +1,7 @@
 """The election manifest and the election fingerprint.
 
 The manifest says what is asked; the fingerprint binds every proof to one election
-(docs/protocol.md §4)::
+(docs/protocol.md §1.4)::
 
     fingerprint = SHA-256 transcript("saylau/v1/election-fingerprint",
                     manifest     = canonical_json(manifest),

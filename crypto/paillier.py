@@ -1,6 +1,6 @@
 """Paillier encryption with g = n + 1, on raw ciphertext integers.
 
-Encryption of ``m`` with randomness ``r ∈ Z*_n`` (docs/protocol.md §3, eq. P1)::
+Encryption of ``m`` with randomness ``r ∈ Z*_n`` (docs/protocol.md §1.3, eq. P1)::
 
     c = (1 + m·n) · r^n  mod N,      N = n^2
 
@@ -124,7 +124,7 @@ def generate_keypair(bits: int = DEFAULT_BITS, *, allow_test_key: bool = False) 
 
 
 #: A source of uniform integers in [0, bound); :func:`secrets.randbelow` unless a test
-#: injects a deterministic one (docs/protocol.md §9, worked examples).
+#: injects a deterministic one (docs/protocol.md §10, worked examples).
 RandBelow = Callable[[int], int]
 
 

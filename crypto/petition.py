@@ -1,9 +1,9 @@
 """Petition signatures: an anonymous credential plus a Paillier-encrypted region.
 
-**Packed region encoding** (docs/protocol.md §"Petition signatures"): with ``R``
+**Packed region encoding** (docs/protocol.md §7.3): with ``R``
 regions and base ``B = 2^b`` (``b = 32`` by default), region ``i`` is encoded as the
 plaintext ``B^i`` and the signature carries ONE ciphertext ``c = Enc(B^i; r)`` with a
-set-membership proof (§5) for ``S = (B^0, B^1, …, B^(R−1))``.  The homomorphic product
+set-membership proof (§1.5) for ``S = (B^0, B^1, …, B^(R−1))``.  The homomorphic product
 of all signatures encrypts ``Σ_i count_i · B^i``, so a single threshold decryption
 yields every region's count (base-``B`` digits) while each count stays below ``B``.
 

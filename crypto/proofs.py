@@ -1,4 +1,4 @@
-"""Zero-knowledge proofs over Paillier ciphertexts (docs/protocol.md §5).
+"""Zero-knowledge proofs over Paillier ciphertexts (docs/protocol.md §1.5).
 
 **Set membership** — ``c`` encrypts one of ``S = (m_1, …, m_k)`` — a disjunction of
 proofs of n-th residuosity (Baudron–Fouque–Pointcheval–Poupard–Stern; Damgård–Jurik)::

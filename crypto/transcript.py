@@ -8,7 +8,7 @@ with ``type`` 0x01 for raw bytes, 0x02 for an unsigned integer written big-endia
 fixed width chosen by the statement (``|N|`` bytes for values mod ``N = n^2``, ``|n|``
 bytes for values mod ``n``), and 0x03 for UTF-8 text.  The first field is always the
 text field ``"domain"`` holding the proof kind's domain tag (``saylau/v1/option``,
-...).  The challenge is ``e = int(SHA-256(encoding)) mod 2^t`` (docs/protocol.md §2).
+...).  The challenge is ``e = int(SHA-256(encoding)) mod 2^t`` (docs/protocol.md §1.2).
 
 Everything the verifier sees goes in: the domain tag, the election fingerprint, the
 full statement (modulus, every ciphertext involved, the allowed set), the context
@@ -28,7 +28,7 @@ FIELD_BYTES = 0x01
 FIELD_INT = 0x02
 FIELD_TEXT = 0x03
 
-#: Challenge length in bits (docs/protocol.md §2): 2^t must stay below min(p, q).
+#: Challenge length in bits (docs/protocol.md §1.2): 2^t must stay below min(p, q).
 CHALLENGE_BITS = 256
 
 

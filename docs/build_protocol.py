@@ -1,19 +1,56 @@
-"""Assemble docs/protocol.md from docs/sections/*.md (run: python docs/build_protocol.py)."""
+"""Assemble docs/protocol.md from docs/sections/*.md (run: python3 docs/build_protocol.py).
+
+Each section file holds one numbered top-level section (``## N. Title``), numbered in file
+order, with subsections ``### N.M``; the table of contents is generated from those headings.
+"""
 
 import pathlib
+import re
 
 HERE = pathlib.Path(__file__).parent
 HEADER = """# Saylau protocol specification (v1)
 
 This document is the specification: every equation, domain tag and encoding that a
 second, independent verifier needs. The code cites its equation labels (P1, Z3, B2,
-V1, …). Sections are assembled from `docs/sections/` by `docs/build_protocol.py`;
-edit those files, then rebuild.
+V1, …) and section numbers (§N, §N.M). Sections are assembled from `docs/sections/` by
+`docs/build_protocol.py`; edit those files, then rebuild. The published election record
+is specified in `docs/election-record.md`.
 
 """
+HEADING = re.compile(r"^(##|###) (\d+(?:\.\d+)?)\.? (.+)$")
 
-parts = [HEADER]
-for path in sorted((HERE / "sections").glob("*.md")):
-    parts.append(path.read_text().rstrip() + "\n\n")
-(HERE / "protocol.md").write_text("".join(parts))
-print("wrote docs/protocol.md")
+
+def anchor(text: str) -> str:
+    """GitHub-style anchor of a heading."""
+    slug = re.sub(r"[^\w\- ]", "", text.lower(), flags=re.UNICODE)
+    return slug.replace(" ", "-")
+
+
+def build() -> str:
+    paths = sorted((HERE / "sections").glob("*.md"))
+    toc = ["## Contents", ""]
+    bodies = []
+    for number, path in enumerate(paths, start=1):
+        text = path.read_text().rstrip() + "\n\n"
+        in_code = False
+        for line in text.splitlines():
+            if line.startswith("```"):
+                in_code = not in_code
+            match = None if in_code else HEADING.match(line)
+            if match is None:
+                continue
+            level, num, title = match.groups()
+            expected_top = str(number)
+            if level == "##" and num != expected_top:
+                raise SystemExit(f"{path.name}: top heading is §{num}, expected §{expected_top}")
+            if level == "###" and not num.startswith(expected_top + "."):
+                raise SystemExit(f"{path.name}: subsection §{num} outside §{expected_top}")
+            indent = "" if level == "##" else "  "
+            toc.append(f"{indent}* [{num} {title}](#{anchor(line.lstrip('# '))})")
+        bodies.append(text)
+    return HEADER + "\n".join(toc) + "\n\n" + "".join(bodies)
+
+
+if __name__ == "__main__":
+    (HERE / "protocol.md").write_text(build())
+    print("wrote docs/protocol.md")

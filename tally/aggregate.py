@@ -1,4 +1,4 @@
-"""Homomorphic aggregation of the counted ballots (docs/protocol.md §8).
+"""Homomorphic aggregation of the counted ballots (docs/protocol.md §9.3).
 
 For each question ``q`` and option ``o``::
 

@@ -1,4 +1,4 @@
-"""Threshold decryption of the encrypted tally (docs/protocol.md §8, threshold T5–T9).
+"""Threshold decryption of the encrypted tally (docs/protocol.md §9.4, threshold §4.3–§4.4, T5–T9).
 
 Each option's product ``T_{q,o}`` is decrypted under the context::
 

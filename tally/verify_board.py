@@ -1,4 +1,4 @@
-"""Verification of one election's frozen bulletin board (docs/protocol.md §8).
+"""Verification of one election's frozen bulletin board (docs/protocol.md §9.2–§9.3).
 
 :func:`verify_board` checks every entry and returns a :class:`BoardResult` listing the
 problems per entry instead of stopping at the first one:
@@ -13,17 +13,22 @@ problems per entry instead of stopping at the first one:
   :func:`crypto.batch.find_invalid`);
 * ``audit``          — an audited (spoiled) entry's revealed plaintexts and randomness
   re-encrypt to its ciphertexts (:func:`crypto.ballot.verify_audited_ballot`);
-* ``ciphertext-copy`` — no ciphertext appears in two entries (copy attack, Cortier–Smyth);
+* ``ciphertext-copy`` — no ciphertext appears twice on the board, in two entries or twice in
+  one entry (copy attack, Cortier–Smyth); the later occurrence fails;
 * ``revote-chain``   — a token's first ballot has ``replaces = null``; each later one names
   the token's previous ballot; under ``no-revote`` a token appears once;
-* ``issuance``       — distinct tokens on the board ≤ credentials issued.
+* ``issuance``       — distinct tokens of the parsed ``ballot`` entries ≤ credentials issued.
 
-Counted ballots: for each token, its last valid ``ballot`` entry.  Leaf ``i`` of the
+An entry is *parsed* when it is an object of a known kind whose ballot (and, for a
+``ballot`` entry, credential) JSON parses and the ballot is in canonical form; only parsed
+entries take part in the copy, revote and issuance checks.  Counted ballots: for each
+token, its last parsed ``ballot`` entry with no problem other than ``revote-chain``.  Leaf ``i`` of the
 board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -147,6 +152,26 @@ class _Parsed:
     items: list[ProofItem]
 
 
+def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object) -> None:
+    """Benaloh audit of an ``audited`` entry (docs/protocol.md §9.2 check 5).
+
+    ``secrets`` is ``{q: {o: {"m": 0|1, "r": hex}}}`` in canonical form, covering exactly
+    the manifest's questions and options, with ``r ∈ Z*_n``; every option re-encrypts (P1).
+    """
+    secrets_ = BallotSecrets.from_json(secrets_json)
+    if secrets_.to_json() != secrets_json:
+        raise InvalidEncoding("secrets are not in canonical form (extra fields)")
+    expected = {q.id: set(q.option_ids) for q in ctx.manifest.questions}
+    if {q: set(opts) for q, opts in secrets_.plaintexts.items()} != expected:
+        raise InvalidEncoding("secrets do not cover exactly the manifest's questions and options")
+    n = ctx.public_key.n
+    for opts in secrets_.randomness.values():
+        for r in opts.values():
+            if not 0 < r < n or math.gcd(r, n) != 1:
+                raise InvalidEncoding("secrets: r is not in Z*_n")
+    verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
+
+
 def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -> list[Hashable]:
     """Worker: keys of the groups whose proofs fail (batch test + bisection)."""
     return find_invalid(pk, keyed)
@@ -181,13 +206,18 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
     if isinstance(cast_at, bool) or not isinstance(cast_at, int):
         bad("entry-format", "cast_at must be an integer (ms)")
 
+    if ballot.to_json() != ballot_json:
+        bad("entry-format", "ballot is not in canonical form (unknown or extra fields)")
+        return None
+    if isinstance(cast_at, int) and not isinstance(cast_at, bool) and cast_at < 0:
+        bad("entry-format", "cast_at must be non-negative")
+
     if kind == "audited":
-        secrets_json = entry.get("secrets", entry.get("audit"))
-        if entry.get("replaces") is not None:
-            bad("entry-format", "an audited entry replaces nothing")
+        for name in ("credential", "signature", "replaces"):
+            if entry.get(name) is not None:
+                bad("entry-format", f"an audited entry must have {name} = null")
         try:
-            secrets_ = BallotSecrets.from_json(secrets_json)
-            verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
+            _check_audit(ctx, ballot, entry.get("secrets"))
         except CryptoError as exc:
             bad("audit", f"audited ballot does not open: {exc}")
         token: bytes | None = None
@@ -285,20 +315,24 @@ def verify_board(
         problems.append(Problem(index, "ballot-proof",
                                 "ballot proof fails its verification equation"))
 
-    # Copy attack: a ciphertext may appear in one entry only.
+    # Copy attack: a ciphertext may appear once on the whole board; the later one fails.
     seen: dict[int, tuple[int, bytes | None]] = {}
     for p in parsed:
-        for c in set(p.ballot.ciphertexts()):
+        message = ""
+        for c in p.ballot.ciphertexts():
             if c in seen:
                 first, first_token = seen[c]
-                if p.token is not None and first_token is not None and first_token != p.token:
+                if first == p.index:
+                    what = "repeated inside the ballot"
+                elif p.token is not None and first_token is not None and first_token != p.token:
                     what = "copied under another credential"
                 else:
                     what = "repeated"
-                problems.append(Problem(p.index, "ciphertext-copy",
-                                        f"ciphertext of entry {first} {what}"))
-                break
-            seen[c] = (p.index, p.token)
+                message = message or f"ciphertext of entry {first} {what}"
+            else:
+                seen[c] = (p.index, p.token)
+        if message:
+            problems.append(Problem(p.index, "ciphertext-copy", message))
 
     # Revote chains and counted ballots.
     bad = result.bad_indices()

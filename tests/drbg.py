@@ -1,7 +1,7 @@
 """A deterministic random source for tests and worked examples (NOT for real use).
 
 ``DRBG(seed)(bound)`` returns a uniform integer in [0, bound) by rejection sampling
-over SHA-256(seed || counter) blocks — the same construction docs/protocol.md §9 uses
+over SHA-256(seed || counter) blocks — the same construction docs/protocol.md §10 uses
 for its worked examples, so a second implementation can reproduce them.
 """
 

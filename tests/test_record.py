@@ -14,9 +14,11 @@ import pytest
 from audit.record import (
     BOARD,
     ELECTION,
+    ENCRYPTED_TALLY,
     FILES,
     FORMAT,
     INDEX_FILE,
+    PARTIALS,
     RESULTS,
     RecordError,
     RecordFormatError,
@@ -189,3 +191,133 @@ def test_untallied_record_and_complete_record(gen: GeneratedElection, tmp_path: 
     assert done.files["encrypted-tally.json"] == full["encrypted-tally.json"]
     out = write_record(tmp_path / "post.zip", done.files, gen.board_key)
     assert verify_record(out, workers=1).valid
+
+
+# ---------------------------------------------------------------- rules made exact in the spec
+
+
+@functools.cache
+def _audited_base() -> GeneratedElection:
+    return generate(2)
+
+
+@pytest.fixture()
+def audited_gen() -> GeneratedElection:
+    """Board: 0 ballot, 1 audited, 2 ballot, 3 revote of 2."""
+    return copy.deepcopy(_audited_base())
+
+
+def _failed(path: Path) -> dict[str, str]:
+    report = verify_record(read_record(path, strict=False), workers=1)
+    return {c.name: c.message + " | " + " | ".join(c.details) for c in report.failed()}
+
+
+def test_json_duplicate_keys_and_floats_are_refused(gen: GeneratedElection,
+                                                    tmp_path: Path) -> None:
+    path = gen.write(tmp_path / "r")
+    for blob, needle in ((b'{"count":2,"count":9}\n', "duplicate key"),
+                         (b'{"count":2.0}\n', "float"), (b'{"count":NaN}\n', "NaN")):
+        (path / "issuance.json").write_bytes(blob)
+        with pytest.raises(RecordFormatError, match=needle):
+            read_record(path)
+
+
+def test_tally_files_come_together(gen: GeneratedElection, tmp_path: Path) -> None:
+    files = dict(gen.files)
+    del files[RESULTS]
+    path = write_record(tmp_path / "r", files, gen.board_key)
+    with pytest.raises(RecordFormatError, match="tally files incomplete"):
+        read_record(path)
+
+
+def test_key_objects_carry_only_their_fields(gen: GeneratedElection, tmp_path: Path) -> None:
+    gen.files[ELECTION]["issuer_key"]["kid"] = "x"
+    gen.files[ELECTION]["election_key"]["public"]["g"] = "2"
+    path = write_record(tmp_path / "r", gen.files, gen.board_key)
+    with pytest.raises(RecordFormatError) as info:
+        read_record(path)
+    assert len(info.value.errors) == 2
+
+
+def test_issuer_exponent_must_be_65537(gen: GeneratedElection, tmp_path: Path) -> None:
+    gen.files[ELECTION]["issuer_key"]["e"] = "3"
+    failed = _failed(write_record(tmp_path / "r", gen.files, gen.board_key))
+    assert "record-format" in failed and "election-fingerprint" in failed
+
+
+def test_test_size_key_is_reported(gen: GeneratedElection, tmp_path: Path) -> None:
+    report = verify_record(gen.write(tmp_path / "r"), workers=1)
+    assert report.valid
+    assert "TEST-SIZE" in report.check("election-fingerprint").message  # type: ignore[union-attr]
+
+
+def test_audited_entry_fields_must_be_null(audited_gen: GeneratedElection, tmp_path: Path
+        ) -> None:
+    assert audited_gen.board[1]["kind"] == "audited"
+    audited_gen.board[1]["replaces"] = 0
+    audited_gen.board[1]["signature"] = "00" * 64
+    audited_gen.rebuild(resign_heads=True)
+    failed = _failed(audited_gen.write(tmp_path / "r"))
+    assert "entry 1" in failed["board-entries"]
+    assert "replaces = null" in failed["board-entries"]
+    assert "signature = null" in failed["board-entries"]
+
+
+def test_audit_secrets_cover_exactly_the_manifest(audited_gen: GeneratedElection, tmp_path: Path
+        ) -> None:
+    secrets_ = audited_gen.board[1]["secrets"]
+    q = next(iter(secrets_))
+    secrets_["not-a-question"] = secrets_[q]
+    audited_gen.rebuild(resign_heads=True)
+    failed = _failed(audited_gen.write(tmp_path / "r"))
+    assert "exactly the manifest" in failed["audited-ballots"]
+
+
+def test_audit_secrets_extra_field_refused(audited_gen: GeneratedElection, tmp_path: Path
+        ) -> None:
+    secrets_ = audited_gen.board[1]["secrets"]
+    q = next(iter(secrets_))
+    o = next(iter(secrets_[q]))
+    secrets_[q][o]["note"] = 1
+    audited_gen.rebuild(resign_heads=True)
+    failed = _failed(audited_gen.write(tmp_path / "r"))
+    assert "canonical" in failed["audited-ballots"]
+
+
+def test_copy_detected_after_an_earlier_copy(gen: GeneratedElection, tmp_path: Path) -> None:
+    """Every ciphertext of a copying entry is remembered: a third entry reusing one fails."""
+    first = gen.board[0]["ballot"]["contests"][0]["selections"]
+    second = gen.board[2]["ballot"]["contests"][0]["selections"]
+    third = gen.board[3]["ballot"]["contests"][0]["selections"]
+    second[0]["ciphertext"] = first[0]["ciphertext"]
+    third[1]["ciphertext"] = second[1]["ciphertext"]
+    gen.rebuild(resign_heads=True)
+    failed = _failed(gen.write(tmp_path / "r"))
+    assert "entry 2" in failed["ciphertext-copies"]
+    assert "entry 3" in failed["ciphertext-copies"]
+    assert "entry 0:" not in failed["ciphertext-copies"]  # the first occurrence stands
+
+
+def test_repeated_trustee_is_refused(gen: GeneratedElection, tmp_path: Path) -> None:
+    gen.files[PARTIALS].append(copy.deepcopy(gen.files[PARTIALS][0]))
+    failed = _failed(write_record(tmp_path / "r", gen.files, gen.board_key))
+    assert "appears twice" in failed["partial-decryptions"]
+    assert set(failed) == {"partial-decryptions"}
+
+
+def test_results_not_checked_when_decryption_fails(gen: GeneratedElection,
+                                                   tmp_path: Path) -> None:
+    gen.files[PARTIALS] = gen.files[PARTIALS][:2]
+    failed = _failed(write_record(tmp_path / "r", gen.files, gen.board_key))
+    assert set(failed) == {"decryption", "results"}
+    assert "not checked" in failed["results"]
+
+
+def test_malformed_encrypted_tally_still_decrypts(gen: GeneratedElection,
+                                                  tmp_path: Path) -> None:
+    gen.files[ENCRYPTED_TALLY]["tally"] = "nonsense"
+    path = write_record(tmp_path / "r", gen.files, gen.board_key)
+    report = verify_record(read_record(path, strict=False), workers=1)
+    names = {c.name: c.ok for c in report.checks}
+    assert names["encrypted-tally"] is False
+    assert names["decryption"] is True and names["results"] is True

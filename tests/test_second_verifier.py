@@ -16,8 +16,20 @@ from typing import Any
 
 import pytest
 
-from audit.record import PARTIALS, RESULTS, write_record
+from audit.record import (
+    ELECTION,
+    INDEX_FILE,
+    PARTIALS,
+    RESULTS,
+    TREE_HEADS,
+    encode_file,
+    read_record,
+    sign_index,
+    write_record,
+)
+from audit.verifier import verify_record
 from crypto.encoding import hex_to_int, int_to_hex
+from crypto.tree_head import sign_tree_head
 from saylau.cli import main
 from tests.recordgen import GeneratedElection, generate
 
@@ -152,3 +164,73 @@ def test_valid_record_and_tampered_copies(tmp_path: Path,
     failed = _failed(report)
     assert code == 1
     assert "board.json" in failed["record-index"]
+
+
+def _python_failed(path: Path) -> dict[str, str]:
+    report = verify_record(read_record(path, strict=False), workers=1)
+    return {c.name: c.message + " | " + " | ".join(c.details) for c in report.failed()}
+
+
+def _resign_raw(path: Path, g: GeneratedElection) -> None:
+    """Re-sign record-index.json over the files as they now are (an operator with the key)."""
+    raw = {p.name: p.read_bytes() for p in path.iterdir() if p.name != INDEX_FILE}
+    (path / INDEX_FILE).write_bytes(encode_file(sign_index(raw, g.board_key)))
+
+
+def test_spec_rules_in_both_verifiers(tmp_path: Path) -> None:
+    """Rules made exact in the spec: both verifiers reject the same tampered records."""
+    records: dict[str, tuple[Path, str, str]] = {}
+
+    # duplicate key in a file (JSON edge cases, docs/election-record.md §1)
+    g = _gen()
+    path = g.write(tmp_path / "dupkey")
+    (path / "issuance.json").write_bytes(b'{"count":2,"count":9,"receipts":[]}\n')
+    _resign_raw(path, g)
+    records["dupkey"] = (path, "record-format", "duplicate key")
+
+    # the log id is bound to the election: "election:<id>" is not "saylau/election/<id>"
+    g = _gen()
+    g.files[ELECTION]["log_id"] = f"election:{g.election_id}"
+    g.files[TREE_HEADS] = [
+        sign_tree_head(g.board_key, f"election:{g.election_id}", h["tree_size"],
+                       bytes.fromhex(h["root_hash"]), h["timestamp"]).to_json()
+        for h in g.files[TREE_HEADS]]
+    records["logid"] = (write_record(tmp_path / "logid", g.files, g.board_key), "tree-heads",
+                        "saylau/election/")
+
+    # a ballot with an extra field is not in canonical form
+    g = _gen()
+    g.board[2]["ballot"]["note"] = "x"
+    g.rebuild(resign_heads=True)
+    records["extra"] = (g.write(tmp_path / "extra"), "board-entries", "entry 2")
+
+    # one ciphertext twice inside one ballot
+    g = _gen()
+    sels = g.board[2]["ballot"]["contests"][0]["selections"]
+    sels[1]["ciphertext"] = sels[0]["ciphertext"]
+    g.rebuild(resign_heads=True)
+    records["inside"] = (g.write(tmp_path / "inside"), "ciphertext-copies", "entry 2")
+
+    # audited entries carry "secrets" only (no "audit" alias)
+    g = _gen()
+    assert g.board[1]["kind"] == "audited"
+    g.board[1]["audit"] = g.board[1].pop("secrets")
+    g.rebuild(resign_heads=True)
+    records["alias"] = (g.write(tmp_path / "alias"), "audited-ballots", "entry 1")
+
+    # issuance receipts: empty, or exactly `count` sorted distinct hashes
+    g = _gen()
+    g.files["issuance.json"]["receipts"] = ["00" * 32]
+    records["receipts"] = (write_record(tmp_path / "receipts", g.files, g.board_key),
+                           "issuance", "receipts")
+
+    procs = {name: _start(str(path), "--json") for name, (path, _, _) in records.items()}
+    for name, (path, check, needle) in records.items():
+        code, report = _finish(procs[name])
+        node_failed = _failed(report)
+        python_failed = _python_failed(path)
+        assert code == 1, name
+        assert check in node_failed, (name, node_failed)
+        assert check in python_failed, (name, python_failed)
+        if name != "alias":
+            assert needle in node_failed[check] or needle in python_failed[check], name

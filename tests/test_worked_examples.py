@@ -1,4 +1,4 @@
-"""The worked examples printed in docs/protocol.md §9 are recomputed here."""
+"""The worked examples printed in docs/protocol.md §10 are recomputed here."""
 
 import json
 import pathlib

@@ -1,6 +1,6 @@
 """Casting: anonymous ballots with credentials, and Benaloh-audited (spoiled) ballots.
 
-Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs §60):
+Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol.md §5.3):
 
 1. body shape: an object with ``credential`` (object), ``ballot`` (object), ``signature`` (hex);
 2. the election exists (404), is open and inside its window (409);

@@ -1,5 +1,5 @@
 """Generates tests/vectors/saylau-worked-examples.json — deterministic worked examples
-for docs/protocol.md §9, recomputed by tests/test_worked_examples.py.
+for docs/protocol.md §10, recomputed by tests/test_worked_examples.py.
 
 Randomness comes from tests.drbg.DRBG (SHA-256 counter mode with rejection sampling),
 the key from tests/fixtures/paillier-test-key-1024.json (TEST KEY ONLY).
@@ -48,7 +48,7 @@ def build() -> dict:
     challenge = membership_challenge(pk, DOMAIN_OPTION, fingerprint, context, (c,), c, (0, 1), proof.a)
     ballot, _ = encrypt_ballot(pk, manifest, fingerprint, TOKEN_ID, {"q1": ["b"]}, rng=DRBG(SEED + b"/ballot"))
     return {
-        "note": "Deterministic worked examples for docs/protocol.md §9; TEST KEY ONLY. "
+        "note": "Deterministic worked examples for docs/protocol.md §10; TEST KEY ONLY. "
                 "Randomness: DRBG(seed) = SHA-256(seed || u64be(counter)) blocks, rejection sampling.",
         "key": {"n": int_to_hex(pk.n)},
         "drbg_seed": SEED.decode(),

@@ -14,7 +14,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// ---------------------------------------------------------------- encodings (§1)
+// ---------------------------------------------------------------- encodings (§1.1)
 
 class FormatError extends Error {}
 
@@ -52,29 +52,70 @@ function exactKeys(obj, keys, where) {
   }
 }
 
-// JSON: the record never contains floats or integers beyond 2^53; reject them rather than
-// let JSON.parse silently round them (which would change canonical_json and leaf hashes).
+// JSON (docs/election-record.md §1): a strict parser. Records contain no floats, no integers
+// beyond 2^53 (big integers are hex strings) and no object with a repeated key; JSON.parse
+// would silently round numbers and keep the last duplicate, so parse by hand.
 function parseJsonStrict(text, where) {
   let i = 0;
-  while (i < text.length) {
+  const fail = (msg) => { throw new FormatError(`${where}: ${msg} at offset ${i}`); };
+  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i++; };
+  const str = () => {
+    const start = i; i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if (text.charCodeAt(i) < 0x20) fail('control character in a string');
+      i++;
+    }
+    if (i >= text.length) fail('unterminated string');
+    i++;
+    try { return JSON.parse(text.slice(start, i)); } catch (e) { return fail(`bad string (${e.message})`); }
+  };
+  const value = (depth) => {
+    if (depth > 64) fail('nesting too deep');
+    ws();
     const ch = text[i];
-    if (ch === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      i++;
-    } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
-      let j = i + 1;
-      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
-      const tok = text.slice(i, j);
-      if (/[.eE]/.test(tok)) throw new FormatError(`${where}: float ${tok} (floats are not allowed)`);
-      if (!Number.isSafeInteger(Number(tok))) throw new FormatError(`${where}: integer ${tok} out of range`);
-      i = j;
-    } else i++;
-  }
-  try { return JSON.parse(text); } catch (e) { throw new FormatError(`${where}: not JSON (${e.message})`); }
+    if (ch === '{') {
+      i++; const obj = {}; ws();
+      if (text[i] === '}') { i++; return obj; }
+      for (;;) {
+        ws(); if (text[i] !== '"') fail('expected a key');
+        const k = str();
+        if (Object.prototype.hasOwnProperty.call(obj, k)) fail(`duplicate key ${JSON.stringify(k)}`);
+        ws(); if (text[i] !== ':') fail('expected ":"'); i++;
+        obj[k] = value(depth + 1); ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return obj; }
+        fail('expected "," or "}"');
+      }
+    }
+    if (ch === '[') {
+      i++; const arr = []; ws();
+      if (text[i] === ']') { i++; return arr; }
+      for (;;) {
+        arr.push(value(depth + 1)); ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return arr; }
+        fail('expected "," or "]"');
+      }
+    }
+    if (ch === '"') return str();
+    for (const [lit, v] of [['true', true], ['false', false], ['null', null]]) {
+      if (text.startsWith(lit, i)) { i += lit.length; return v; }
+    }
+    const m = /^-?(0|[1-9][0-9]*)([.eE][0-9eE+.-]*)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0] === '-') fail('not JSON');
+    if (m[2]) fail(`float ${m[0]} (floats are not allowed)`);
+    const n = Number(m[1] === '0' && m[0].startsWith('-') ? '0' : m[0]);
+    if (!Number.isSafeInteger(n)) fail(`integer ${m[0]} out of range`);
+    i += m[0].length;
+    return n;
+  };
+  const out = value(0); ws();
+  if (i !== text.length) fail('trailing data');
+  return out;
 }
 
-// Canonical JSON (§1): Python json.dumps(sort_keys=True, separators=(",", ":"),
+// Canonical JSON (§1.1): Python json.dumps(sort_keys=True, separators=(",", ":"),
 // ensure_ascii=False), UTF-8. Keys sorted by code point (not UTF-16 units).
 function cmpCodePoints(a, b) {
   const A = Array.from(a, (c) => c.codePointAt(0));
@@ -106,7 +147,7 @@ function canonStr(v) {
 }
 const canonicalJson = (v) => Buffer.from(canonStr(v), 'utf8');
 
-// ---------------------------------------------------------------- hashing and transcript (§2)
+// ---------------------------------------------------------------- hashing and transcript (§1.2)
 
 const sha256 = (...parts) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest(); };
 const u32 = (x) => { const b = Buffer.alloc(4); b.writeUInt32BE(x); return b; };
@@ -211,7 +252,7 @@ function mth(leaves) {
   let k = 1; while (k * 2 < leaves.length) k *= 2;
   return nodeHash(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
 }
-function inclusionVerify(leaf, m, n, path, root) { // §4.3 (used by the self-test)
+function inclusionVerify(leaf, m, n, path, root) { // §3.3 (used by the self-test)
   if (m >= n || path.length > 64) return false;
   let fn = m; let sn = n - 1; let r = leaf;
   for (const p of path) {
@@ -224,7 +265,7 @@ function inclusionVerify(leaf, m, n, path, root) { // §4.3 (used by the self-te
   }
   return sn === 0 && r.equals(root);
 }
-function sthMessage(logId, size, ts, root) { // §4.5
+function sthMessage(logId, size, ts, root) { // §3.5
   const l = Buffer.from(logId, 'utf8');
   return Buffer.concat([Buffer.from('saylau/v1/tree-head\0', 'latin1'), u32(l.length), l, u64(size), u64(ts), root]);
 }
@@ -276,51 +317,61 @@ function parseThresholdKey(j) {
 }
 
 const BALLOT_KEYS = ['election_id', 'token_id', 'contests'];
-// Shape of an EncryptedBallot against the manifest (§6); returns parsed integers.
-function parseBallot(b, manifest, pk, where) {
+// An EncryptedBallot JSON in canonical form (§1.6, §9.1): exactly these fields at every level,
+// canonical hex everywhere. Says nothing about the manifest yet (that is ballotShape).
+function parseBallotJson(b, where) {
   if (!isObj(b)) throw new FormatError(`${where}: ballot is not an object`);
   exactKeys(b, BALLOT_KEYS, `${where} ballot`);
-  if (need(b, 'election_id', 'string', where) !== manifest.election_id) throw new FormatError(`${where}: ballot election_id differs`);
+  const electionId = need(b, 'election_id', 'string', where);
   const token = hexToBytes(need(b, 'token_id', 'string', where), `${where} token_id`, 32);
-  const contests = need(b, 'contests', 'array', where);
-  if (contests.length !== manifest.questions.length) throw new FormatError(`${where}: ${contests.length} contests for ${manifest.questions.length} questions`);
-  const proofOf = (p, wp, k) => {
+  const proofOf = (p, wp) => {
     if (!isObj(p)) throw new FormatError(`${wp}: proof is not an object`);
     exactKeys(p, ['a', 'e', 'z'], wp);
     const out = {};
-    for (const key of ['a', 'e', 'z']) {
-      const arr = need(p, key, 'array', wp);
-      if (arr.length !== k) throw new FormatError(`${wp}: |${key}| = ${arr.length}, expected ${k}`);
-      out[key] = arr.map((x, i) => hexToInt(x, `${wp}.${key}[${i}]`));
-    }
+    for (const key of ['a', 'e', 'z']) out[key] = need(p, key, 'array', wp).map((x, i) => hexToInt(x, `${wp}.${key}[${i}]`));
     return out;
   };
-  const out = [];
-  for (const [qi, q] of manifest.questions.entries()) {
-    const c = contests[qi]; const wq = `${where} question ${q.id}`;
+  const contests = need(b, 'contests', 'array', where).map((c, ci) => {
+    const wq = `${where} contests[${ci}]`;
     if (!isObj(c)) throw new FormatError(`${wq}: not an object`);
     exactKeys(c, ['question_id', 'selections', 'count_proof'], wq);
-    if (c.question_id !== q.id) throw new FormatError(`${wq}: contest ${qi} is "${c.question_id}"`);
-    const sels = need(c, 'selections', 'array', wq);
-    if (sels.length !== q.options.length) throw new FormatError(`${wq}: ${sels.length} selections for ${q.options.length} options`);
-    const selections = q.options.map((o, oi) => {
-      const s = sels[oi]; const wo = `${wq} option ${o.id}`;
-      if (!isObj(s)) throw new FormatError(`${wo}: not an object`);
-      exactKeys(s, ['option_id', 'ciphertext', 'proof'], wo);
-      if (s.option_id !== o.id) throw new FormatError(`${wo}: selection ${oi} is "${s.option_id}"`);
-      const ct = hexToInt(s.ciphertext, `${wo} ciphertext`);
-      if (!inZnStar(ct, pk.n, pk.N)) throw new FormatError(`${wo}: ciphertext not in Z*_{n^2}`);
-      return { id: o.id, c: ct, proof: proofOf(s.proof, `${wo} proof`, 2) };
+    const selections = need(c, 'selections', 'array', wq).map((sel, si) => {
+      const wo = `${wq} selections[${si}]`;
+      if (!isObj(sel)) throw new FormatError(`${wo}: not an object`);
+      exactKeys(sel, ['option_id', 'ciphertext', 'proof'], wo);
+      return { id: need(sel, 'option_id', 'string', wo), c: hexToInt(sel.ciphertext, `${wo} ciphertext`), proof: proofOf(sel.proof, `${wo} proof`) };
     });
-    out.push({ id: q.id, q, selections, countProof: proofOf(c.count_proof, `${wq} count_proof`, q.max_selections - q.min_selections + 1) });
-  }
-  return { token, contests: out };
+    return { id: need(c, 'question_id', 'string', wq), selections, countProof: proofOf(c.count_proof, `${wq} count_proof`) };
+  });
+  return { electionId, token, contests };
 }
+// Shape of a parsed ballot against the manifest (§1.6): questions and options in manifest
+// order, ciphertexts in Z*_{n^2}, proof lengths. Failures belong to ballot-proofs (§9.2).
+function ballotShape(parsed, manifest, pk) {
+  if (parsed.electionId !== manifest.election_id) throw new Error('ballot election_id differs');
+  if (parsed.contests.length !== manifest.questions.length) throw new Error(`${parsed.contests.length} contests for ${manifest.questions.length} questions`);
+  const len = (p, k, wp) => { for (const key of ['a', 'e', 'z']) if (p[key].length !== k) throw new Error(`${wp}: |${key}| = ${p[key].length}, expected ${k}`); };
+  manifest.questions.forEach((q, qi) => {
+    const ct = parsed.contests[qi];
+    if (ct.id !== q.id) throw new Error(`contest ${qi} is "${ct.id}", expected question ${q.id}`);
+    if (ct.selections.length !== q.options.length) throw new Error(`question ${q.id}: ${ct.selections.length} selections for ${q.options.length} options`);
+    q.options.forEach((o, oi) => {
+      const sel = ct.selections[oi];
+      if (sel.id !== o.id) throw new Error(`question ${q.id}: selection ${oi} is "${sel.id}", expected ${o.id}`);
+      if (!inZnStar(sel.c, pk.n, pk.N)) throw new Error(`question ${q.id} option ${o.id}: ciphertext not in Z*_{n^2}`);
+      len(sel.proof, 2, `question ${q.id} option ${o.id} proof`);
+    });
+    ct.q = q;
+    len(ct.countProof, q.max_selections - q.min_selections + 1, `question ${q.id} count_proof`);
+  });
+  return parsed;
+}
+const parseBallot = (b, manifest, pk, where) => ballotShape(parseBallotJson(b, where), manifest, pk);
 
 const T_BITS = 256n;
 const TWO_T = 1n << T_BITS;
 
-// §5 (Z1, Z3, Z5): throws Error naming what failed.
+// §1.5 (Z1, Z3, Z5): throws Error naming what failed.
 function verifyMembership(pk, fp, domain, context, stmt, c, allowed, proof) {
   const { n, N, nBytes, NBytes } = pk;
   const k = allowed.length;
@@ -346,7 +397,7 @@ function verifyMembership(pk, fp, domain, context, stmt, c, allowed, proof) {
   return e;
 }
 
-// §6 (B1, B2): every option proof and count proof of one ballot under context token `tokenHex`.
+// §1.6 (B1, B2): every option proof and count proof of one ballot under context token `tokenHex`.
 function verifyBallotProofs(pk, fp, eid, parsed, tokenHex) {
   for (const ct of parsed.contests) {
     for (const s of ct.selections) {
@@ -471,7 +522,7 @@ function verifyRecord(dir) {
     if (issuerE !== 65537n) throw new FormatError(`${w}: issuer e is not 65537`);
     if (bitLen(issuerN) < 2048) throw new FormatError(`${w}: issuer modulus under 2048 bits`);
     boardKey = hexToBytes(need(e, 'board_key', 'string', w), `${w} board_key`, 32);
-    if (need(e, 'log_id', 'string', w).length === 0) throw new FormatError(`${w}: empty log_id`);
+    need(e, 'log_id', 'string', w);
     if (!['last-counts', 'no-revote'].includes(need(e, 'revote_policy', 'string', w))) throw new FormatError(`${w}: bad revote_policy`);
     election = e;
   });
@@ -497,7 +548,7 @@ function verifyRecord(dir) {
     const c = need(data['issuance.json'], 'count', 'int', 'issuance.json');
     if (c < 0) throw new FormatError('issuance.json: negative count');
   });
-  const fatal = !manifest || !election || !pk || !data['record-index.json'] || !Array.isArray(data['board.json']) || !Array.isArray(data['tree-heads.json']);
+  const fatal = !manifest || !election || !pk || !data['record-index.json'] || !Array.isArray(data['board.json']) || !Array.isArray(data['tree-heads.json']) || !isObj(data['issuance.json']);
   rep.add('record-format', fmt, `${present.length} files parsed`);
   if (fatal) return { rep, tally: null, eid };
 
@@ -519,14 +570,17 @@ function verifyRecord(dir) {
 
   // 3. election-fingerprint
   const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey);
-  rep.add('election-fingerprint', fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`], fp.toString('hex'));
+  const sizeNote = bitLen(pk.n) < 2048 ? `; TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): not for real elections` : '';
+  rep.add('election-fingerprint', fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`], fp.toString('hex') + sizeNote);
 
   // 4. tree-heads, 5. board-merkle
   const board = data['board.json'];
   const heads = data['tree-heads.json'];
   const th = [];
+  const logId = `saylau/election/${eid}`; // §3: the log id of an election's board
+  if (election.log_id !== logId) th.push(`election.json log_id "${election.log_id}" is not "${logId}"`);
   heads.forEach((h, k) => {
-    if (h.log_id !== election.log_id) th.push(`STH ${k}: log_id "${h.log_id}" != "${election.log_id}"`);
+    if (h.log_id !== logId) th.push(`STH ${k}: log_id "${h.log_id}" != "${logId}"`);
     const m = sthMessage(h.log_id, h.tree_size, h.timestamp, Buffer.from(h.root_hash, 'hex'));
     if (!ed25519Verify(boardKey, m, Buffer.from(h.signature, 'hex'))) th.push(`STH ${k}: signature does not verify`);
     if (k > 0 && (h.tree_size < heads[k - 1].tree_size || h.timestamp < heads[k - 1].timestamp)) th.push(`STH ${k}: size or timestamp decreases`);
@@ -545,66 +599,75 @@ function verifyRecord(dir) {
   }
   rep.add('board-merkle', bm, `board of ${board.length} entries matches every tree head`);
 
-  // 6. per-entry checks (§8.2)
+  // 6. per-entry checks (§9.2). An entry is *parsed* when it is an object of a known kind whose
+  // ballot JSON is canonical and, for a ballot entry, whose credential JSON is well formed;
+  // only parsed entries take part in ciphertext-copies, revote-chains and issuance.
   const pb = { fmt: [], cred: [], sig: [], proof: [], audit: [], copy: [], revote: [] };
   const entries = board.map((d, i) => ({ i, d, ok: true }));
   for (const ent of entries) {
     const { d, i } = ent; const w = `entry ${i}`;
     const bad = (key, msg) => { pb[key].push(`${w}: ${msg}`); ent.ok = false; };
-    try {
-      if (!isObj(d)) throw new FormatError('not an object');
-      if (d.index !== i) throw new FormatError(`index ${JSON.stringify(d.index)} != position ${i}`);
-      if (!['ballot', 'audited'].includes(d.kind)) throw new FormatError(`unknown kind ${JSON.stringify(d.kind)}`);
-      if (d.election_id !== eid) throw new FormatError('election_id differs');
-      if (!Number.isSafeInteger(d.cast_at) || d.cast_at < 0) throw new FormatError('cast_at is not a non-negative integer');
-      ent.kind = d.kind;
-      ent.parsed = parseBallot(d.ballot, manifest, pk, w);
-      if (d.kind === 'ballot') {
+    if (!isObj(d)) { bad('fmt', 'not an object'); continue; }
+    if (d.index !== i) bad('fmt', `index ${JSON.stringify(d.index)} != position ${i}`);
+    if (!['ballot', 'audited'].includes(d.kind)) { bad('fmt', `unknown kind ${JSON.stringify(d.kind)}`); continue; }
+    if (d.election_id !== eid) bad('fmt', 'election_id differs');
+    let parsed;
+    try { parsed = parseBallotJson(d.ballot, w); } catch (e) { bad('fmt', `malformed ballot: ${e.message}`); continue; }
+    if (!Number.isSafeInteger(d.cast_at) || d.cast_at < 0) bad('fmt', 'cast_at is not a non-negative integer');
+    ent.kind = d.kind;
+    if (d.kind === 'ballot') {
+      try {
         const cr = need(d, 'credential', 'object', w);
         exactKeys(cr, ['scope_id', 'ballot_public_key', 'randomizer', 'signature'], `${w} credential`);
         ent.cred = {
           scope: need(cr, 'scope_id', 'string', w), bpk: hexToBytes(cr.ballot_public_key, `${w} ballot_public_key`, 32),
           rnd: hexToBytes(cr.randomizer, `${w} randomizer`, 32), sig: hexToBytes(cr.signature, `${w} credential signature`),
         };
-        ent.sig = hexToBytes(need(d, 'signature', 'string', w), `${w} signature`, 64);
-        if (!(d.replaces === null || (Number.isSafeInteger(d.replaces) && d.replaces >= 0))) throw new FormatError('replaces is not null or an index');
-        if (!('replaces' in d)) throw new FormatError('missing replaces');
-      } else {
-        if (d.credential !== null || d.signature !== null) throw new FormatError('audited entry with a credential or signature');
-        if ('replaces' in d && d.replaces !== null) throw new FormatError('audited entry replaces a ballot');
-        ent.secrets = d.secrets !== undefined ? d.secrets : d.audit;
-        if (!isObj(ent.secrets)) throw new FormatError('audited entry without secrets');
-      }
-    } catch (e) { bad('fmt', e.message); continue; }
-    // credential (RFC 9474, scope = the election)
+      } catch (e) { bad('cred', `malformed credential: ${e.message}`); continue; }
+      if (!('replaces' in d)) bad('fmt', 'missing replaces');
+    } else {
+      for (const f of ['credential', 'signature', 'replaces']) if (!(f in d) || d[f] !== null) bad('fmt', `an audited entry must have ${f} = null`);
+    }
+    ent.parsed = parsed;
+    // credential (RFC 9474, scope = the election), ballot signature
     if (ent.kind === 'ballot') {
       const { scope, bpk, rnd, sig } = ent.cred;
       const prepared = Buffer.concat([rnd, credentialMessage(scope, bpk)]);
       ent.token = tokenIdOf(prepared);
       if (scope !== eid) bad('cred', `credential scope "${scope}" is not this election`);
       else if (!rsaPssVerify(issuerN, issuerE, prepared, sig)) bad('cred', 'RFC 9474 credential signature does not verify');
-      if (!ed25519Verify(bpk, canonicalJson(d.ballot), ent.sig)) bad('sig', 'Ed25519 ballot signature does not verify');
-      if (!ent.parsed.token.equals(ent.token)) bad('sig', "ballot token_id differs from the credential's token id");
-    } else ent.token = ent.parsed.token;
-    // proofs, under context token(d)
+      let bsig = null;
+      try { bsig = hexToBytes(need(d, 'signature', 'string', w), `${w} signature`, 64); } catch (e) { bad('sig', e.message); }
+      if (bsig && !ed25519Verify(bpk, canonicalJson(d.ballot), bsig)) bad('sig', 'Ed25519 ballot signature does not verify');
+      if (!parsed.token.equals(ent.token)) bad('sig', "ballot token_id differs from the credential's token id");
+    } else ent.token = parsed.token;
+    // shape and proofs, under context token(d)
     try {
-      verifyBallotProofs(pk, fp, eid, ent.parsed, ent.token.toString('hex'));
+      ballotShape(parsed, manifest, pk);
+      verifyBallotProofs(pk, fp, eid, parsed, ent.token.toString('hex'));
     } catch (e) { bad('proof', e.message); }
-    // Benaloh audit: re-encrypt every (m, r)
+    // Benaloh audit: secrets in canonical form, exactly the manifest's questions and options,
+    // r in Z*_n, and every (m, r) re-encrypts (P1) to the ciphertext
     if (ent.kind === 'audited') {
       try {
-        const sec = ent.secrets;
-        if (Object.keys(sec).length !== manifest.questions.length) throw new Error('secrets do not cover exactly the questions');
-        for (const ct of ent.parsed.contests) {
-          const qs = sec[ct.id];
-          if (!isObj(qs) || Object.keys(qs).length !== ct.selections.length) throw new Error(`question ${ct.id}: secrets do not cover exactly the options`);
-          for (const s of ct.selections) {
-            const o = qs[s.id];
-            if (!isObj(o) || (o.m !== 0 && o.m !== 1)) throw new Error(`question ${ct.id} option ${s.id}: bad secret`);
-            const r = hexToInt(o.r, 'r');
-            if (!inZnStar(r, pk.n, pk.n)) throw new Error(`question ${ct.id} option ${s.id}: r not in Z*_n`);
-            const c = ((1n + BigInt(o.m) * pk.n) * modPow(r, pk.n, pk.N)) % pk.N; // P1
-            if (c !== s.c) throw new Error(`question ${ct.id} option ${s.id}: (m, r) does not re-encrypt to the ciphertext`);
+        const sec = d.secrets;
+        if (!isObj(sec)) throw new Error('audited entry without secrets');
+        exactKeys(sec, manifest.questions.map((q) => q.id), 'secrets');
+        for (const [qi, q] of manifest.questions.entries()) {
+          const qs = sec[q.id];
+          if (!isObj(qs)) throw new Error(`question ${q.id}: secrets are not an object`);
+          exactKeys(qs, q.options.map((o) => o.id), `secrets of question ${q.id}`);
+          for (const [oi, o] of q.options.entries()) {
+            const so = qs[o.id];
+            if (!isObj(so)) throw new Error(`question ${q.id} option ${o.id}: bad secret`);
+            exactKeys(so, ['m', 'r'], `secret of ${q.id}/${o.id}`);
+            if (so.m !== 0 && so.m !== 1) throw new Error(`question ${q.id} option ${o.id}: m is not 0 or 1`);
+            const r = hexToInt(so.r, 'r');
+            if (!inZnStar(r, pk.n, pk.n)) throw new Error(`question ${q.id} option ${o.id}: r not in Z*_n`);
+            const sel = parsed.contests[qi] && parsed.contests[qi].selections[oi];
+            if (!sel || sel.id !== o.id) throw new Error(`question ${q.id} option ${o.id}: no such ciphertext in the ballot`);
+            const c = ((1n + BigInt(so.m) * pk.n) * modPow(r, pk.n, pk.N)) % pk.N; // P1
+            if (c !== sel.c) throw new Error(`question ${q.id} option ${o.id}: (m, r) does not re-encrypt to the ciphertext`);
           }
         }
       } catch (e) { bad('audit', e.message); }
@@ -614,18 +677,18 @@ function verifyRecord(dir) {
   const seen = new Map();
   for (const ent of entries) {
     if (!ent.parsed) continue;
-    const mine = new Set();
-    for (const ct of ent.parsed.contests) for (const s of ct.selections) {
-      const key = s.c.toString(16);
-      if (mine.has(key)) { pb.copy.push(`entry ${ent.i}: a ciphertext repeats inside the ballot`); ent.ok = false; continue; }
-      mine.add(key);
+    let msg = null;
+    for (const ct of ent.parsed.contests) for (const sel of ct.selections) {
+      const key = sel.c.toString(16);
       if (seen.has(key)) {
         const j = seen.get(key);
         const other = entries[j];
-        const how = other.token && ent.token && !other.token.equals(ent.token) ? 'copied under another credential' : 'reused';
-        pb.copy.push(`entry ${ent.i}: ciphertext of entry ${j} ${how}`); ent.ok = false;
+        const how = j === ent.i ? 'repeated inside the ballot'
+          : other.token && ent.token && !other.token.equals(ent.token) ? 'copied under another credential' : 'reused';
+        msg = msg || `ciphertext of entry ${j} ${how}`;
       } else seen.set(key, ent.i);
     }
+    if (msg) { pb.copy.push(`entry ${ent.i}: ${msg}`); ent.ok = false; }
   }
   // revote-chains (walking the board in order)
   const cur = new Map(); const ballotsOf = new Map();
@@ -649,7 +712,7 @@ function verifyRecord(dir) {
   const issued = data['issuance.json'].count;
   const iss = ballotsOf.size <= issued ? [] : [`${ballotsOf.size} credentials voted > ${issued} issued`];
   const receipts = data['issuance.json'].receipts;
-  if (receipts !== undefined) { // §6.2: the public register, sorted, one receipt per issuance
+  if (receipts !== undefined) { // §5.2, §9.2: the public register, sorted, one receipt per issuance
     if (!Array.isArray(receipts) || receipts.some((r) => typeof r !== 'string' || !/^[0-9a-f]{64}$/.test(r))) iss.push('receipts are not a list of 32-byte hashes');
     else {
       if (receipts.some((r, k) => k > 0 && receipts[k - 1] >= r)) iss.push('receipts are not sorted and distinct');
@@ -658,7 +721,7 @@ function verifyRecord(dir) {
   }
   rep.add('issuance', iss, `${ballotsOf.size} credentials voted <= ${issued} issued`);
 
-  // 8. encrypted-tally (§8.3): the last valid ballot entry of each token, in board order
+  // 8. encrypted-tally (§9.3): the last valid ballot entry of each token, in board order
   if (tallyPresent.length !== 3) {
     // The spec lists encrypted-tally as a step of every verification; a record without a
     // tally has nothing to check it against, so it is not (yet) a valid election record.
@@ -743,7 +806,8 @@ function verifyRecord(dir) {
   }
   rep.add('decryption', dec, `every option combines from k = ${pk.k} of l = ${pk.l} (Delta = l!)`);
   const rs = []; const results = data['results.json'];
-  if (!isObj(results) || Object.keys(results).length !== manifest.questions.length) rs.push('results questions differ from the manifest');
+  if (dec.length) rs.push('not checked: the tally could not be decrypted');
+  else if (!isObj(results) || Object.keys(results).length !== manifest.questions.length) rs.push('results questions differ from the manifest');
   else {
     for (const q of manifest.questions) {
       const rq = results[q.id];

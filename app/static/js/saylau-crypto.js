@@ -6,12 +6,12 @@
  * Every function mirrors the Python reference implementation in crypto/ and produces
  * byte-identical JSON, so the server's Python verifier accepts what it produces:
  *
- *   crypto/encoding.py    → hex, canonical JSON                       (§1)
- *   crypto/transcript.py  → the Fiat–Shamir transcript (SHA-256)      (§2)
- *   crypto/paillier.py    → Paillier encryption, eq. P1               (§3)
- *   crypto/election.py    → manifest and election fingerprint, eq. F1 (§4)
- *   crypto/proofs.py      → set-membership proofs, eqs. Z1–Z5         (§5)
- *   crypto/ballot.py      → ballot encryption, eqs. B1–B3             (§6)
+ *   crypto/encoding.py    → hex, canonical JSON                       (§1.1)
+ *   crypto/transcript.py  → the Fiat–Shamir transcript (SHA-256)      (§1.2)
+ *   crypto/paillier.py    → Paillier encryption, eq. P1               (§1.3)
+ *   crypto/election.py    → manifest and election fingerprint, eq. F1 (§1.4)
+ *   crypto/proofs.py      → set-membership proofs, eqs. Z1–Z5         (§1.5)
+ *   crypto/ballot.py      → ballot encryption, eqs. B1–B3             (§1.6)
  *   crypto/blind_rsa.py   → RFC 9474 client side (Prepare/Blind/Finalize)
  *   crypto/credentials.py → credential message, token id, Ed25519 ballot key
  *
@@ -41,7 +41,7 @@ export class InvalidProof extends CryptoError {}
 export class InvalidBallot extends CryptoError {}
 export class InvalidSignature extends CryptoError {}
 
-// ------------------------------------------------------------------------ §1 encoding
+// ------------------------------------------------------------------------ §1.1 encoding
 
 const HEX_INT = /^(0|[1-9a-f][0-9a-f]*)$/;
 const HEX_BYTES = /^([0-9a-f]{2})*$/;
@@ -186,7 +186,7 @@ export function canonicalJson(value) {
   return textEncoder.encode(canonicalJsonString(value));
 }
 
-// ------------------------------------------------------------------------ §2 transcript
+// ------------------------------------------------------------------------ §1.2 transcript
 
 export const FIELD_BYTES = 0x01;
 export const FIELD_INT = 0x02;
@@ -390,7 +390,7 @@ export async function drawUnit(rng, n) {
   }
 }
 
-// ------------------------------------------------------------------------ §3 Paillier
+// ------------------------------------------------------------------------ §1.3 Paillier
 
 /** Paillier public key n (generator g = n + 1), N = n^2. */
 export class PaillierPublicKey {
@@ -516,7 +516,7 @@ function yieldToEventLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-// ------------------------------------------------------------------------ §5 proofs
+// ------------------------------------------------------------------------ §1.5 proofs
 
 export const DOMAIN_OPTION = 'saylau/v1/option';
 export const DOMAIN_SELECTION_COUNT = 'saylau/v1/selection-count';
@@ -661,7 +661,7 @@ export function proofFromJson(obj, where = 'proof') {
   return out;
 }
 
-// ------------------------------------------------------------------------ §4 election
+// ------------------------------------------------------------------------ §1.4 election
 
 export const FINGERPRINT_DOMAIN = 'saylau/v1/election-fingerprint';
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
@@ -737,7 +737,7 @@ export async function electionFingerprint(manifest, electionKeyJson, issuerKeyJs
     ['board_key', boardPublicKey]);
 }
 
-// ------------------------------------------------------------------------ §6 ballots
+// ------------------------------------------------------------------------ §1.6 ballots
 
 export const OPTION_VALUES = [0n, 1n];
 
