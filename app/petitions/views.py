@@ -11,17 +11,40 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.db import get_session
 from app.errors import ApiError
-from app.petitions import lifecycle
+from app.petitions import labels, lifecycle
 from app.petitions import services as svc
 from app.petitions.models import Petition
 from app.security import current_user, login_required, role_required
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
+#: how many similar petitions the draft page lists (server-side, without JavaScript)
+SIMILAR_LIMIT = 5
+
+
+@bp.context_processor
+def _label_helpers() -> dict[str, Any]:
+    """``state_label``, ``reason_label``, ``region_label``… in the petition templates."""
+    return dict(labels.TEMPLATE_HELPERS)
+
+
+def _chart(regions: list[dict[str, Any]]) -> Markup:
+    """The by-region bar chart with translated region names and title."""
+    svg = svc.region_chart_svg(labels.translate_region_rows(regions))
+    title = str(escape(gettext("Signatures by region")))
+    svg = svg.replace("<title>Signatures by region</title>", f"<title>{title}</title>", 1)
+    return Markup(svg)  # noqa: S704 - every label and the title are escaped
+
+
+def _similar_to(db: Any, p: Petition | None) -> list[dict[str, Any]]:
+    """Open (and pending) petitions like the draft's title, the draft itself left out."""
+    if p is None or not p.title:
+        return []
+    return [s for s in svc.similar(db, p.title, limit=SIMILAR_LIMIT + 1) if s["id"] != p.id][:SIMILAR_LIMIT]
 
 
 def _get(pid: int) -> Petition:
@@ -66,9 +89,7 @@ def show(pid: int) -> Any:
     p = _get(pid)
     svc.maybe_refresh(db, p)
     data = svc.public_json(db, p)
-    chart = None
-    if data["region_results"]:
-        chart = Markup(svc.region_chart_svg(data["region_results"]["regions"]))  # noqa: S704 - escaped
+    chart = _chart(data["region_results"]["regions"]) if data["region_results"] else None
     user = current_user()
     return render_template("petitions/show.html", p=data, chart=chart,
                            is_creator=user is not None and user.id == p.creator_id,
@@ -81,7 +102,8 @@ def show(pid: int) -> Any:
 def new() -> Any:
     regions = svc.DEFAULT_REGIONS
     if request.method == "GET":
-        return render_template("petitions/edit.html", form={}, regions=regions, selected=None, p=None)
+        return render_template("petitions/edit.html", form={}, regions=labels.region_options(regions),
+                               selected=None, p=None, similar=[])
     db = get_session()
     user = current_user()
     assert user is not None
@@ -90,8 +112,9 @@ def new() -> Any:
     except ApiError as exc:
         db.rollback()
         flash(exc.message, "error")
-        return render_template("petitions/edit.html", form=request.form, regions=regions,
-                               selected=request.form.getlist("regions"), p=None), exc.status
+        return render_template("petitions/edit.html", form=request.form,
+                               regions=labels.region_options(regions),
+                               selected=request.form.getlist("regions"), p=None, similar=[]), exc.status
     db.commit()
     flash(gettext("Draft saved. Share this sponsor link once you submit it: %(link)s",
                   link=url_for("petitions.sponsor", pid=p.id, token=token, _external=True)),
@@ -119,8 +142,9 @@ def edit(pid: int) -> Any:
             db.rollback()
             flash(exc.message, "error")
     form = {"title": p.title, "action": p.action, "background": p.background, "details": p.details}
-    return render_template("petitions/edit.html", form=form, regions=svc.DEFAULT_REGIONS,
-                           selected=selected, p=p)
+    return render_template("petitions/edit.html", form=form,
+                           regions=labels.region_options(svc.DEFAULT_REGIONS),
+                           selected=selected, p=p, similar=_similar_to(db, p))
 
 
 @bp.post("/<int:pid>/submit")
@@ -198,7 +222,9 @@ def sign(pid: int) -> Any:
     db = get_session()
     p = _get(pid)
     user = current_user()
-    return render_template("petitions/sign.html", p=svc.public_json(db, p),
+    data = svc.public_json(db, p)
+    data["regions"] = labels.translate_region_rows(data["regions"])
+    return render_template("petitions/sign.html", p=data,
                            confirmed=user is not None and svc.is_confirmed(db, user))
 
 

@@ -1,0 +1,114 @@
+"""Translated display labels for the petition pages (states, filters, reasons, regions).
+
+The ids (``open``, ``not_responsibility``, ``almaty-region``…) stay as they are in the
+database, the API and every form value; only what a person reads is translated, at
+render time, in the request's locale (Flask-Babel).  Petition states carry the message
+context ``petition state`` (Russian: *петиция* is feminine, unlike *выборы*, so "open"
+is «открыта» here and «открыты» on the election pages).  An unknown id falls back to the
+id with underscores as spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import pgettext
+
+
+def _fallback(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def state_label(state: str) -> str:
+    """A petition's state (``lifecycle.STATES``) for display."""
+    labels = {
+        "draft": pgettext("petition state", "draft"),
+        "collecting_sponsors": pgettext("petition state", "collecting sponsors"),
+        "pending_moderation": pgettext("petition state", "pending moderation"),
+        "open": pgettext("petition state", "open"),
+        "rejected": pgettext("petition state", "rejected"),
+        "closed": pgettext("petition state", "closed"),
+    }
+    return labels.get(state, _fallback(state))
+
+
+def filter_label(name: str) -> str:
+    """A public list filter (``lifecycle.PUBLIC_FILTERS``) for the list page's select."""
+    labels = {
+        "open": pgettext("petition filter", "open"),
+        "awaiting_response": pgettext("petition filter", "awaiting response"),
+        "responded": pgettext("petition filter", "responded"),
+        "debated": pgettext("petition filter", "debated"),
+        "closed": pgettext("petition filter", "closed"),
+        "rejected": pgettext("petition filter", "rejected"),
+    }
+    return labels.get(name, _fallback(name))
+
+
+def reason_label(code: str) -> str:
+    """A moderator's rejection reason (``lifecycle.REJECTION_CODES``)."""
+    labels = {
+        "duplicate": pgettext("rejection reason", "duplicate"),
+        "not_responsibility": pgettext("rejection reason", "not responsibility"),
+        "offensive": pgettext("rejection reason", "offensive"),
+        "unclear": pgettext("rejection reason", "unclear"),
+        "already_exists": pgettext("rejection reason", "already exists"),
+        "other": pgettext("rejection reason", "other"),
+    }
+    return labels.get(code, _fallback(code))
+
+
+def flag_label(kind: str) -> str:
+    """A moderation flag's kind (flags are shown to moderators only)."""
+    labels = {
+        "credential_burst": _("many credentials from one address"),
+        "signature_burst": _("many signatures from one address"),
+    }
+    return labels.get(kind, _fallback(kind))
+
+
+def region_label(region_id: str, fallback: str | None = None) -> str:
+    """A region's name (proper noun) in the current language; the id is never translated."""
+    labels = {
+        "abai": _("Abai"),
+        "akmola": _("Akmola"),
+        "aktobe": _("Aktobe"),
+        "almaty-region": _("Almaty Region"),
+        "atyrau": _("Atyrau"),
+        "east-kazakhstan": _("East Kazakhstan"),
+        "jambyl": _("Jambyl"),
+        "jetisu": _("Jetisu"),
+        "karaganda": _("Karaganda"),
+        "kostanay": _("Kostanay"),
+        "kyzylorda": _("Kyzylorda"),
+        "mangystau": _("Mangystau"),
+        "north-kazakhstan": _("North Kazakhstan"),
+        "pavlodar": _("Pavlodar"),
+        "turkistan": _("Turkistan"),
+        "ulytau": _("Ulytau"),
+        "west-kazakhstan": _("West Kazakhstan"),
+        "almaty": _("Almaty"),
+        "astana": _("Astana"),
+        "shymkent": _("Shymkent"),
+    }
+    return labels.get(region_id, fallback if fallback is not None else region_id)
+
+
+def region_options(regions: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(id, label)`` pairs with translated labels (the draft form's checkboxes)."""
+    return [(rid, region_label(rid, label)) for rid, label in regions]
+
+
+def translate_region_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``{"id", "label", …}`` rows with the label translated (the chart, the sign page)."""
+    return [{**row, "label": region_label(str(row["id"]), str(row.get("label", row["id"])))}
+            for row in rows]
+
+
+#: For ``Blueprint.context_processor``: the label helpers as template globals.
+TEMPLATE_HELPERS: dict[str, Any] = {
+    "state_label": state_label, "filter_label": filter_label, "reason_label": reason_label,
+    "flag_label": flag_label, "region_label": region_label,
+}
