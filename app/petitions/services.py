@@ -1184,8 +1184,9 @@ def list_petitions(db: Session, *, state: str | None, q: str | None, sort: str, 
     return list(rows), total
 
 
-def region_chart_svg(regions: list[dict[str, Any]], width: int = 640) -> str:
-    """A server-rendered horizontal bar chart (no script; labels XML-escaped)."""
+def region_chart_svg(regions: list[dict[str, Any]], width: int = 640,
+                     title: str = "Signatures by region") -> str:
+    """A server-rendered horizontal bar chart (no script; labels and title XML-escaped)."""
     from markupsafe import escape
 
     bar_h, gap, label_w = 18, 6, 170
@@ -1193,7 +1194,7 @@ def region_chart_svg(regions: list[dict[str, Any]], width: int = 640) -> str:
     height = len(regions) * (bar_h + gap) + gap
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="region-chart" role="img" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             "<title>Signatures by region</title>"]
+             f"<title>{escape(title)}</title>"]
     span = width - label_w - 70
     for i, r in enumerate(regions):
         y = gap + i * (bar_h + gap)
