@@ -14,7 +14,7 @@ two worker processes (the 2 cores):
   per signature, then :func:`crypto.batch.find_invalid` per chunk of ``--chunk``
   signatures (one full exponentiation per chunk plus 128-bit ones);
 * **append** — the board transaction alone (lock, insert, signed tree head, commit;
-  one writer, SQLite WAL) via :func:`app.petitions.services.append_signatures`.
+  one writer, SQLite WAL) via :func:`app.petitions.signing.append_signatures`.
 
 Printed next to the Revoke-Article-50 peak (about 33 signatures per second) and the
 raw ``gmpy2.powmod(r, n, n²)`` floor measured in the same run (per core, and ×2).
@@ -125,7 +125,8 @@ def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -
     from app import create_app
     from app.db import get_engine, new_session
     from app.migrate import upgrade
-    from app.petitions import services as svc
+    from app.models import utcnow
+    from app.petitions import common, drafting, parameters, signing
     from app.petitions.models import PetitionCitizen
     from app.services import users as user_service
 
@@ -138,19 +139,19 @@ def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -
         with app.app_context():
             db = new_session(app)
             user = user_service.get_or_create_user(db, "bench@example.org")
-            db.add(PetitionCitizen(user_id=user.id, confirmed_at=svc.utcnow()))
+            db.add(PetitionCitizen(user_id=user.id, confirmed_at=utcnow()))
             db.flush()
-            p, _ = svc.create_draft(db, user, {"title": "Benchmark", "action": "Benchmark"})
+            p, _ = drafting.create_draft(db, user, {"title": "Benchmark", "action": "Benchmark"})
             p.state = "open"
             db.commit()
             pid = p.id
-            entries = [{"kind": "signature", "petition_id": svc.scope_id(pid),
+            entries = [{"kind": "signature", "petition_id": parameters.scope_id(pid),
                         "credential": x["credential"], "signature": x["signature"],
-                        "ed25519_signature": x["ed25519_signature"], "signed_at": svc.now_ms()}
+                        "ed25519_signature": x["ed25519_signature"], "signed_at": common.now_ms()}
                        for x in payloads]
             start = time.perf_counter()
             for entry in entries:
-                svc.append_signatures(db, pid, [entry])
+                signing.append_signatures(db, pid, [entry])
             rate = len(entries) / (time.perf_counter() - start)
             db.close()
         get_engine(app).dispose()

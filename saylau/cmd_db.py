@@ -173,7 +173,7 @@ def _write_trustee_files(folder: Any, tpk: Any, shares: Any) -> Any:
 def _seed_petition(application: Any, db: Any, tpk: Any, *, allow_test_key: bool) -> int:
     """An OPEN demo petition: citizen creator → sponsors → moderator approval (same key)."""
     from app.models import User, utcnow
-    from app.petitions import services as petition_service
+    from app.petitions import decisions, drafting
     from app.petitions.models import PetitionCitizen
     from app.services import users as user_service
 
@@ -195,20 +195,20 @@ def _seed_petition(application: Any, db: Any, tpk: Any, *, allow_test_key: bool)
         creator = confirmed(DEMO_CITIZEN[0], "Demo Citizen", ("voter",), DEMO_CITIZEN[1])
         moderator = user_service.get_or_create_user(db, DEMO_MODERATOR[0], "Demo Moderator",
                                                     ("moderator",), password=DEMO_MODERATOR[1])
-        p, _token = petition_service.create_draft(db, creator, {
+        p, _token = drafting.create_draft(db, creator, {
             "title": DEMO_PETITION_TITLE,
             "action": "Plant a million trees in Kazakhstan's cities by 2030 and publish where.",
             "background": "Trees give shade in summer, shelter from wind in winter and cleaner air.",
         })
-        petition_service.submit(db, p, creator)
+        drafting.submit(db, p, creator)
         sponsors = list(DEMO_VOTERS) + [f"sponsor{i}@example.org"
                                         for i in range(1, max(0, p.sponsors_required - len(DEMO_VOTERS)) + 1)]
         for i, email in enumerate(sponsors, 1):
             user = confirmed(email, f"Demo Voter {i}", ("voter",), DEMO_VOTER_PASSWORD)
             if p.state == "collecting_sponsors":
-                petition_service.add_sponsor(db, p, user, _token)
-        petition_service.set_election_key(db, p, tpk.to_json())
-        petition_service.moderate(db, p, moderator, "approve")
+                drafting.add_sponsor(db, p, user, _token)
+        decisions.set_election_key(db, p, tpk.to_json())
+        decisions.moderate(db, p, moderator, "approve")
         p.insecure_test_keys = True  # dealer-generated demo key
         db.flush()
         return int(p.id)

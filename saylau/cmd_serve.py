@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"saylau serve: {exc}", file=sys.stderr)
         return 1
-    from app.petitions.services import start_count_worker
+    from app.petitions.count_worker import start_count_worker
 
     logging.getLogger("werkzeug").addFilter(RedactSecretsInAccessLog())
     start_count_worker(application)  # batched petition counts and closing of expired petitions

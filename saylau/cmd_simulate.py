@@ -88,8 +88,8 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
     from app.db import get_engine, new_session
     from app.migrate import upgrade
     from app.services import users as user_service
+    from audit.election_verifier import verify_board_record
     from audit.record import read_record
-    from audit.verifier import verify_board_record
     from crypto.blind_rsa import IssuerPrivateKey
     from crypto.threshold import generate_threshold_key
     from saylau.voter_client import VoterClient

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from audit.record import ENCRYPTED_TALLY, PARTIALS, RESULTS, RecordError, read_record, write_record
-from audit.verifier import complete_record
+from audit.tally_completion import complete_record
 from crypto.errors import CryptoError
 from crypto.tree_head import BoardSigningKey
 from saylau.cmd_verify import StageProgress, UsageError, load_json_file

@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from audit.election_verifier import verify_board_record
 from audit.record import RecordError, read_record
-from audit.verifier import verify_board_record
 from crypto.errors import CryptoError, InvalidShare
 from crypto.keyfile import FORMAT as SHARE_FORMAT
 from crypto.keyfile import decrypt_share

@@ -25,6 +25,7 @@ from audit.petition_record import (
     read_petition_record,
     write_petition_record,
 )
+from audit.petition_verifier import PETITION_CHECKS
 from audit.record import (
     ENCRYPTED_TALLY,
     PARTIALS,
@@ -34,7 +35,6 @@ from audit.record import (
     load_schema,
     read_record,
 )
-from audit.verifier import PETITION_CHECKS
 from crypto.blind_rsa import IssuerPrivateKey
 from crypto.credentials import (
     Credential,

@@ -30,7 +30,8 @@ from audit.record import (
     verify_index,
     write_record,
 )
-from audit.verifier import complete_record, verify_record
+from audit.tally_completion import complete_record
+from audit.verifier import verify_record
 from crypto.errors import InvalidEncoding, InvalidSignature
 from crypto.tree_head import BoardSigningKey
 from tests.recordgen import GeneratedElection, generate

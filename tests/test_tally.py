@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tally.verify_board as vb
-from audit.verifier import prefix_roots
+from audit.checks import prefix_roots
 from crypto.encoding import hex_to_int, int_to_hex
 from crypto.errors import DecryptionError, InvalidEncoding
 from crypto.merkle import MerkleLog, leaf_hash

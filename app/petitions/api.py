@@ -19,8 +19,21 @@ from app.db import get_session
 from app.errors import ApiError
 from app.extensions import limiter
 from app.models import User
-from app.petitions import lifecycle
-from app.petitions import services as svc
+from app.petitions import (
+    board_log,
+    citizens,
+    common,
+    counts,
+    decisions,
+    drafting,
+    exports,
+    fraud,
+    lifecycle,
+    listing,
+    parameters,
+    region_tally,
+    signing,
+)
 from app.petitions.models import Petition, PetitionFlag
 from app.security import bearer_user, current_user
 from crypto.encoding import hex_to_bytes
@@ -39,11 +52,11 @@ def _account_key() -> str:
 
 
 def _credential_limit() -> str:
-    return str(svc.cfg("PETITION_CREDENTIAL_LIMIT"))
+    return str(common.cfg("PETITION_CREDENTIAL_LIMIT"))
 
 
 def _sign_limit() -> str:
-    return str(svc.cfg("PETITION_SIGN_LIMIT"))
+    return str(common.cfg("PETITION_SIGN_LIMIT"))
 
 
 def _int_arg(name: str, default: int, minimum: int = 0, maximum: int = 2**31 - 1) -> int:
@@ -62,14 +75,14 @@ def _optional_user() -> User | None:
 
 def _petition(pid: int, *, public: bool = True) -> Petition:
     db = get_session()
-    p = svc.get_petition(db, pid)
-    if public and not svc.visible(p, _optional_user()):
+    p = common.get_petition(db, pid)
+    if public and not common.visible(p, _optional_user()):
         raise ApiError(404, "not_found", "unknown petition")
     return p
 
 
 def _csv_response(rows: list[list[Any]], name: str) -> Response:
-    return Response(svc.csv_text(rows), mimetype="text/csv",
+    return Response(exports.csv_text(rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -86,8 +99,8 @@ def list_petitions() -> Any:
     sort = request.args.get("sort", "signatures")
     page = _int_arg("page", 1, minimum=1, maximum=1_000_000)
     per_page = _int_arg("per_page", 20, minimum=1, maximum=100)
-    rows, total = svc.list_petitions(db, state=state, q=q, sort=sort, page=page, per_page=per_page)
-    items = [svc.summary_json(db, p) for p in rows]
+    rows, total = listing.list_petitions(db, state=state, q=q, sort=sort, page=page, per_page=per_page)
+    items = [listing.summary_json(db, p) for p in rows]
     if _wants_csv():
         header = ["id", "title", "state", "signatures", "created_at", "opened_at", "closes_at",
                   "response_threshold_reached", "responded", "debated", "rejection_code"]
@@ -103,7 +116,7 @@ def _csv_alias(state: BlueprintSetupState) -> None:
 
 @bp.get("/regions")
 def regions() -> Any:
-    return jsonify({"regions": [{"id": i, "label": label} for i, label in svc.DEFAULT_REGIONS]})
+    return jsonify({"regions": [{"id": i, "label": label} for i, label in common.DEFAULT_REGIONS]})
 
 
 @bp.get("/similar")
@@ -111,7 +124,7 @@ def similar() -> Any:
     q = (request.args.get("q") or "").strip()
     if len(q) > 300:
         raise ApiError(400, "invalid_parameter", "q is too long")
-    return jsonify({"q": q, "similar": svc.similar(get_session(), q)})
+    return jsonify({"q": q, "similar": listing.similar(get_session(), q)})
 
 
 @bp.get("/<int:pid>.csv", endpoint="get_petition_csv")
@@ -119,8 +132,8 @@ def similar() -> Any:
 def get_petition(pid: int) -> Any:
     db = get_session()
     p = _petition(pid)
-    svc.maybe_refresh(db, p)
-    data = svc.public_json(db, p)
+    counts.maybe_refresh(db, p)
+    data = listing.public_json(db, p)
     if _wants_csv():
         rows: list[list[Any]] = [["field", "value"]]
         for key in ("id", "title", "state", "signatures", "board_size", "credentials_issued",
@@ -144,7 +157,7 @@ def results(pid: int) -> Any:
     """The latest decrypted by-region results (JSON download)."""
     db = get_session()
     p = _petition(pid)
-    data = svc.region_results_json(db, p)
+    data = region_tally.region_results_json(db, p)
     if data is None:
         raise ApiError(404, "not_found", "no decrypted region results yet")
     response = jsonify({"petition_id": p.id, **data})
@@ -167,7 +180,7 @@ def record_zip(pid: int) -> Any:
 
     db = get_session()
     p = _petition(pid)
-    found = svc.latest_results(db, p)
+    found = region_tally.latest_results(db, p)
     if found is None:
         raise ApiError(409, "not_decrypted", "no region tally of this petition has been "
                        "decrypted yet; the record is published after the first one")
@@ -178,19 +191,19 @@ def record_zip(pid: int) -> Any:
     rows = db.scalars(select(PetitionBoardEntry).where(
         PetitionBoardEntry.petition_id == p.id, PetitionBoardEntry.leaf_index < size)
         .order_by(PetitionBoardEntry.leaf_index)).all()
-    register = svc.public_register(db, p.id)
-    public = svc.public_json(db, p)
+    register = signing.public_register(db, p.id)
+    public = listing.public_json(db, p)
     data = build_petition_record_data(
         parameters=public["parameters"], election_key=public["election_public_key"],
         issuer_key=public["issuer_public_key"], board_key=p.board_public_hex,
-        log_id=svc.log_id(p.id), fingerprint=svc.fingerprint_of(p).hex(),
-        board=[svc.entry_public(r)["entry"] for r in rows],
-        tree_heads=[svc.head_json(h) for h in heads],
+        log_id=parameters.log_id(p.id), fingerprint=parameters.fingerprint_of(p).hex(),
+        board=[board_log.entry_public(r)["entry"] for r in rows],
+        tree_heads=[board_log.head_json(h) for h in heads],
         issuance={"count": register["count"], "receipts": register["receipts"]},
-        encrypted_tally=svc.encrypted_tally(p, t).to_json(),
+        encrypted_tally=region_tally.encrypted_tally(p, t).to_json(),
         partials=json.loads(t.partials_json), results=results,
         info={k: public[k] for k in ("title", "state", "opened_at", "closes_at", "closed_at")})
-    blob = petition_record_zip(data, svc.board_key(p))
+    blob = petition_record_zip(data, parameters.board_key(p))
     return Response(blob, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="petition-{p.id}-record.zip"'})
 
@@ -200,43 +213,43 @@ def board(pid: int) -> Any:
     db = get_session()
     p = _petition(pid)
     start = _int_arg("start", 0)
-    limit = _int_arg("limit", 100, minimum=1, maximum=svc.MAX_PAGE)
-    rows = svc.board_entries(db, p.id, start, limit)
+    limit = _int_arg("limit", 100, minimum=1, maximum=common.MAX_PAGE)
+    rows = board_log.board_entries(db, p.id, start, limit)
     nxt = rows[-1].leaf_index + 1 if rows and rows[-1].leaf_index + 1 < p.board_size else None
     return jsonify({"petition_id": p.id, "size": p.board_size, "start": start,
-                    "entries": [svc.entry_public(r) for r in rows], "next_start": nxt})
+                    "entries": [board_log.entry_public(r) for r in rows], "next_start": nxt})
 
 
 @bp.get("/<int:pid>/tree-head")
 def tree_head(pid: int) -> Any:
     db = get_session()
     p = _petition(pid)
-    row = svc.latest_head(db, p.id)
+    row = board_log.latest_head(db, p.id)
     if row is None:
         raise ApiError(404, "not_found", "no tree head yet")
-    return jsonify(svc.head_json(row))
+    return jsonify(board_log.head_json(row))
 
 
 @bp.get("/<int:pid>/inclusion/<int:index>")
 def inclusion(pid: int, index: int) -> Any:
     p = _petition(pid)
     size = request.args.get("tree_size")
-    return jsonify(svc.inclusion(get_session(), p.id, index,
-                                 _int_arg("tree_size", 0) if size else None))
+    return jsonify(board_log.inclusion(get_session(), p.id, index,
+                                       _int_arg("tree_size", 0) if size else None))
 
 
 @bp.get("/<int:pid>/consistency")
 def consistency(pid: int) -> Any:
     p = _petition(pid)
     new = request.args.get("new")
-    return jsonify(svc.consistency(get_session(), p.id, _int_arg("old", 0),
-                                   _int_arg("new", 0) if new else None))
+    return jsonify(board_log.consistency(get_session(), p.id, _int_arg("old", 0),
+                                         _int_arg("new", 0) if new else None))
 
 
 @bp.get("/<int:pid>/issuance")
 def issuance(pid: int) -> Any:
     p = _petition(pid)
-    return jsonify(svc.public_register(get_session(), p.id))
+    return jsonify(signing.public_register(get_session(), p.id))
 
 
 @bp.get("/<int:pid>/tallies")
@@ -248,14 +261,14 @@ def tallies(pid: int) -> Any:
     p = _petition(pid)
     rows = db.scalars(select(PetitionTally).where(PetitionTally.petition_id == p.id)
                       .order_by(PetitionTally.id)).all()
-    return jsonify({"tallies": [svc.tally_json(p, t) for t in rows]})
+    return jsonify({"tallies": [region_tally.tally_json(p, t) for t in rows]})
 
 
 @bp.get("/<int:pid>/tallies/<int:tid>")
 def tally(pid: int, tid: int) -> Any:
     db = get_session()
     p = _petition(pid)
-    return jsonify(svc.tally_json(p, svc.get_tally(db, p, tid)))
+    return jsonify(region_tally.tally_json(p, region_tally.get_tally(db, p, tid)))
 
 
 # -- citizens ----------------------------------------------------------------------------------
@@ -264,10 +277,10 @@ def tally(pid: int, tid: int) -> Any:
 def request_confirmation() -> Any:
     user = api_user()
     db = get_session()
-    if svc.is_confirmed(db, user):
+    if citizens.is_confirmed(db, user):
         return jsonify({"confirmed": True})
     base = current_app.config.get("BASE_URL") or request.host_url
-    svc.request_confirmation(db, user, base)
+    citizens.request_confirmation(db, user, base)
     db.commit()
     return jsonify({"confirmed": False, "sent": True}), 202
 
@@ -277,7 +290,7 @@ def request_confirmation() -> Any:
 def confirm_email() -> Any:
     data = json_body()
     db = get_session()
-    user = svc.confirm_token(db, data.get("token"))  # type: ignore[arg-type]
+    user = citizens.confirm_token(db, data.get("token"))  # type: ignore[arg-type]
     db.commit()
     return jsonify({"confirmed": True, "email": user.email})
 
@@ -287,9 +300,9 @@ def confirm_email() -> Any:
 def create() -> Any:
     user = api_user()
     db = get_session()
-    p, token = svc.create_draft(db, user, json_body())
+    p, token = drafting.create_draft(db, user, json_body())
     db.commit()
-    data = svc.public_json(db, p)
+    data = listing.public_json(db, p)
     data["share_token"] = token
     data["share_url"] = f"/petitions/{p.id}/sponsor/{token}"
     return jsonify(data), 201
@@ -299,20 +312,20 @@ def create() -> Any:
 def edit(pid: int) -> Any:
     user = api_user()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.update_draft(db, p, user, json_body())
+    p = common.get_petition(db, pid)
+    drafting.update_draft(db, p, user, json_body())
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/submit")
 def submit(pid: int) -> Any:
     user = api_user()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.submit(db, p, user)
+    p = common.get_petition(db, pid)
+    drafting.submit(db, p, user)
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/share-link")
@@ -322,7 +335,7 @@ def share_link(pid: int) -> Any:
 
     user = api_user()
     db = get_session()
-    p = svc.get_petition(db, pid)
+    p = common.get_petition(db, pid)
     if user.id != p.creator_id:
         raise ApiError(403, "forbidden", "only the creator")
     token, digest = new_token()
@@ -336,10 +349,10 @@ def share_link(pid: int) -> Any:
 def sponsor(pid: int) -> Any:
     user = api_user()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.add_sponsor(db, p, user, json_body().get("token"))
+    p = common.get_petition(db, pid)
+    drafting.add_sponsor(db, p, user, json_body().get("token"))
     db.commit()
-    return jsonify(svc.public_json(db, p)), 201
+    return jsonify(listing.public_json(db, p)), 201
 
 
 # -- signing ------------------------------------------------------------------------------------
@@ -354,7 +367,7 @@ def credential(pid: int) -> Any:
         blinded = hex_to_bytes(data.get("blinded_message"), "blinded_message")
     except InvalidEncoding as exc:
         raise ApiError(400, "invalid_body", "blinded_message must be lowercase hex") from exc
-    signature, receipt = svc.issue_credential(_app(), pid, user.id, blinded, get_remote_address())
+    signature, receipt = signing.issue_credential(_app(), pid, user.id, blinded, get_remote_address())
     return jsonify({"blind_signature": signature.hex(), "issuance_receipt": receipt}), 201
 
 
@@ -362,7 +375,7 @@ def credential(pid: int) -> Any:
 @limiter.limit(_sign_limit)
 def sign(pid: int) -> Any:
     """Anonymous: ``{credential, signature, ed25519_signature}`` → receipt (after commit)."""
-    return jsonify(svc.sign(_app(), pid, json_body(), get_remote_address())), 201
+    return jsonify(signing.sign(_app(), pid, json_body(), get_remote_address())), 201
 
 
 # -- moderators ----------------------------------------------------------------------------------
@@ -374,7 +387,7 @@ def moderation_queue() -> Any:
     db = get_session()
     rows = db.scalars(select(Petition).where(Petition.state == "pending_moderation")
                       .order_by(Petition.submitted_at)).all()
-    return jsonify({"petitions": [svc.summary_json(db, p) for p in rows]})
+    return jsonify({"petitions": [listing.summary_json(db, p) for p in rows]})
 
 
 @bp.post("/<int:pid>/moderation")
@@ -382,20 +395,20 @@ def moderation(pid: int) -> Any:
     user = api_user("moderator")
     data = json_body()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.moderate(db, p, user, data.get("decision"), data.get("reason_code"), data.get("note"))
+    p = common.get_petition(db, pid)
+    decisions.moderate(db, p, user, data.get("decision"), data.get("reason_code"), data.get("note"))
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/election-key")
 def election_key(pid: int) -> Any:
     api_user("moderator")
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.set_election_key(db, p, json_body())
+    p = common.get_petition(db, pid)
+    decisions.set_election_key(db, p, json_body())
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/thresholds")
@@ -403,43 +416,43 @@ def thresholds(pid: int) -> Any:
     api_user("moderator")
     data = json_body()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.set_thresholds(db, p, data.get("response"), data.get("debate"))
+    p = common.get_petition(db, pid)
+    decisions.set_thresholds(db, p, data.get("response"), data.get("debate"))
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/response")
 def response(pid: int) -> Any:
     api_user("moderator")
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.maybe_refresh(db, p)
-    svc.respond(db, p, json_body().get("text"))
+    p = common.get_petition(db, pid)
+    counts.maybe_refresh(db, p)
+    decisions.respond(db, p, json_body().get("text"))
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/debate")
 def debate(pid: int) -> Any:
     api_user("moderator")
     db = get_session()
-    p = svc.get_petition(db, pid)
-    svc.maybe_refresh(db, p)
-    svc.record_debate(db, p, json_body().get("text"))
+    p = common.get_petition(db, pid)
+    counts.maybe_refresh(db, p)
+    decisions.record_debate(db, p, json_body().get("text"))
     db.commit()
-    return jsonify(svc.public_json(db, p))
+    return jsonify(listing.public_json(db, p))
 
 
 @bp.post("/<int:pid>/close")
 def close(pid: int) -> Any:
     api_user("moderator")
     db = get_session()
-    p = svc.get_petition(db, pid)
-    t = svc.close(db, p)
+    p = common.get_petition(db, pid)
+    t = decisions.close(db, p)
     db.commit()
-    data = svc.public_json(db, p)
-    data["tally"] = svc.tally_json(p, t)
+    data = listing.public_json(db, p)
+    data["tally"] = region_tally.tally_json(p, t)
     return jsonify(data)
 
 
@@ -447,10 +460,10 @@ def close(pid: int) -> Any:
 def request_tally(pid: int) -> Any:
     api_user("moderator")
     db = get_session()
-    p = svc.get_petition(db, pid)
-    t = svc.request_tally(db, p)
+    p = common.get_petition(db, pid)
+    t = region_tally.request_tally(db, p)
     db.commit()
-    return jsonify(svc.tally_json(p, t)), 201
+    return jsonify(region_tally.tally_json(p, t)), 201
 
 
 @bp.post("/<int:pid>/tallies/<int:tid>/partials")
@@ -458,11 +471,11 @@ def post_partial(pid: int, tid: int) -> Any:
     api_user("trustee")
     data = json_body()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    t = svc.get_tally(db, p, tid)
-    svc.add_partial(db, p, t, data.get("partial"))
+    p = common.get_petition(db, pid)
+    t = region_tally.get_tally(db, p, tid)
+    region_tally.add_partial(db, p, t, data.get("partial"))
     db.commit()
-    return jsonify(svc.tally_json(p, t)), 201
+    return jsonify(region_tally.tally_json(p, t)), 201
 
 
 @bp.get("/flags")
@@ -471,8 +484,8 @@ def list_flags() -> Any:
     status = request.args.get("status", "open")
     if status not in ("open", "dismissed", "invalidated", "all"):
         raise ApiError(400, "invalid_parameter", "status must be open, dismissed, invalidated or all")
-    rows = svc.flags(get_session(), None if status == "all" else status)
-    return jsonify({"flags": [svc.flag_json(f) for f in rows]})
+    rows = fraud.flags(get_session(), None if status == "all" else status)
+    return jsonify({"flags": [fraud.flag_json(f) for f in rows]})
 
 
 @bp.post("/<int:pid>/flags")
@@ -481,14 +494,14 @@ def add_flag(pid: int) -> Any:
     api_user("moderator")
     data = json_body()
     db = get_session()
-    p = svc.get_petition(db, pid)
+    p = common.get_petition(db, pid)
     index = data.get("board_index")
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < p.board_size:
         raise ApiError(400, "invalid_body", "board_index must be an index on the board")
     detail = data.get("detail", "")
-    f = svc.flag_signature(db, p, index, "manual", detail if isinstance(detail, str) else "")
+    f = fraud.flag_signature(db, p, index, "manual", detail if isinstance(detail, str) else "")
     db.commit()
-    return jsonify(svc.flag_json(f)), 201
+    return jsonify(fraud.flag_json(f)), 201
 
 
 @bp.post("/flags/<int:fid>/dismiss")
@@ -500,7 +513,7 @@ def dismiss_flag(fid: int) -> Any:
         raise ApiError(404, "not_found", "unknown flag")
     f.status = "dismissed"
     db.commit()
-    return jsonify(svc.flag_json(f))
+    return jsonify(fraud.flag_json(f))
 
 
 @bp.post("/<int:pid>/invalidations")
@@ -509,8 +522,8 @@ def invalidate(pid: int) -> Any:
     api_user("moderator")
     data = json_body()
     db = get_session()
-    p = svc.get_petition(db, pid)
-    out = svc.invalidate(db, p, data.get("target_index"), data.get("reason_code"))
+    p = common.get_petition(db, pid)
+    out = fraud.invalidate(db, p, data.get("target_index"), data.get("reason_code"))
     return jsonify(out), 201
 
 

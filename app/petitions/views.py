@@ -16,8 +16,20 @@ from sqlalchemy import select
 
 from app.db import get_session
 from app.errors import ApiError
-from app.petitions import labels, lifecycle
-from app.petitions import services as svc
+from app.petitions import (
+    citizens,
+    common,
+    counts,
+    decisions,
+    drafting,
+    exports,
+    fraud,
+    labels,
+    lifecycle,
+    listing,
+    parameters,
+    region_tally,
+)
 from app.petitions.models import Petition
 from app.security import current_user, login_required, role_required
 
@@ -34,8 +46,8 @@ def _label_helpers() -> dict[str, Any]:
 
 def _chart(regions: list[dict[str, Any]]) -> Markup:
     """The by-region bar chart with translated region names and title."""
-    svg = svc.region_chart_svg(labels.translate_region_rows(regions),
-                               title=gettext("Signatures by region"))
+    svg = exports.region_chart_svg(labels.translate_region_rows(regions),
+                                   title=gettext("Signatures by region"))
     return Markup(svg)  # noqa: S704 - every label and the title are escaped
 
 
@@ -43,16 +55,16 @@ def _similar_to(db: Any, p: Petition | None) -> list[dict[str, Any]]:
     """Open (and pending) petitions like the draft's title, the draft itself left out."""
     if p is None or not p.title:
         return []
-    return [s for s in svc.similar(db, p.title, limit=SIMILAR_LIMIT + 1) if s["id"] != p.id][:SIMILAR_LIMIT]
+    return [s for s in listing.similar(db, p.title, limit=SIMILAR_LIMIT + 1) if s["id"] != p.id][:SIMILAR_LIMIT]
 
 
 def _get(pid: int) -> Petition:
     db = get_session()
     try:
-        p = svc.get_petition(db, pid)
+        p = common.get_petition(db, pid)
     except ApiError:
         abort(404)
-    if not svc.visible(p, current_user()):
+    if not common.visible(p, current_user()):
         abort(404)
     return p
 
@@ -73,11 +85,11 @@ def index() -> Any:
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
     try:
-        rows, total = svc.list_petitions(db, state=state, q=q, sort=sort, page=page_no, per_page=20)
+        rows, total = listing.list_petitions(db, state=state, q=q, sort=sort, page=page_no, per_page=20)
     except ApiError as exc:
         flash(exc.message, "error")
         rows, total = [], 0
-    return render_template("petitions/list.html", petitions=[svc.summary_json(db, p) for p in rows],
+    return render_template("petitions/list.html", petitions=[listing.summary_json(db, p) for p in rows],
                            total=total, page=page_no, state=state or "", q=q or "", sort=sort,
                            filters=lifecycle.PUBLIC_FILTERS)
 
@@ -86,8 +98,8 @@ def index() -> Any:
 def show(pid: int) -> Any:
     db = get_session()
     p = _get(pid)
-    svc.maybe_refresh(db, p)
-    data = svc.public_json(db, p)
+    counts.maybe_refresh(db, p)
+    data = listing.public_json(db, p)
     chart = _chart(data["region_results"]["regions"]) if data["region_results"] else None
     user = current_user()
     return render_template("petitions/show.html", p=data, chart=chart,
@@ -99,7 +111,7 @@ def show(pid: int) -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> Any:
-    regions = svc.DEFAULT_REGIONS
+    regions = common.DEFAULT_REGIONS
     if request.method == "GET":
         return render_template("petitions/edit.html", form={}, regions=labels.region_options(regions),
                                selected=None, p=None, similar=[])
@@ -107,7 +119,7 @@ def new() -> Any:
     user = current_user()
     assert user is not None
     try:
-        p, token = svc.create_draft(db, user, _form())
+        p, token = drafting.create_draft(db, user, _form())
     except ApiError as exc:
         db.rollback()
         flash(exc.message, "error")
@@ -130,10 +142,10 @@ def edit(pid: int) -> Any:
     assert user is not None
     if user.id != p.creator_id:
         abort(403)
-    selected = [r.id for r in svc.regions_of(p)]
+    selected = [r.id for r in parameters.regions_of(p)]
     if request.method == "POST":
         try:
-            svc.update_draft(db, p, user, _form())
+            drafting.update_draft(db, p, user, _form())
             db.commit()
             flash(gettext("Draft saved."), "info")
             return redirect(url_for("petitions.edit", pid=p.id))
@@ -142,7 +154,7 @@ def edit(pid: int) -> Any:
             flash(exc.message, "error")
     form = {"title": p.title, "action": p.action, "background": p.background, "details": p.details}
     return render_template("petitions/edit.html", form=form,
-                           regions=labels.region_options(svc.DEFAULT_REGIONS),
+                           regions=labels.region_options(common.DEFAULT_REGIONS),
                            selected=selected, p=p, similar=_similar_to(db, p))
 
 
@@ -154,7 +166,7 @@ def submit(pid: int) -> Any:
     user = current_user()
     assert user is not None
     try:
-        svc.submit(db, p, user)
+        drafting.submit(db, p, user)
         db.commit()
         flash(gettext("Submitted: now share the sponsor link."), "info")
     except ApiError as exc:
@@ -168,7 +180,7 @@ def sponsor(pid: int, token: str) -> Any:
     db = get_session()
     p = _get(pid)
     try:
-        svc.check_share_token(p, token)
+        drafting.check_share_token(p, token)
     except ApiError:
         abort(404)
     if request.method == "POST":
@@ -176,14 +188,14 @@ def sponsor(pid: int, token: str) -> Any:
         if user is None:
             return redirect(url_for("auth.login", next=request.path))
         try:
-            svc.add_sponsor(db, p, user, token)
+            drafting.add_sponsor(db, p, user, token)
             db.commit()
             flash(gettext("Thank you: you sponsor this petition."), "info")
         except ApiError as exc:
             db.rollback()
             flash(exc.message, "error")
         return redirect(url_for("petitions.sponsor", pid=p.id, token=token))
-    return render_template("petitions/sponsor.html", p=svc.public_json(db, p), token=token)
+    return render_template("petitions/sponsor.html", p=listing.public_json(db, p), token=token)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -194,7 +206,7 @@ def confirm(token: str) -> Any:
         return render_template("petitions/confirm.html", token=token, done=False)
     db = get_session()
     try:
-        svc.confirm_token(db, token)
+        citizens.confirm_token(db, token)
         db.commit()
     except ApiError as exc:
         db.rollback()
@@ -209,8 +221,8 @@ def confirm_request() -> Any:
     db = get_session()
     user = current_user()
     assert user is not None
-    if not svc.is_confirmed(db, user):
-        svc.request_confirmation(db, user, request.host_url)
+    if not citizens.is_confirmed(db, user):
+        citizens.request_confirmation(db, user, request.host_url)
         db.commit()
         flash(gettext("We sent you a confirmation link."), "info")
     return redirect(request.referrer or url_for("petitions.index"))
@@ -221,10 +233,10 @@ def sign(pid: int) -> Any:
     db = get_session()
     p = _get(pid)
     user = current_user()
-    data = svc.public_json(db, p)
+    data = listing.public_json(db, p)
     data["regions"] = labels.translate_region_rows(data["regions"])
     return render_template("petitions/sign.html", p=data,
-                           confirmed=user is not None and svc.is_confirmed(db, user))
+                           confirmed=user is not None and citizens.is_confirmed(db, user))
 
 
 @bp.get("/moderation")
@@ -233,9 +245,9 @@ def moderation() -> Any:
     db = get_session()
     rows = db.scalars(select(Petition).where(Petition.state == "pending_moderation")
                       .order_by(Petition.submitted_at)).all()
-    return render_template("petitions/moderation.html", petitions=[svc.public_json(db, p) for p in rows],
+    return render_template("petitions/moderation.html", petitions=[listing.public_json(db, p) for p in rows],
                            reasons=lifecycle.REJECTION_CODES,
-                           flags=[svc.flag_json(f) for f in svc.flags(db)])
+                           flags=[fraud.flag_json(f) for f in fraud.flags(db)])
 
 
 @bp.post("/<int:pid>/moderate")
@@ -248,18 +260,18 @@ def moderate(pid: int) -> Any:
     action = request.form.get("action", "")
     try:
         if action in ("approve", "reject"):
-            svc.moderate(db, p, user, action, request.form.get("reason_code") or None,
-                         request.form.get("note", ""))
+            decisions.moderate(db, p, user, action, request.form.get("reason_code") or None,
+                               request.form.get("note", ""))
         elif action == "close":
-            svc.close(db, p)
+            decisions.close(db, p)
         elif action == "respond":
-            svc.maybe_refresh(db, p)
-            svc.respond(db, p, request.form.get("text", ""))
+            counts.maybe_refresh(db, p)
+            decisions.respond(db, p, request.form.get("text", ""))
         elif action == "debate":
-            svc.maybe_refresh(db, p)
-            svc.record_debate(db, p, request.form.get("text", ""))
+            counts.maybe_refresh(db, p)
+            decisions.record_debate(db, p, request.form.get("text", ""))
         elif action == "tally":
-            svc.request_tally(db, p)
+            region_tally.request_tally(db, p)
         else:
             abort(400)
         db.commit()

@@ -2,7 +2,7 @@
 
 Crypto stays in ``tally/`` and ``audit/``; this module only moves data between the
 database and those packages.  After closing, the server recomputes the encrypted
-tally from the frozen board exactly as an auditor would (``audit.verifier``), each
+tally from the frozen board exactly as an auditor would (``audit.election_verifier``), each
 trustee uploads partial decryptions with proofs (checked on upload against the
 trustee's verification key), and once ``k`` valid sets are in the results are
 combined, stored and the election becomes *tallied*.
@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from app.errors import ApiError
 from app.services import elections as election_service
 from app.services import record as record_service
+from audit.election_verifier import verify_board_record
 from audit.record import Record, build_record_data, read_record, write_record
-from audit.verifier import complete_record, verify_board_record
+from audit.tally_completion import complete_record
 from crypto.errors import CryptoError
 from tally.aggregate import EncryptedTally
 from tally.decrypt import TrusteePartials, check_partials

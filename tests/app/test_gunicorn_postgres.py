@@ -75,8 +75,8 @@ def gunicorn_server(tmp_path: Path, issuer_test_key, pg_schema):
 
 
 def test_vote_race_and_verify_through_gunicorn_on_postgresql(gunicorn_server, tmp_path):
+    from audit.election_verifier import verify_board_record
     from audit.record import read_record
-    from audit.verifier import verify_board_record
     from saylau.voter_client import ServerError, VoterClient
 
     base, emails = gunicorn_server

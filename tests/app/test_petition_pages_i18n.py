@@ -247,7 +247,7 @@ def test_petition_labels_are_translated_in_the_catalogue(locale: str) -> None:
 
 @pytest.mark.parametrize("lang", LOCALES)
 def test_label_helpers(site: Site, lang: str) -> None:
-    from app.petitions.services import DEFAULT_REGIONS
+    from app.petitions.common import DEFAULT_REGIONS
 
     with site.app.test_request_context(f"/?lang={lang}"):
         names = [labels.region_label(rid) for rid, _ in DEFAULT_REGIONS]

@@ -363,8 +363,9 @@ def test_counts_are_batched_not_per_signature(papp, pclient):
     client = pclient
     pid, _ = open_petition(papp, client, moderator(papp, client))
     papp.config["PETITION_COUNT_MAX_AGE_S"] = 3600  # no refresh-on-read in this test
+    from app.petitions.common import now_ms
+    from app.petitions.counts import refresh_counts
     from app.petitions.models import PetitionCount
-    from app.petitions.services import now_ms, refresh_counts
     with papp.app_context():
         db = new_session(papp)
         db.get(PetitionCount, pid).refreshed_ms = now_ms()  # just refreshed: reads will not fold
@@ -470,15 +471,15 @@ def test_html_pages(papp, pclient):
 def test_expired_petitions_close(papp, pclient):
     import datetime as dt
 
-    from app.petitions import services as svc
+    from app.petitions import decisions
     client = pclient
     pid, _ = open_petition(papp, client, moderator(papp, client))
     with papp.app_context():
         db = new_session(papp)
         try:
-            assert svc.close_expired(db) == []
+            assert decisions.close_expired(db) == []
             later = dt.datetime.now(dt.UTC) + dt.timedelta(days=200)
-            assert svc.close_expired(db, later) == [pid]
+            assert decisions.close_expired(db, later) == [pid]
             db.commit()
         finally:
             db.close()
@@ -521,8 +522,9 @@ def test_rate_limits_answer_429_json(tmp_path, issuer_test_key):
 
 
 def test_background_count_worker(papp, pclient):
+    from app.petitions.common import now_ms
+    from app.petitions.count_worker import start_count_worker
     from app.petitions.models import PetitionCount
-    from app.petitions.services import now_ms, start_count_worker
     client = pclient
     pid, _ = open_petition(papp, client, moderator(papp, client))
     papp.config["PETITION_COUNT_MAX_AGE_S"] = 3600

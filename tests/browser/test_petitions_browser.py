@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from app.db import new_session
-from app.petitions import services as petition_service
+from app.petitions import counts
 from tests.app.petitions_helpers import KEY_DOC, PASSWORD, citizen, make_user, moderator
 from tests.browser.conftest import LiveServer
 
@@ -57,7 +57,7 @@ def refresh_counts(live_server: LiveServer, pid: int) -> None:
     with live_server.app.app_context():
         db = new_session(live_server.app)
         try:
-            petition_service.refresh_counts(db, pid)
+            counts.refresh_counts(db, pid)
         finally:
             db.close()
 

@@ -1,0 +1,256 @@
+"""Signing: the blind-signed credential, then the anonymous signature appended to the board.
+
+Signing follows the casting pattern (:mod:`app.services.casting`): cheap checks first,
+proofs verified outside the write transaction, then ONE transaction that takes the
+petition's append lock (``UPDATE petitions SET board_size = board_size + 1``), inserts the
+board entry (``UNIQUE(petition_id, token_id)``) and a signed tree head; the receipt is
+built only after the commit.  The signing transaction never touches ``petition_counts``:
+counts are folded in batches by :func:`app.petitions.counts.refresh_counts`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from app.db import new_session
+from app.errors import ApiError
+from app.models import User, utcnow
+from app.petitions import lifecycle
+from app.petitions.board_log import _append, lock_petition, receipt, sign_head
+from app.petitions.citizens import require_citizen
+from app.petitions.common import cfg, get_petition, now_ms
+from app.petitions.fraud import _note_event
+from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionSigner
+from app.petitions.parameters import (
+    election_key,
+    fingerprint_of,
+    issuer_private,
+    issuer_public,
+    params_of,
+    scope_id,
+)
+from app.security import aware
+from crypto.credentials import (
+    Credential,
+    issue_blind_signature,
+    verify_credential,
+    verify_payload_signature,
+)
+from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.errors import (
+    CryptoError,
+    InvalidBallot,
+    InvalidCiphertext,
+    InvalidEncoding,
+    InvalidProof,
+    InvalidSignature,
+)
+from crypto.merkle import MerkleLog
+from crypto.petition import EncryptedSignature, check_signature
+from crypto.transcript import tagged_hash
+
+SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
+
+
+def signer_receipt(petition_id: int, blinded_message: bytes) -> str:
+    return tagged_hash(SIGNER_RECEIPT_DOMAIN, ("scope_id", scope_id(petition_id).encode("utf-8")),
+                       ("blinded_message", blinded_message)).hex()
+
+
+def signers_count(db: Session, petition_id: int) -> int:
+    return int(db.scalar(select(func.count()).select_from(PetitionSigner)
+                         .where(PetitionSigner.petition_id == petition_id)) or 0)
+
+
+def _accepting(p: Petition, now: dt.datetime | None = None) -> None:
+    if not lifecycle.accepts_signatures(p.state):
+        raise ApiError(409, "not_open", f"the petition is {p.state.replace('_', ' ')}, not open")
+    closes = aware(p.closes_at)
+    if closes is not None and (now or utcnow()) >= closes:
+        raise ApiError(409, "window_closed", "the petition's signing period has ended")
+
+
+def issue_credential(app: Flask, petition_id: object, user_id: int, blinded: bytes,
+                     addr: str | None) -> tuple[bytes, str]:
+    """Record THAT the citizen signs (UNIQUE(petition, user)) and blind-sign the request."""
+    for attempt in range(3):
+        db = new_session(app)
+        try:
+            p = get_petition(db, petition_id)
+            user = db.get(User, user_id)
+            assert user is not None
+            require_citizen(db, user)
+            _accepting(p)
+            sk = issuer_private(p)
+            if len(blinded) != sk.public_key().modulus_len:
+                raise ApiError(400, "invalid_blinded_message",
+                               f"blinded_message must be {sk.public_key().modulus_len} bytes")
+            if db.scalars(select(PetitionSigner.id).where(PetitionSigner.petition_id == p.id,
+                                                          PetitionSigner.user_id == user.id)).first():
+                raise ApiError(409, "already_signed", "you have already signed this petition")
+            try:
+                signature = issue_blind_signature(sk, blinded)
+            except CryptoError as exc:
+                raise ApiError(400, "invalid_blinded_message", str(exc)) from exc
+            receipt = signer_receipt(p.id, blinded)
+            db.rollback()  # end the read transaction; the write below takes the lock
+            db.add(PetitionSigner(petition_id=p.id, user_id=user.id, receipt_hex=receipt))
+            db.flush()
+            burst = _note_event(db, p.id, "credential", addr)
+            if burst > int(cfg("PETITION_FLAG_CREDENTIALS_PER_ADDRESS")):
+                db.add(PetitionFlag(petition_id=p.id, kind="credential_burst", user_id=user.id,
+                                    detail=f"{burst} credential requests from one address within "
+                                    f"{cfg('PETITION_FLAG_WINDOW_S')} s"))
+            db.commit()
+            return signature, receipt
+        except IntegrityError as exc:
+            db.rollback()
+            raise ApiError(409, "already_signed", "you have already signed this petition") from exc
+        except OperationalError as exc:
+            db.rollback()
+            if attempt == 2:
+                raise ApiError(503, "busy", "the server is busy; retry") from exc
+        finally:
+            db.close()
+    raise ApiError(503, "busy", "the server is busy; retry")  # pragma: no cover
+
+
+def public_register(db: Session, petition_id: int) -> dict[str, Any]:
+    receipts = sorted(db.scalars(select(PetitionSigner.receipt_hex).where(
+        PetitionSigner.petition_id == petition_id)).all())
+    return {"petition_id": petition_id, "count": len(receipts), "receipts": receipts}
+
+
+def _crypto_error(exc: CryptoError) -> ApiError:
+    if isinstance(exc, InvalidProof):
+        return ApiError(400, "invalid_proof", str(exc))
+    if isinstance(exc, InvalidCiphertext):
+        return ApiError(400, "invalid_ciphertext", str(exc))
+    if isinstance(exc, InvalidBallot):
+        return ApiError(400, "invalid_signature_payload", str(exc))
+    if isinstance(exc, InvalidSignature):
+        return ApiError(403, "invalid_signature", str(exc))
+    return ApiError(400, "invalid_encoding", str(exc))
+
+
+def _object(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    value = payload.get(key)
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_body", f"field {key!r} must be a JSON object")
+    return value
+
+
+def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Credential, EncryptedSignature, dict[str, Any], bytes]:
+    """Steps 1–5 of signing (no proof exponentiations): shape, credential, Ed25519, token."""
+    credential_obj = _object(payload, "credential")
+    sig_obj = _object(payload, "signature")
+    try:
+        ed = hex_to_bytes(payload.get("ed25519_signature"), "ed25519_signature", 64)
+    except InvalidEncoding as exc:
+        raise ApiError(400, "invalid_body", "ed25519_signature must be 64 bytes of hex") from exc
+    try:
+        credential = Credential.from_json(credential_obj)
+    except CryptoError as exc:
+        raise ApiError(400, "invalid_credential", str(exc)) from exc
+    try:
+        verify_credential(issuer_public(p), credential, scope_id(p.id))
+    except CryptoError as exc:
+        raise ApiError(403, "invalid_credential", str(exc)) from exc
+    try:
+        verify_payload_signature(credential.ballot_public_key, canonical_json(sig_obj), ed)
+    except CryptoError as exc:
+        raise ApiError(403, "invalid_signature", "the Ed25519 signature does not verify under "
+                       "the credential's key") from exc
+    try:
+        sig = EncryptedSignature.from_json(sig_obj)
+        canonical = sig.to_json() == sig_obj
+    except CryptoError as exc:
+        raise _crypto_error(exc) from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(400, "invalid_encoding", f"malformed signature: {exc}") from exc
+    if not canonical:
+        raise ApiError(400, "non_canonical", "the signature is not in canonical form")
+    if sig.token_id != credential.token_id:
+        raise ApiError(400, "token_mismatch", "signature.token_id is not the credential's token id")
+    if sig.petition_id != scope_id(p.id):
+        raise ApiError(400, "wrong_petition", "the signature is for another petition")
+    return credential, sig, sig_obj, ed
+
+
+def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | None = None,
+         *, verify_proof: bool = True) -> dict[str, Any]:
+    """Verify and append one anonymous signature; returns the receipt after commit."""
+    db = new_session(app)
+    try:
+        p = get_petition(db, petition_id)
+        _accepting(p)
+        credential, sig, sig_obj, ed = check_signature_request(p, payload)
+        token_hex = credential.token_id.hex()
+        if db.scalars(select(PetitionBoardEntry.id).where(
+                PetitionBoardEntry.petition_id == p.id,
+                PetitionBoardEntry.token_id == token_hex)).first():
+            raise ApiError(409, "already_signed", "this credential has already signed")
+        if verify_proof:
+            try:
+                check_signature(election_key(p).public, params_of(p), fingerprint_of(p), sig,
+                                credential.token_id)
+            except CryptoError as exc:
+                raise _crypto_error(exc) from exc
+        entry: dict[str, Any] = {
+            "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
+            "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": now_ms(),
+        }
+        db.rollback()
+        return append_signatures(db, p.id, [entry], addr)[0]
+    finally:
+        db.close()
+
+
+def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str, Any]],
+                      addr: str | None = None) -> list[dict[str, Any]]:
+    """ONE transaction: lock, re-check, insert the (already verified) entries, sign a head."""
+    for attempt in range(3):
+        try:
+            rows = []
+            index = -1
+            p: Petition | None = None
+            log = MerkleLog()
+            for entry in entries:
+                index = lock_petition(db, petition_id)
+                p = db.get(Petition, petition_id)
+                assert p is not None
+                db.refresh(p)
+                _accepting(p)
+                token_hex = Credential.from_json(entry["credential"]).token_id.hex()
+                entry["index"] = index
+                row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex)
+                rows.append(row)
+            if p is None:
+                raise ApiError(400, "invalid_body", "no signatures")
+            sth = sign_head(db, p, final=False, log=log)
+            burst = _note_event(db, petition_id, "signature", addr)
+            if burst > int(cfg("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
+                db.add(PetitionFlag(petition_id=petition_id, kind="signature_burst",
+                                    board_index=index, detail=f"{burst} signatures from one "
+                                    f"address within {cfg('PETITION_FLAG_WINDOW_S')} s"))
+            receipts = [receipt(p, row, log, sth) for row in rows]
+            db.commit()
+            return receipts
+        except IntegrityError as exc:
+            db.rollback()
+            raise ApiError(409, "already_signed", "this credential has already signed") from exc
+        except OperationalError as exc:
+            db.rollback()
+            if attempt == 2:
+                raise ApiError(503, "busy", "the board is busy; retry") from exc
+        except BaseException:
+            db.rollback()
+            raise
+    raise ApiError(503, "busy", "the board is busy; retry")  # pragma: no cover

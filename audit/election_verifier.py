@@ -1,0 +1,382 @@
+"""The election record verifier: checks 1–12 of :mod:`audit.verifier`.
+
+:func:`verify_board_record` runs the checks up to the tally (format, index, fingerprint,
+tree heads, Merkle log, board entries, issuance and the receipt) and recomputes the
+encrypted tally; :func:`verify_election_record` adds the tally, the trustees' partial
+decryptions, their combination and the published results.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audit.checks import (
+    ProgressFn,
+    _check_index,
+    _check_merkle,
+    _check_receipt,
+    _check_tree_heads,
+    prefix_roots,
+)
+from audit.record import (
+    BOARD,
+    ELECTION,
+    ENCRYPTED_TALLY,
+    FILES,
+    ISSUANCE,
+    MANIFEST,
+    PARTIALS,
+    PRODUCTION_KEY_BITS,
+    RESULTS,
+    Record,
+    read_record,
+)
+from audit.report import Report
+from crypto.election import Manifest, election_fingerprint
+from crypto.errors import CryptoError, InvalidEncoding
+from crypto.threshold import ThresholdPublicKey
+from crypto.tree_head import election_log_id
+from tally.aggregate import EncryptedTally, aggregate
+from tally.decrypt import (
+    Rejected,
+    TrusteePartials,
+    check_partials,
+    combine_tally,
+    results_from_json,
+)
+from tally.verify_board import BoardResult, ElectionContext, entry_leaf_hash, verify_board
+
+#: verify_board problem kinds -> report check names (in report order).
+BOARD_CHECKS = {
+    "entry-format": "board-entries",
+    "credential": "credentials",
+    "signature": "ballot-signatures",
+    "ballot-proof": "ballot-proofs",
+    "audit": "audited-ballots",
+    "ciphertext-copy": "ciphertext-copies",
+    "revote-chain": "revote-chains",
+    "issuance": "issuance",
+}
+BOARD_PASS = {
+    "board-entries": "every entry is at its index, of a known kind, for this election",
+    "credentials": "every credential carries the issuer's blind signature for this election",
+    "ballot-signatures": "every ballot is signed by its credential's ballot key",
+    "ballot-proofs": "every 0/1 and selection-count proof verifies",
+    "audited-ballots": "every audited ballot opens to its revealed choices",
+    "ciphertext-copies": "no ciphertext appears twice (no copied ballots)",
+    "revote-chains": "revotes replace the same credential's previous ballot",
+    "issuance": "ballots counted ≤ credentials issued",
+}
+
+
+def _key_size_note(tpk: ThresholdPublicKey) -> str:
+    """Records may use 1024-bit test keys; the report says so (docs/election-record.md §2.3)."""
+    bits = tpk.n.bit_length()
+    if bits < PRODUCTION_KEY_BITS:
+        return f"; TEST-SIZE election key ({bits} bits < {PRODUCTION_KEY_BITS}): not for real elections"
+    return ""
+
+
+def _receipt_problems(issuance: object, count: int) -> list[str]:
+    """``receipts``: absent, empty, or exactly ``count`` sorted distinct 32-byte hashes."""
+    receipts = issuance.get("receipts") if isinstance(issuance, dict) else None
+    if not receipts:
+        return []
+    if not isinstance(receipts, list) or not all(
+            isinstance(r, str) and len(r) == 64 and all(ch in "0123456789abcdef" for ch in r)
+            for r in receipts):
+        return ["issuance receipts are not a list of 32-byte hashes (lowercase hex)"]
+    problems = []
+    if any(a >= b for a, b in zip(receipts, receipts[1:], strict=False)):
+        problems.append("issuance receipts are not sorted and distinct")
+    if len(receipts) != count:
+        problems.append(f"{len(receipts)} issuance receipts for count {count}")
+    return problems
+
+
+def _skip(report: Report, name: str, why: str) -> None:
+    report.add(name, False, f"not checked: {why}")
+
+
+@dataclass
+class BoardVerification:
+    """What the board checks (1–7 and the receipt) established, for the tally checks."""
+
+    report: Report
+    ctx: ElectionContext | None = None
+    tpk: ThresholdPublicKey | None = None
+    fingerprint: bytes | None = None
+    tally: EncryptedTally | None = None
+
+
+def verify_board_record(
+    record: Record | str | Path,
+    receipt: Mapping[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    workers: int | None = None,
+    expected_fingerprint: bytes | None = None,
+) -> BoardVerification:
+    """Checks 1–7 (and the receipt): everything up to the tally.
+
+    ``result.tally`` is the encrypted tally recomputed from the counted ballots (what a
+    trustee decrypts), or None if the election keys are unusable.
+    """
+    if not isinstance(record, Record):
+        record = read_record(record, strict=False)
+    report = Report(record.source)
+    out = BoardVerification(report)
+
+    # 1. format
+    if record.format_errors:
+        report.add("record-format", False, "files do not follow the record format",
+                   record.format_errors)
+    else:
+        present = [name for name in FILES if name in record.files]
+        report.add("record-format", True, f"{len(present)} files follow the JSON Schema")
+
+    # election context
+    ctx: ElectionContext | None = None
+    tpk: ThresholdPublicKey | None = None
+    board_key: bytes | None = None
+    log_id = ""
+    try:
+        board_key = record.board_public_key()
+    except (CryptoError, KeyError, TypeError):
+        board_key = None
+    try:
+        ctx = record.context()
+        tpk = record.election_key()
+        log_id = election_log_id(ctx.election_id)
+        report.election_id = ctx.election_id
+    except (CryptoError, KeyError, TypeError) as exc:
+        ctx_error = str(exc)
+    else:
+        ctx_error = ""
+
+    # 2. index
+    if record.index is None:
+        report.add("record-index", False, "record-index.json missing")
+    else:
+        _check_index(report, record, board_key)
+
+    # 3. fingerprint
+    if ctx is None or tpk is None or board_key is None:
+        report.add("election-fingerprint", False, f"election keys unusable: {ctx_error}")
+        return out
+    election = record.get(ELECTION)
+    recomputed = election_fingerprint(
+        Manifest.from_json(record.get(MANIFEST)), election["election_key"],
+        election["issuer_key"], board_key)
+    fp_details = []
+    if not hmac.compare_digest(recomputed, ctx.fingerprint):
+        fp_details.append("election.json's fingerprint is not the hash of manifest and keys")
+    if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
+                                                                    expected_fingerprint):
+        fp_details.append("the fingerprint differs from the one you expected")
+    if fp_details:
+        report.add("election-fingerprint", False, "election fingerprint mismatch", fp_details)
+    else:
+        report.add("election-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed"
+                   + _key_size_note(tpk))
+    ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
+                          ctx.revote_policy)
+
+    # 4-5. tree heads and Merkle log
+    board = record.get(BOARD)
+    if not isinstance(board, list):
+        board = []
+    leaves: list[bytes] = []
+    for entry in board:
+        try:
+            leaves.append(entry_leaf_hash(entry))
+        except CryptoError:
+            leaves.append(b"\x00" * 32)
+    heads = _check_tree_heads(report, record, board_key, log_id)
+    roots = _check_merkle(report, leaves, heads)
+
+    # 6-7. board entries
+    issued: int | None
+    try:
+        issued = record.credentials_issued()
+    except CryptoError:
+        issued = None
+    result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
+                                       workers=workers)
+    for kind, name in BOARD_CHECKS.items():
+        details = [str(p) for p in result.by_check(kind)]
+        if kind == "issuance" and issued is not None:
+            details += _receipt_problems(record.get(ISSUANCE), issued)
+        if kind == "issuance" and issued is None:
+            report.add(name, False, "issuance.json has no usable count")
+        elif details:
+            report.add(name, False, f"{len(details)} problem(s)", details)
+        elif kind == "issuance":
+            report.add(name, True, f"{result.tokens} credentials voted ≤ {issued} issued")
+        else:
+            report.add(name, True, BOARD_PASS[name])
+
+    # receipt (independent of the tally)
+    if receipt is not None:
+        def root_of(size: int) -> bytes | None:
+            if size in roots:
+                return roots[size]
+            if size > len(leaves):
+                return None
+            return prefix_roots(leaves, {size})[size]
+        _check_receipt(report, receipt, board, leaves, root_of, board_key, log_id)
+
+    out.ctx, out.tpk, out.fingerprint = ctx, tpk, recomputed
+    out.tally = aggregate(ctx.public_key, ctx.manifest, result.counted)
+    return out
+
+
+def _compare_tally(ctx: ElectionContext, published: EncryptedTally,
+                   recomputed_tally: EncryptedTally) -> list[str]:
+    """Differences between the published and the recomputed encrypted tally."""
+    details = []
+    if published.election_id != ctx.election_id:
+        details.append("the encrypted tally names another election")
+    for q, opts in recomputed_tally.tally.items():
+        for o, c in opts.items():
+            if published.tally.get(q, {}).get(o) != c:
+                details.append(f"{q}/{o}: published ciphertext differs from the product "
+                               "of the counted ballots")
+    extra = {(q, o) for q, opts in published.tally.items() for o in opts} - {
+        (q, o) for q, o, _ in recomputed_tally.items()}
+    details += [f"{q}/{o}: not an option of the manifest" for q, o in sorted(extra)]
+    if list(published.counted) != list(recomputed_tally.counted):
+        details.append(f"counted trackers differ: published {len(published.counted)}, "
+                       f"board gives {len(recomputed_tally.counted)}")
+    return details
+
+
+def _repeated_trustees(sets: Sequence[TrusteePartials], trustees: int) -> list[str]:
+    """Each trustee index once, in ``1..ℓ`` (docs/protocol.md §9.4)."""
+    out: list[str] = []
+    seen: set[int] = set()
+    for position, tp in enumerate(sets):
+        if not 1 <= tp.trustee_index <= trustees:
+            out.append(f"trustee file {position}: trustee_index {tp.trustee_index} outside "
+                       f"1..{trustees}")
+        elif tp.trustee_index in seen:
+            out.append(f"trustee file {position}: trustee {tp.trustee_index} appears twice")
+        seen.add(tp.trustee_index)
+    return out
+
+
+def _report_partials(report: Report, rejected: Sequence[Rejected], trustees: int,
+                     repeated: Sequence[str] = ()) -> None:
+    if rejected or repeated:
+        report.add("partial-decryptions", False,
+                   f"{len(rejected) + len(repeated)} partial decryption(s) fail their proofs, "
+                   "are missing or repeated",
+                   [*repeated, *(str(r) for r in rejected)])
+    else:
+        report.add("partial-decryptions", True,
+                   f"{trustees} trustees' proofs verify for every option")
+
+
+def verify_election_record(
+    record: Record | str | Path,
+    receipt: Mapping[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    workers: int | None = None,
+    expected_fingerprint: bytes | None = None,
+) -> Report:
+    """Checks 1–11 and the receipt of an election record (see :mod:`audit.verifier`).
+
+    ``report.tally`` holds the decrypted results when every check passes.
+    """
+    if not isinstance(record, Record):
+        record = read_record(record, strict=False)
+    board_part = verify_board_record(record, receipt, progress, workers=workers,
+                                     expected_fingerprint=expected_fingerprint)
+    report = board_part.report
+    ctx, tpk, recomputed = board_part.ctx, board_part.tpk, board_part.fingerprint
+    recomputed_tally = board_part.tally
+    if ctx is None or tpk is None or recomputed is None or recomputed_tally is None:
+        return report
+
+    # 8. encrypted tally
+    if not record.tallied:
+        report.add("encrypted-tally", False,
+                   "the record has no tally yet (encrypted-tally, partial decryptions, results)")
+        return report
+    tally_details = []
+    try:
+        published = EncryptedTally.from_json(record.get(ENCRYPTED_TALLY))
+    except CryptoError as exc:
+        tally_details.append(f"encrypted-tally.json malformed: {exc}")
+    else:
+        tally_details += _compare_tally(ctx, published, recomputed_tally)
+    if tally_details:
+        report.add("encrypted-tally", False, "the published encrypted tally is not the board's",
+                   tally_details)
+    else:
+        report.add("encrypted-tally", True,
+                   f"recomputed from {len(recomputed_tally.counted)} counted ballots")
+
+    # 9-10. partial decryptions and their combination (always on the recomputed tally)
+    try:
+        raw_sets = record.get(PARTIALS)
+        if not isinstance(raw_sets, list):
+            raise InvalidEncoding("partial-decryptions.json: expected a list")
+        sets = [TrusteePartials.from_json(obj) for obj in raw_sets]
+    except CryptoError as exc:
+        report.add("partial-decryptions", False, f"malformed: {exc}")
+        _skip(report, "decryption", "partial-decryptions.json is malformed")
+        _skip(report, "results", "the tally could not be decrypted")
+        return report
+    # combine_tally verifies every partial it is given (T7) and reports the rejects;
+    # check_partials adds the structural problems (missing or extra options).
+    rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed,
+                              verify_proofs=False)
+    repeated = _repeated_trustees(sets, tpk.trustees)
+    try:
+        combined = combine_tally(tpk, recomputed_tally, sets, fingerprint=recomputed,
+                                 progress=progress)
+    except CryptoError as exc:
+        rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed)
+        _report_partials(report, rejected, len(sets), repeated)
+        report.add("decryption", False, f"cannot decrypt the tally: {exc}")
+        _skip(report, "results", "the tally could not be decrypted")
+        return report
+    seen = {str(r) for r in rejected}
+    rejected += [r for r in combined.rejected if str(r) not in seen]
+    _report_partials(report, rejected, len(sets), repeated)
+    report.add("decryption", True,
+               f"each option decrypted from {tpk.threshold} of {tpk.trustees} trustees")
+
+    # 11. results
+    try:
+        results = results_from_json(record.get(RESULTS))
+    except CryptoError as exc:
+        report.add("results", False, f"results.json malformed: {exc}")
+        return report
+    result_details = []
+    for q, opts in combined.results.items():
+        for o, count in opts.items():
+            published_count = results.get(q, {}).get(o)
+            if published_count != count:
+                result_details.append(f"{q}/{o}: published {published_count}, decrypted {count}")
+    for q, opts in results.items():
+        for o in opts:
+            if o not in combined.results.get(q, {}):
+                result_details.append(f"{q}/{o}: published but not in the tally")
+    if result_details:
+        report.add("results", False, "published results differ from the decrypted tally",
+                   result_details)
+    else:
+        report.add("results", True, "published results = decrypted tally")
+    if report.valid:
+        report.tally = combined.results
+    return report
+
+
+__all__ = ["BOARD_CHECKS", "BOARD_PASS", "BoardVerification", "verify_board_record", "verify_election_record"]
