@@ -15,9 +15,9 @@ from audit.record import BOARD, INDEX_FILE, TREE_HEADS, Record, verify_index
 from audit.report import Report
 from crypto.encoding import hex_to_bytes, require
 from crypto.errors import CryptoError, InvalidMerkleProof
-from crypto.merkle import InclusionProof, node_hash, root_hash
+from crypto.merkle import InclusionProof, entry_leaf_hash, node_hash, root_hash
 from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion, verify_tree_head
-from tally.verify_board import entry_leaf_hash, tracker_of
+from tally.verify_board import tracker_of
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -140,6 +140,25 @@ def _check_merkle(report: Report, leaves: list[bytes], heads: list[SignedTreeHea
                    f"Merkle root of {len(leaves)} entries = last tree head; "
                    f"{len(heads)} tree heads consistent")
     return roots
+
+
+def check_board_log(report: Report, record: Record, board_key: bytes, log_id: str
+                    ) -> tuple[list[Any], list[bytes], list[SignedTreeHead], dict[int, bytes]]:
+    """Checks "tree-heads" and "board-merkle": the board's entries, their leaves, the signed
+    heads and the roots of every prefix a head names (an unhashable entry gets a zero leaf,
+    so the Merkle check fails rather than the verifier)."""
+    board = record.get(BOARD)
+    if not isinstance(board, list):
+        board = []
+    leaves: list[bytes] = []
+    for entry in board:
+        try:
+            leaves.append(entry_leaf_hash(entry))
+        except CryptoError:
+            leaves.append(b"\x00" * 32)
+    heads = _check_tree_heads(report, record, board_key, log_id)
+    roots = _check_merkle(report, leaves, heads)
+    return board, leaves, heads, roots
 
 
 def _check_receipt(report: Report, receipt: Mapping[str, Any], board: list[Any],

@@ -17,13 +17,11 @@ from typing import Any
 from audit.checks import (
     ProgressFn,
     _check_index,
-    _check_merkle,
     _check_receipt,
-    _check_tree_heads,
+    check_board_log,
     prefix_roots,
 )
 from audit.record import (
-    BOARD,
     ELECTION,
     ENCRYPTED_TALLY,
     FILES,
@@ -48,7 +46,7 @@ from tally.decrypt import (
     combine_tally,
     results_from_json,
 )
-from tally.verify_board import BoardResult, ElectionContext, entry_leaf_hash, verify_board
+from tally.verify_board import BoardResult, ElectionContext, verify_board
 
 #: verify_board problem kinds -> report check names (in report order).
 BOARD_CHECKS = {
@@ -187,17 +185,7 @@ def verify_board_record(
                           ctx.revote_policy)
 
     # 4-5. tree heads and Merkle log
-    board = record.get(BOARD)
-    if not isinstance(board, list):
-        board = []
-    leaves: list[bytes] = []
-    for entry in board:
-        try:
-            leaves.append(entry_leaf_hash(entry))
-        except CryptoError:
-            leaves.append(b"\x00" * 32)
-    heads = _check_tree_heads(report, record, board_key, log_id)
-    roots = _check_merkle(report, leaves, heads)
+    board, leaves, heads, roots = check_board_log(report, record, board_key, log_id)
 
     # 6-7. board entries
     issued: int | None

@@ -14,13 +14,11 @@ from typing import Any
 from audit.checks import (
     ProgressFn,
     _check_index,
-    _check_merkle,
     _check_receipt,
-    _check_tree_heads,
+    check_board_log,
     prefix_roots,
 )
 from audit.record import (
-    BOARD,
     ENCRYPTED_TALLY,
     PARTIALS,
     PETITION,
@@ -43,7 +41,6 @@ from crypto.threshold import (
 from crypto.tree_head import petition_log_id
 from tally.petition import PetitionContext, region_tally_context, verify_petition_board
 from tally.petition import aggregate as aggregate_regions
-from tally.verify_board import entry_leaf_hash
 
 #: tally.petition problem kinds -> report check names (in report order).
 PETITION_BOARD_CHECKS = {
@@ -194,17 +191,7 @@ def verify_petition_record(
         report.add("petition-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed")
 
     # P4-P5. tree heads and the Merkle log
-    board = record.get(BOARD)
-    if not isinstance(board, list):
-        board = []
-    leaves: list[bytes] = []
-    for entry in board:
-        try:
-            leaves.append(entry_leaf_hash(entry))
-        except CryptoError:
-            leaves.append(b"\x00" * 32)
-    heads = _check_tree_heads(report, record, board_key, log_id)
-    roots = _check_merkle(report, leaves, heads)
+    board, leaves, heads, roots = check_board_log(report, record, board_key, log_id)
 
     # P6. the entries (region proofs batch-verified; bad entries named)
     if progress is not None:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crypto.encoding import bytes_to_hex, hex_to_bytes, require
+from crypto.encoding import bytes_to_hex, canonical_json, hex_to_bytes, require
 from crypto.errors import InvalidEncoding, InvalidMerkleProof
 
 HASH_SIZE = 32
@@ -375,3 +375,8 @@ def make_consistency_proof(
 ) -> ConsistencyProof:
     n = log.size if new_size is None else new_size
     return ConsistencyProof(old_size, n, tuple(log.consistency_proof(old_size, n)))
+
+
+def entry_leaf_hash(entry: object) -> bytes:
+    """The board leaf of one entry: ``leaf_hash(canonical_json(entry))`` (§3.1)."""
+    return leaf_hash(canonical_json(entry))

@@ -25,7 +25,7 @@ from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int, int_to_hex, require
 from crypto.errors import CryptoError, DecryptionError, InvalidEncoding
-from crypto.merkle import leaf_hash, root_hash
+from crypto.merkle import entry_leaf_hash, root_hash
 from crypto.paillier import PublicKey, invert, validate_ciphertext
 from crypto.petition import (
     EncryptedSignature,
@@ -44,10 +44,6 @@ from crypto.threshold import (
 ENTRY_KINDS = ("signature", "invalidation")
 INVALIDATION_REASONS = ("fraud_suspected", "duplicate_person", "coerced", "other")
 
-
-def entry_leaf_hash(entry: object) -> bytes:
-    """``leaf_hash(canonical_json(entry))``."""
-    return leaf_hash(canonical_json(entry))
 
 
 def region_tally_context(petition_id: str, tree_size: int) -> tuple[str, ...]:
@@ -286,6 +282,6 @@ def combine_regions(tpk: ThresholdPublicKey, params: PetitionParameters,
 __all__ = [
     "ENTRY_KINDS", "INVALIDATION_REASONS", "EncryptedRegionTally", "PetitionBoardResult",
     "PetitionContext", "Problem", "RegionResult", "aggregate", "combine_regions",
-    "entry_leaf_hash", "region_tally_context", "remove", "trustee_decrypt_regions",
+    "region_tally_context", "remove", "trustee_decrypt_regions",
     "verify_petition_board",
 ]

@@ -47,7 +47,7 @@ from crypto.credentials import Credential, verify_credential, verify_payload_sig
 from crypto.election import Manifest
 from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError, InvalidEncoding
-from crypto.merkle import leaf_hash
+from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
 from crypto.transcript import tagged_hash
 
@@ -69,10 +69,6 @@ def tracker_of(ballot_json: dict[str, Any]) -> str:
     """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex."""
     return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(ballot_json))).hex()
 
-
-def entry_leaf_hash(entry: object) -> bytes:
-    """``leaf_hash(canonical_json(entry))`` — the board's Merkle leaf of one entry."""
-    return leaf_hash(canonical_json(entry))
 
 
 @dataclass(frozen=True)
@@ -379,7 +375,6 @@ __all__ = [
     "CountedBallot",
     "ElectionContext",
     "Problem",
-    "entry_leaf_hash",
     "tracker_of",
     "verify_board",
 ]

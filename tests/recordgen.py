@@ -38,12 +38,12 @@ from crypto.credentials import (
 )
 from crypto.election import Manifest, election_fingerprint
 from crypto.encoding import canonical_json
-from crypto.merkle import MerkleLog, make_inclusion_proof
+from crypto.merkle import MerkleLog, entry_leaf_hash, make_inclusion_proof
 from crypto.threshold import KeyShare, ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey, election_log_id, sign_tree_head
 from tally.aggregate import EncryptedTally, aggregate_ballots
 from tally.decrypt import TrusteePartials, combine_tally, trustee_decrypt
-from tally.verify_board import entry_leaf_hash, tracker_of
+from tally.verify_board import tracker_of
 from tests.manifests import demo_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"

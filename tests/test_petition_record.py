@@ -47,7 +47,7 @@ from crypto.credentials import (
 )
 from crypto.election import Option
 from crypto.encoding import canonical_json, hex_to_int, int_to_hex
-from crypto.merkle import MerkleLog
+from crypto.merkle import MerkleLog, entry_leaf_hash
 from crypto.petition import PetitionParameters, encrypt_signature, petition_fingerprint
 from crypto.threshold import KeyShare, ThresholdPublicKey, combine
 from crypto.tree_head import BoardSigningKey, sign_tree_head
@@ -56,7 +56,6 @@ from tally.petition import (
     EncryptedRegionTally,
     RegionResult,
     aggregate,
-    entry_leaf_hash,
     trustee_decrypt_regions,
 )
 

@@ -22,6 +22,7 @@ from crypto.credentials import (
 from crypto.election import Option
 from crypto.encoding import canonical_json
 from crypto.errors import DecryptionError, InvalidEncoding
+from crypto.merkle import entry_leaf_hash
 from crypto.petition import PetitionParameters, encrypt_signature, petition_fingerprint
 from crypto.threshold import KeyShare, ThresholdPublicKey
 from tally.petition import (
@@ -29,7 +30,6 @@ from tally.petition import (
     PetitionContext,
     aggregate,
     combine_regions,
-    entry_leaf_hash,
     region_tally_context,
     remove,
     trustee_decrypt_regions,

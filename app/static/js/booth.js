@@ -22,6 +22,7 @@ import {
   finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson, normalizeManifest, signBallot,
   taggedHash,
 } from './saylau-crypto.js';
+import { api } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 
 const TRACKER_DOMAIN = 'saylau/v1/tracker';
@@ -34,31 +35,6 @@ const t = (key) => strings[key] || key;
 /** tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot))) as hex. */
 export async function computeTracker(ballot) {
   return bytesToHex(await taggedHash(TRACKER_DOMAIN, ['ballot', canonicalJson(ballot)]));
-}
-
-function csrfToken() {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  return meta ? meta.getAttribute('content') : '';
-}
-
-async function api(path, { method = 'GET', body, session = false } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (session) headers['X-CSRFToken'] = csrfToken();
-  const response = await fetch(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: session ? 'same-origin' : 'omit', cache: 'no-store',
-  });
-  let data = null;
-  try { data = await response.json(); } catch { data = null; }
-  if (!response.ok) {
-    const err = (data && data.error) || {};
-    const e = new Error(`${err.message || response.statusText} (${response.status} ${err.code || ''})`);
-    e.status = response.status;
-    e.code = err.code;
-    throw e;
-  }
-  return data;
 }
 
 // ------------------------------------------------------------------ wallet (IndexedDB)

@@ -26,6 +26,7 @@ import {
   encryptPetitionSignature, finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson,
   normalizePetitionParameters, petitionFingerprint, petitionPoolNeeds, signPayload,
 } from './saylau-crypto.js';
+import { api } from './page-api.js';
 
 // ------------------------------------------------------------------ worker side
 
@@ -180,31 +181,6 @@ function runPage() {
   const t = (key) => strings[key] || key;
   const ds = root.dataset;
   const state = { info: null, client: null, wallet: null };
-
-  const csrfToken = () => {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute('content') : ds.csrfToken;
-  };
-
-  async function api(path, { method = 'GET', body, session = false } = {}) {
-    const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (session) headers['X-CSRFToken'] = csrfToken();
-    const response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: session ? 'same-origin' : 'omit', cache: 'no-store',
-    });
-    let data = null;
-    try { data = await response.json(); } catch { data = null; }
-    if (!response.ok) {
-      const err = (data && data.error) || {};
-      const e = new Error(`${err.message || response.statusText} (${response.status} ${err.code || ''})`);
-      e.status = response.status;
-      e.code = err.code;
-      throw e;
-    }
-    return data;
-  }
 
   function setStatus(text, kind = '') {
     const el = $('status');
