@@ -71,6 +71,7 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
         bars = []
         for r in results:
             bars.append(Bar(f"{r['bits']}-bit individual proofs", r["individual_per_s"]))
+            bars.append(Bar(f"{r['bits']}-bit server check", r["server_per_s"]))
             bars.append(Bar(f"{r['bits']}-bit batched proofs", r["batch_per_s"]))
             if r.get("append_per_s") == r.get("append_per_s"):  # not NaN
                 bars.append(Bar(f"{r['bits']}-bit board appends", r["append_per_s"]))
