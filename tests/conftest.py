@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests derandomized (reproducible); locally they explore new examples.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_BASE_URL = os.environ.get("SAYLAU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
