@@ -17,7 +17,12 @@ two worker processes (the 2 cores):
   per signature, then :func:`crypto.batch.find_invalid` per chunk of ``--chunk``
   signatures (one full exponentiation per chunk plus 128-bit ones);
 * **append** — the board transaction alone (lock, insert, signed tree head, commit;
-  one writer, SQLite WAL) via :func:`app.petitions.signing.append_signatures`.
+  one writer, SQLite WAL) via :func:`app.petitions.signing.append_signatures`;
+* **e2e off / e2e on** — the real endpoint path end to end: :func:`app.petitions.signing.sign`
+  (every check, the proof, the append, the receipt after commit) called concurrently from
+  ``--threads`` threads in each of the 2 worker processes (like 2 gunicorn workers with
+  threads) against one SQLite file, with ``PETITION_BATCH_ENABLED`` off (one proof check and
+  one transaction per signature) and on (group commit, :mod:`app.petitions.batcher`).
 
 Printed next to the Revoke-Article-50 peak (about 33 signatures per second) and the
 raw ``gmpy2.powmod(r, n, n²)`` floor measured in the same run (per core, and ×2).
@@ -169,13 +174,122 @@ def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -
     return rate
 
 
-def bench_bits(bits: int, count: int, regions: int, chunk: int, *, db: bool = True) -> dict[str, Any]:
+def _e2e_database(path: Path, pk: PublicKey, issuer: IssuerPrivateKey, regions: int,
+                  secret: str) -> bytes:
+    """An open petition ``petition:1`` whose keys are the benchmark's; returns its fingerprint."""
+    from app import create_app
+    from app.db import get_engine, new_session
+    from app.migrate import upgrade
+    from app.models import utcnow
+    from app.petitions import drafting, parameters
+    from app.petitions.models import PetitionCitizen
+    from app.services import users as user_service
+    from crypto.paillier import random_unit
+    from crypto.threshold import ThresholdPublicKey
+
+    app = create_app({"TESTING": True, "SECRET_KEY": secret, "DATABASE_URL": f"sqlite:///{path}",
+                      "OUTBOX_DIR": str(path.parent / "outbox"), "TEST_ISSUER_KEY": issuer,
+                      "RATELIMIT_ENABLED": False})
+    upgrade(get_engine(app))
+    with app.app_context():
+        db = new_session(app)
+        user = user_service.get_or_create_user(db, "bench@example.org")
+        db.add(PetitionCitizen(user_id=user.id, confirmed_at=utcnow()))
+        db.flush()
+        p, _ = drafting.create_draft(db, user, {"title": "Benchmark", "action": "Benchmark"})
+        if parameters.scope_id(p.id) != SCOPE:
+            raise RuntimeError("the benchmark petition must be petition:1")
+        # a 1-of-1 "threshold" key around the benchmark's n (nothing is ever decrypted)
+        key = ThresholdPublicKey(pk, 1, 1, random_unit(pk.nsquare), (random_unit(pk.nsquare),))
+        p.regions_json = json.dumps([{"id": r.id, "label": r.label} for r in _params(regions).regions])
+        p.election_key_json = json.dumps(key.to_json())
+        p.fingerprint_hex = parameters.compute_fingerprint(p).hex()
+        p.state = "open"
+        p.opened_at = utcnow()
+        db.commit()
+        fp = bytes.fromhex(p.fingerprint_hex)
+        db.close()
+    get_engine(app).dispose()
+    return fp
+
+
+def _e2e_worker(db_path: str, secret: str, batching: bool, payloads: Sequence[dict[str, Any]],
+                threads: int, start_at: float) -> tuple[int, float, float, int]:
+    """One server process: ``threads`` threads call :func:`signing.sign` over ``payloads``."""
+    import threading
+
+    from app import create_app
+    from app.db import get_engine
+    from app.errors import ApiError
+    from app.petitions import signing
+
+    app = create_app({"TESTING": True, "SECRET_KEY": secret, "DATABASE_URL": f"sqlite:///{db_path}",
+                      "OUTBOX_DIR": str(Path(db_path).parent / "outbox"), "RATELIMIT_ENABLED": False,
+                      "PETITION_BATCH_ENABLED": batching})
+    lock = threading.Lock()
+    todo = list(payloads)
+    ok = [0]
+
+    def serve(t: int) -> None:
+        while True:
+            with lock:
+                if not todo:
+                    return
+                payload = todo.pop()
+            try:
+                with app.app_context():
+                    signing.sign(app, 1, payload, f"198.51.100.{t}")
+                with lock:
+                    ok[0] += 1
+            except ApiError:
+                pass
+
+    pool = [threading.Thread(target=serve, args=(t,)) for t in range(threads)]
+    time.sleep(max(0.0, start_at - time.time()))
+    start = time.time()
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    end = time.time()
+    batches = sum(b.batches for b in app.extensions.get("saylau_petition_batchers", {}).values())
+    get_engine(app).dispose()
+    return ok[0], start, end, batches
+
+
+def _e2e_rate(template: Path, payloads: Sequence[dict[str, Any]], secret: str, batching: bool,
+              threads: int) -> tuple[float, int]:
+    """Signatures per second through :func:`signing.sign`, 2 processes × ``threads`` threads."""
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "e2e.db"
+        shutil.copy(template, db_path)
+        start_at = time.time() + 3.0  # both processes set up before the clock starts
+        with ProcessPoolExecutor(WORKERS) as pool:
+            futures = [pool.submit(_e2e_worker, str(db_path), secret, batching,
+                                   list(payloads[i::WORKERS]), threads, start_at)
+                       for i in range(WORKERS)]
+            results = [f.result() for f in futures]
+    accepted = sum(r[0] for r in results)
+    if accepted != len(payloads):
+        raise RuntimeError(f"end to end: {len(payloads) - accepted} valid signatures refused")
+    elapsed = max(r[2] for r in results) - min(r[1] for r in results)
+    return accepted / elapsed, sum(r[3] for r in results)
+
+
+def bench_bits(bits: int, count: int, regions: int, chunk: int, *, db: bool = True,
+               threads: int = 8) -> dict[str, Any]:
     pk = generate_key(bits)
     issuer = IssuerPrivateKey.generate(2048)
     ipk = issuer.public_key()
-    fp = secrets.token_bytes(32)
     params = _params(regions)
     params.check_key(pk)
+    secret = secrets.token_hex(16)
+    tmpdir = tempfile.TemporaryDirectory()
+    template = Path(tmpdir.name) / "template.db"
+    # the petition's fingerprint binds the signatures to the e2e database's petition:1
+    fp = _e2e_database(template, pk, issuer, regions, secret) if db else secrets.token_bytes(32)
     floor = floor_rate(pk, 0.5)
     init = (pk.n, ipk.to_json(), regions, fp)
     with ProcessPoolExecutor(WORKERS, initializer=_init, initargs=init) as pool:
@@ -201,7 +315,12 @@ def bench_bits(bits: int, count: int, regions: int, chunk: int, *, db: bool = Tr
     if ok1 != count or ok2 != count or ok3 != count:
         raise RuntimeError("a valid signature was rejected")
     append = _append_rate(payloads, issuer) if db else float("nan")
-    return {"bits": bits, "regions": regions, "signatures": count, "chunk": chunk,
+    nan = float("nan")
+    e2e_off, _ = _e2e_rate(template, payloads, secret, False, threads) if db else (nan, 0)
+    e2e_on, batches = _e2e_rate(template, payloads, secret, True, threads) if db else (nan, 0)
+    tmpdir.cleanup()
+    return {"e2e_off_per_s": e2e_off, "e2e_on_per_s": e2e_on, "e2e_batches": batches,
+            "threads": threads, "bits": bits, "regions": regions, "signatures": count, "chunk": chunk,
             "floor_per_core": floor, "floor_2_cores": floor * WORKERS,
             "individual_per_s": individual, "server_per_s": server, "batch_per_s": batch,
             "append_per_s": append,
@@ -213,27 +332,32 @@ def bench_bits(bits: int, count: int, regions: int, chunk: int, *, db: bool = Tr
 
 def _table(rows: list[dict[str, Any]], out: Callable[[str], None]) -> None:
     out(f"{'bits':>5} {'R':>3} {'floor/core':>10} {'floor×2':>8} {'indiv/s':>8} {'server/s':>8} "
-        f"{'batch/s':>8} {'append/s':>9} {'e2e server':>10} {'A50 peak':>8} {'server/A50':>10}")
+        f"{'batch/s':>8} {'append/s':>9} {'e2e server':>10} {'e2e off':>8} {'e2e on':>8} "
+        f"{'A50 peak':>8} {'on/A50':>7}")
     for r in rows:
         out(f"{r['bits']:>5} {r['regions']:>3} {r['floor_per_core']:>10.1f} {r['floor_2_cores']:>8.1f} "
             f"{r['individual_per_s']:>8.1f} {r['server_per_s']:>8.1f} {r['batch_per_s']:>8.1f} "
-            f"{r['append_per_s']:>9.1f} {r['end_to_end_server']:>10.1f} "
-            f"{r['revoke_a50_peak']:>8.0f} {r['end_to_end_server'] / r['revoke_a50_peak']:>10.2f}")
+            f"{r['append_per_s']:>9.1f} {r['end_to_end_server']:>10.1f} {r['e2e_off_per_s']:>8.1f} "
+            f"{r['e2e_on_per_s']:>8.1f} {r['revoke_a50_peak']:>8.0f} "
+            f"{r['e2e_on_per_s'] / r['revoke_a50_peak']:>7.2f}")
     out("indiv/s, server/s, batch/s: signatures per second verified in 2 worker processes "
         "(reference check, the server's check, chunks of --chunk); append/s: board "
-        "transactions (1 writer); e2e = min(server check, append).")
+        "transactions (1 writer); e2e server = min(server check, append).")
+    out("e2e off/on: signing.sign() end to end from 2 processes × --threads threads on one "
+        "SQLite file, PETITION_BATCH_ENABLED off/on (on: "
+        + ", ".join(f"{r['e2e_batches']} batches for {r['signatures']}" for r in rows) + ").")
     out("Ratios to the floor: individual ≈ floor×2/indiv full exponentiations per signature.")
 
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures: int | None = None,
-        regions: int = 20, chunk: int = 16, db: bool = True,
+        regions: int = 20, chunk: int = 16, db: bool = True, threads: int = 8,
         out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
     count = signatures or (16 if quick else 32)
     rows = []
     for b in sizes:
         out(f"[{b} bits] generating a key and {count} signatures with {regions} regions …")
-        rows.append(bench_bits(b, count, regions, chunk, db=db))
+        rows.append(bench_bits(b, count, regions, chunk, db=db, threads=threads))
     _table(rows, out)
     return rows
 
@@ -245,13 +369,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--signatures", type=int)
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--chunk", type=int, default=16)
-    parser.add_argument("--no-db", action="store_true", help="skip the board-append measurement")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="request threads per worker process for the end-to-end runs")
+    parser.add_argument("--no-db", action="store_true",
+                        help="skip the board-append and end-to-end measurements")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
     rows = run(quick=args.quick, bits=tuple(args.bits) if args.bits else None,
                signatures=args.signatures, regions=args.regions, chunk=args.chunk,
-               db=not args.no_db, out=(lambda _l: None) if args.json else print)
+               db=not args.no_db, threads=args.threads, out=(lambda _l: None) if args.json else print)
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0

@@ -98,6 +98,12 @@ class MerkleLog:
         for leaf in leaf_hashes:
             self.append(leaf)
 
+    def copy(self) -> MerkleLog:
+        """An independent copy (appending to it leaves this log unchanged); O(n) references."""
+        twin = MerkleLog()
+        twin._levels = [list(level) for level in self._levels]
+        return twin
+
     @property
     def size(self) -> int:
         return len(self._levels[0])

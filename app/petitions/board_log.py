@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.board_cache import committed_logs
 from app.errors import ApiError
 from app.petitions.common import MAX_PAGE, now_ms
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionTreeHead
@@ -29,10 +30,17 @@ def lock_petition(db: Session, petition_id: int) -> int:
 
 
 def load_log(db: Session, petition_id: int) -> MerkleLog:
-    hashes = db.scalars(select(PetitionBoardEntry.leaf_hash)
-                        .where(PetitionBoardEntry.petition_id == petition_id)
-                        .order_by(PetitionBoardEntry.leaf_index)).all()
-    return MerkleLog(bytes.fromhex(h) for h in hashes)
+    """The board's Merkle log (a copy; cached per database, extended with new rows only)."""
+    def fetch_from(start: int) -> list[str]:
+        return list(db.scalars(select(PetitionBoardEntry.leaf_hash).where(
+            PetitionBoardEntry.petition_id == petition_id, PetitionBoardEntry.leaf_index >= start)
+            .order_by(PetitionBoardEntry.leaf_index)).all())
+
+    def leaf_at(index: int) -> str | None:
+        return db.scalar(select(PetitionBoardEntry.leaf_hash).where(
+            PetitionBoardEntry.petition_id == petition_id, PetitionBoardEntry.leaf_index == index))
+
+    return committed_logs(db).log(("petition", petition_id), fetch_from, leaf_at)
 
 
 def sign_head(db: Session, p: Petition, *, final: bool, log: MerkleLog | None = None) -> SignedTreeHead:
@@ -56,8 +64,11 @@ def latest_head(db: Session, petition_id: int) -> PetitionTreeHead | None:
 
 
 def _append(db: Session, p: Petition, index: int, entry: dict[str, Any], *, kind: str,
-            token_hex: str | None) -> tuple[PetitionBoardEntry, MerkleLog]:
-    log = load_log(db, p.id)
+            token_hex: str | None, log: MerkleLog | None = None
+            ) -> tuple[PetitionBoardEntry, MerkleLog]:
+    """Insert one entry; ``log`` is the log returned by the previous ``_append`` of the same
+    transaction (a batch), so rows inserted by this transaction are never re-read."""
+    log = log if log is not None else load_log(db, p.id)
     if log.size != index:
         raise RuntimeError("petition board size out of step with its entries")  # never expected
     leaf = leaf_hash(canonical_json(entry))

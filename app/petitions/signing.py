@@ -53,7 +53,13 @@ from crypto.errors import (
     InvalidSignature,
 )
 from crypto.merkle import MerkleLog
-from crypto.petition import EncryptedSignature, check_signature
+from crypto.paillier import PublicKey
+from crypto.petition import (
+    EncryptedSignature,
+    PetitionParameters,
+    check_signature,
+    signature_proof_item,
+)
 from crypto.transcript import tagged_hash
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
@@ -184,44 +190,90 @@ def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Crede
     return credential, sig, sig_obj, ed
 
 
+def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tuple[Credential, EncryptedSignature, dict[str, Any]]:
+    """Everything before the proof's exponentiations: open, cheap checks, token not on the board.
+
+    Returns the credential, the parsed signature and the board entry (without ``index``).
+    """
+    _accepting(p)
+    credential, sig, sig_obj, ed = check_signature_request(p, payload)
+    token_hex = credential.token_id.hex()
+    if db.scalars(select(PetitionBoardEntry.id).where(
+            PetitionBoardEntry.petition_id == p.id,
+            PetitionBoardEntry.token_id == token_hex)).first():
+        raise ApiError(409, "already_signed", "this credential has already signed")
+    entry: dict[str, Any] = {
+        "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
+        "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": now_ms(),
+    }
+    return credential, sig, entry
+
+
+def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,
+                 sig: EncryptedSignature, token_id: bytes) -> None:
+    """:func:`crypto.petition.check_signature`, its typed error mapped to the HTTP error."""
+    try:
+        check_signature(pk, params, fingerprint, sig, token_id)
+    except CryptoError as exc:
+        raise _crypto_error(exc) from exc
+
+
 def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | None = None,
          *, verify_proof: bool = True) -> dict[str, Any]:
-    """Verify and append one anonymous signature; returns the receipt after commit."""
+    """Verify and append one anonymous signature; returns the receipt after commit.
+
+    With ``PETITION_BATCH_ENABLED`` (default) the proof check and the append are group
+    committed with other concurrent signatures of the petition (:mod:`app.petitions.batcher`).
+    """
     db = new_session(app)
     try:
         p = get_petition(db, petition_id)
-        _accepting(p)
-        credential, sig, sig_obj, ed = check_signature_request(p, payload)
-        token_hex = credential.token_id.hex()
-        if db.scalars(select(PetitionBoardEntry.id).where(
-                PetitionBoardEntry.petition_id == p.id,
-                PetitionBoardEntry.token_id == token_hex)).first():
-            raise ApiError(409, "already_signed", "this credential has already signed")
-        if verify_proof:
+        credential, sig, entry = prepare_signature(db, p, payload)
+        if verify_proof and batching_enabled(app):
+            from app.petitions import batcher
+
+            pk, params, fp = election_key(p).public, params_of(p), fingerprint_of(p)
+            token = credential.token_id
             try:
-                check_signature(election_key(p).public, params_of(p), fingerprint_of(p), sig,
-                                credential.token_id)
+                item = signature_proof_item(pk, params, fp, sig, token)
             except CryptoError as exc:
                 raise _crypto_error(exc) from exc
-        entry: dict[str, Any] = {
-            "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
-            "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": now_ms(),
-        }
+            pending = batcher.PendingSignature(
+                token_hex=token.hex(), entry=entry, addr=addr, pk=pk, item=item,
+                check=lambda: _check_proof(pk, params, fp, sig, token))
+            pid = p.id
+            db.rollback()
+            db.close()
+            return batcher.submit_and_wait(app, pid, pending)
+        if verify_proof:
+            _check_proof(election_key(p).public, params_of(p), fingerprint_of(p), sig,
+                         credential.token_id)
         db.rollback()
         return append_signatures(db, p.id, [entry], addr)[0]
     finally:
         db.close()
 
 
+def batching_enabled(app: Flask) -> bool:
+    return bool(app.config.get("PETITION_BATCH_ENABLED", True))
+
+
 def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str, Any]],
-                      addr: str | None = None) -> list[dict[str, Any]]:
-    """ONE transaction: lock, re-check, insert the (already verified) entries, sign a head."""
+                      addr: str | None = None, *,
+                      addrs: Sequence[str | None] | None = None) -> list[dict[str, Any]]:
+    """ONE transaction: lock, re-check, insert the (already verified) entries, sign a head.
+
+    ``addrs`` (one per entry) records a rate event and runs the burst rule per signature;
+    without it one event is recorded for ``addr``.
+    """
+    if addrs is not None and len(addrs) != len(entries):
+        raise ValueError("one address per entry")
     for attempt in range(3):
         try:
             rows = []
             index = -1
             p: Petition | None = None
-            log = MerkleLog()
+            log: MerkleLog | None = None  # loaded by the first append, reused by the rest
             for entry in entries:
                 index = lock_petition(db, petition_id)
                 p = db.get(Petition, petition_id)
@@ -230,16 +282,20 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
                 _accepting(p)
                 token_hex = Credential.from_json(entry["credential"]).token_id.hex()
                 entry["index"] = index
-                row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex)
+                row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex,
+                                   log=log)
                 rows.append(row)
-            if p is None:
+            if p is None or log is None:
                 raise ApiError(400, "invalid_body", "no signatures")
             sth = sign_head(db, p, final=False, log=log)
-            burst = _note_event(db, petition_id, "signature", addr)
-            if burst > int(cfg("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
-                db.add(PetitionFlag(petition_id=petition_id, kind="signature_burst",
-                                    board_index=index, detail=f"{burst} signatures from one "
-                                    f"address within {cfg('PETITION_FLAG_WINDOW_S')} s"))
+            events = (list(zip(addrs, (row.leaf_index for row in rows), strict=True))
+                      if addrs is not None else [(addr, index)])
+            for event_addr, event_index in events:
+                burst = _note_event(db, petition_id, "signature", event_addr)
+                if burst > int(cfg("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
+                    db.add(PetitionFlag(petition_id=petition_id, kind="signature_burst",
+                                        board_index=event_index, detail=f"{burst} signatures "
+                                        f"from one address within {cfg('PETITION_FLAG_WINDOW_S')} s"))
             receipts = [receipt(p, row, log, sth) for row in rows]
             db.commit()
             return receipts

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.board_cache import committed_logs
 from app.errors import ApiError
 from app.models import BoardEntry, Election, TreeHead
 from app.services import elections as election_service
@@ -50,9 +51,17 @@ def lock_election(db: Session, election_id: str) -> int:
 
 
 def load_log(db: Session, election_id: str) -> MerkleLog:
-    hashes = db.scalars(select(BoardEntry.leaf_hash).where(BoardEntry.election_id == election_id)
-                        .order_by(BoardEntry.leaf_index)).all()
-    return MerkleLog(bytes.fromhex(h) for h in hashes)
+    """The board's Merkle log (a copy; cached per database, extended with new rows only)."""
+    def fetch_from(start: int) -> list[str]:
+        return list(db.scalars(select(BoardEntry.leaf_hash).where(
+            BoardEntry.election_id == election_id, BoardEntry.leaf_index >= start)
+            .order_by(BoardEntry.leaf_index)).all())
+
+    def leaf_at(index: int) -> str | None:
+        return db.scalar(select(BoardEntry.leaf_hash).where(
+            BoardEntry.election_id == election_id, BoardEntry.leaf_index == index))
+
+    return committed_logs(db).log(("election", election_id), fetch_from, leaf_at)
 
 
 def sign_head(db: Session, election: Election, *, final: bool, log: MerkleLog | None = None
