@@ -1,8 +1,7 @@
 """The committed-log cache: incremental reads, copies only, recovery from a changed database."""
 
-from crypto.merkle import MerkleLog, leaf_hash
-
 from app.board_cache import CommittedLogs
+from crypto.merkle import MerkleLog, leaf_hash
 
 
 class FakeBoard:
