@@ -9,6 +9,14 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crypto.errors import (
+    CryptoError,
+    InvalidBallot,
+    InvalidCiphertext,
+    InvalidProof,
+    InvalidSignature,
+)
+
 
 class ApiError(Exception):
     """A 4xx error with a machine-readable code."""
@@ -18,6 +26,19 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+def crypto_error(exc: CryptoError, *, ballot_code: str = "invalid_ballot") -> ApiError:
+    """The 4xx answer to a failed cryptographic check (the typed error names what failed)."""
+    if isinstance(exc, InvalidProof):
+        return ApiError(400, "invalid_proof", str(exc))
+    if isinstance(exc, InvalidCiphertext):
+        return ApiError(400, "invalid_ciphertext", str(exc))
+    if isinstance(exc, InvalidBallot):
+        return ApiError(400, ballot_code, str(exc))
+    if isinstance(exc, InvalidSignature):
+        return ApiError(403, "invalid_signature", str(exc))
+    return ApiError(400, "invalid_encoding", str(exc))
 
 
 def json_error(status: int, code: str, message: str) -> tuple[Response, int]:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.db import new_session
-from app.errors import ApiError
+from app.errors import ApiError, crypto_error
 from app.models import User, utcnow
 from app.petitions import lifecycle
 from app.petitions.board_log import _append, lock_petition, receipt, sign_head
@@ -46,11 +46,7 @@ from crypto.credentials import (
 from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import (
     CryptoError,
-    InvalidBallot,
-    InvalidCiphertext,
     InvalidEncoding,
-    InvalidProof,
-    InvalidSignature,
 )
 from crypto.merkle import MerkleLog
 from crypto.paillier import PublicKey
@@ -135,15 +131,7 @@ def public_register(db: Session, petition_id: int) -> dict[str, Any]:
 
 
 def _crypto_error(exc: CryptoError) -> ApiError:
-    if isinstance(exc, InvalidProof):
-        return ApiError(400, "invalid_proof", str(exc))
-    if isinstance(exc, InvalidCiphertext):
-        return ApiError(400, "invalid_ciphertext", str(exc))
-    if isinstance(exc, InvalidBallot):
-        return ApiError(400, "invalid_signature_payload", str(exc))
-    if isinstance(exc, InvalidSignature):
-        return ApiError(403, "invalid_signature", str(exc))
-    return ApiError(400, "invalid_encoding", str(exc))
+    return crypto_error(exc, ballot_code="invalid_signature_payload")
 
 
 def _object(payload: dict[str, Any], key: str) -> dict[str, Any]:

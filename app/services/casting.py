@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.db import new_session
-from app.errors import ApiError
+from app.errors import ApiError, crypto_error
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
 from app.services import elections as election_service
@@ -35,11 +35,7 @@ from crypto.credentials import Credential, verify_credential, verify_payload_sig
 from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
 from crypto.errors import (
     CryptoError,
-    InvalidBallot,
-    InvalidCiphertext,
     InvalidEncoding,
-    InvalidProof,
-    InvalidSignature,
 )
 from crypto.threshold import ThresholdPublicKey
 
@@ -50,15 +46,7 @@ def ciphertext_digest(n: int, c: int) -> str:
 
 
 def _crypto_error(exc: CryptoError) -> ApiError:
-    if isinstance(exc, InvalidProof):
-        return ApiError(400, "invalid_proof", str(exc))
-    if isinstance(exc, InvalidCiphertext):
-        return ApiError(400, "invalid_ciphertext", str(exc))
-    if isinstance(exc, InvalidBallot):
-        return ApiError(400, "invalid_ballot", str(exc))
-    if isinstance(exc, InvalidSignature):
-        return ApiError(403, "invalid_signature", str(exc))
-    return ApiError(400, "invalid_encoding", str(exc))
+    return crypto_error(exc)
 
 
 def _object(payload: object, key: str) -> dict[str, Any]:
