@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: receipt-<election>.json)")
     parser.add_argument("--credential-file", type=Path, help="where the credential and ballot "
                         "key are kept for revoting (default: credential-<election>.json)")
+    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
+                        help="wait a random time up to SECONDS between getting the credential "
+                             "and casting, so that the two are harder to link by timing")
     parser.add_argument("--revote", action="store_true",
                         help="cast again with the credential kept in --credential-file")
     parser.add_argument("--receipt", type=Path, help="receipt file to check (check-receipt)")
@@ -39,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _fail(message: str) -> int:
     print(f"saylau vote: {message}", file=sys.stderr)
     return 1
+
+
+def _usage(message: str) -> int:
+    print(f"saylau vote: error: {message}", file=sys.stderr)
+    return 2
 
 
 def parse_choices(items: list[str]) -> dict[str, list[str]]:
@@ -73,6 +82,8 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from saylau.voter_client import VoterClient, VoterClientError, Wallet
 
+    if args.delay < 0 or args.delay > 24 * 3600:
+        return _usage("--delay must be between 0 and 86400 seconds")
     try:
         client = VoterClient(args.server)
         if args.action == "check-receipt":
@@ -108,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
                                              "server": client.base_url, **wallet.to_json()})
             print(f"credential obtained; kept (with its ballot key) in {credential_file}")
         ballot = client.encrypt(election, wallet, choices)
-        receipt = client.cast(election, wallet, ballot=ballot)
+        delay = secrets.SystemRandom().uniform(0, args.delay) if args.delay > 0 else 0.0
+        receipt = client.cast(election, wallet, ballot=ballot, delay_s=delay)
         receipt_out.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
         print(f"ballot cast: tracker {receipt['tracker']}, board entry #{receipt['index']}; "
               f"receipt verified and saved to {receipt_out}")

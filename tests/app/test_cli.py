@@ -65,3 +65,23 @@ def test_db_upgrade(monkeypatch, tmp_path, capsys):
     tables = {r[0] for r in sqlite3.connect(tmp_path / "db.sqlite").execute(
         "select name from sqlite_master where type='table'")}
     assert {"users", "elections", "board_entries", "used_tokens", "alembic_version"} <= tables
+
+
+def test_vote_cli_waits_a_random_delay_before_casting(app, tmp_path, capsys, monkeypatch):
+    import saylau.voter_client as voter_client
+
+    waits: list[float] = []
+    monkeypatch.setattr(voter_client.time, "sleep", waits.append)
+    setup_election(app)
+    server, url = _serve(app)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    try:
+        assert main(["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
+                     "--password-file", "pw", "--choice", "mayor=a", "--choice", "ref=yes",
+                     "--delay", "30"]) == 0
+    finally:
+        server.shutdown()
+    assert len(waits) == 1 and 0 <= waits[0] <= 30
+    assert main(["vote", "--server", url, "--delay", "-1"]) == 2
+    assert "--delay" in capsys.readouterr().err
