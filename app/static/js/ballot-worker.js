@@ -1,5 +1,5 @@
 /**
- * ballot-worker.js — a module Web Worker around saylau-crypto.js, so that the
+ * ballot-worker.js — a module Web Worker around crypto/client.js (BallotClient), so that the
  * exponentiations never block the voting page:
  *
  *   new Worker(new URL('./ballot-worker.js', import.meta.url), {type: 'module'})
@@ -19,7 +19,7 @@
  * whose secrets were shown must never be cast.
  */
 
-import { BallotClient } from './saylau-crypto.js';
+import { BallotClient } from './crypto/client.js';
 
 /** A message handler; `post(message)` sends replies (self.postMessage in a worker). */
 export function createWorkerHandler(post) {

@@ -18,24 +18,17 @@
  */
 
 import {
-  PaillierPublicKey, WorkerBallotClient, auditBallot, beginCredential, bytesToHex, canonicalJson,
+  PaillierPublicKey, WorkerBallotClient, auditBallot, beginCredential, bytesToHex,
   finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson, normalizeManifest, signBallot,
-  taggedHash,
+  trackerOf,
 } from './saylau-crypto.js';
 import { api } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
-
-const TRACKER_DOMAIN = 'saylau/v1/tracker';
 
 const $ = (id) => document.getElementById(id);
 const root = $('booth');
 const strings = JSON.parse(($('booth-strings') || { textContent: '{}' }).textContent);
 const t = (key) => strings[key] || key;
-
-/** tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot))) as hex. */
-export async function computeTracker(ballot) {
-  return bytesToHex(await taggedHash(TRACKER_DOMAIN, ['ballot', canonicalJson(ballot)]));
-}
 
 // ------------------------------------------------------------------ wallet (IndexedDB)
 
@@ -212,7 +205,7 @@ async function encryptNow() {
   const { ballot, secrets } = await state.client.encrypt(state.choices, state.wallet.tokenId, (p) => {
     if (p.total) { bar.max = p.total; bar.value = p.done; }
   });
-  state.pending = { ballot, secrets, tracker: await computeTracker(ballot) };
+  state.pending = { ballot, secrets, tracker: await trackerOf(ballot) };
   $('review-tracker').textContent = state.pending.tracker;
   setStatus(t('encrypted'), 'ok');
   show('review');
