@@ -177,3 +177,20 @@ test('trackerOf is tracker_of of Python (§5.4) and follows every byte of the ba
   assert.notEqual(await sc.trackerOf({ ...small, election_id: 'e2' }), await sc.trackerOf(small));
   assert.equal(sc.TRACKER_DOMAIN, 'saylau/v1/tracker');
 });
+
+test('worker protocol: RpcClient and createRpcHandler talk to each other (progress, errors)', async () => {
+  const { RpcClient, createRpcHandler, IN_WORKER } = await import('../../app/static/js/crypto/rpc.js');
+  assert.equal(IN_WORKER, false);
+  let handle;
+  const client = new RpcClient((msg) => { handle(msg); }, { ErrorClass: sc.CryptoError });
+  handle = createRpcHandler((msg) => client.receive(msg), {
+    async square(m, progress) { progress({ done: 1, total: 1 }); return m.x * m.x; },
+    fail() { throw new sc.InvalidProof('nope'); },
+  });
+  const progress = [];
+  assert.equal(await client.call('square', { x: 7 }, (p) => progress.push(p)), 49);
+  assert.deepEqual(progress, [{ done: 1, total: 1 }]);
+  await assert.rejects(client.call('fail'), (err) => err instanceof sc.CryptoError && err.message === 'nope');
+  await assert.rejects(client.call('toString'), /unknown request type "toString"/);
+  assert.equal(client.pending.size, 0);
+});

@@ -71,7 +71,7 @@ export {
 } from './crypto/blind-rsa.js';
 export {
   CREDENTIAL_MESSAGE_DOMAIN, TOKEN_ID_DOMAIN, credentialMessage, tokenId, beginCredential,
-  finishCredential, credentialTokenId,
+  finishCredential, credentialTokenId, requestCredential,
 } from './crypto/credentials.js';
 export {
   generateBallotKey, importBallotKeySeed, signPayload, signBallot, verifyPayloadSignature,

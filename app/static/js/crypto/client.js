@@ -12,6 +12,7 @@ import { bytesToHex } from './encoding.js';
 import { CryptoError, InvalidEncoding } from './errors.js';
 import { PaillierPublicKey } from './paillier.js';
 import { PrecomputePool } from './precompute.js';
+import { RpcClient } from './rpc.js';
 
 /**
  * What the voting page uses.  `election` is the public election record:
@@ -107,29 +108,13 @@ export class BallotClient {
 export class WorkerBallotClient {
   constructor(workerUrl, election) {
     this.worker = new Worker(workerUrl, { type: 'module' });
-    this.pending = new Map();
-    this.nextId = 1;
-    this.worker.onmessage = (event) => {
-      const msg = event.data;
-      const entry = this.pending.get(msg.id);
-      if (!entry) return;
-      if (msg.type === 'progress') {
-        if (entry.onProgress) entry.onProgress(msg.progress);
-        return;
-      }
-      this.pending.delete(msg.id);
-      if (msg.type === 'error') entry.reject(new CryptoError(msg.message));
-      else entry.resolve(msg.result);
-    };
+    this.rpc = new RpcClient((msg) => this.worker.postMessage(msg), { ErrorClass: CryptoError });
+    this.worker.onmessage = (event) => this.rpc.receive(event.data);
     this._init = this._call('init', { election });
   }
 
   _call(type, payload, onProgress = undefined) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
-      this.worker.postMessage({ id, type, ...payload });
-    });
+    return this.rpc.call(type, payload, onProgress);
   }
 
   async ready() {

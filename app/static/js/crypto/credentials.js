@@ -5,7 +5,8 @@
  * Part of the browser client (docs/protocol.md §6); re-exported by ../saylau-crypto.js.
  */
 
-import { blind, finalize, prepare, RANDOMIZER_LEN } from './blind-rsa.js';
+import { generateBallotKey } from './ballot-key.js';
+import { blind, finalize, issuerKeyFromJson, prepare, RANDOMIZER_LEN } from './blind-rsa.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from './encoding.js';
 import { InvalidEncoding } from './errors.js';
 import { taggedHash } from './transcript.js';
@@ -61,4 +62,20 @@ export async function credentialTokenId(credential) {
   const prepared = concatBytes(hexToBytes(credential.randomizer, RANDOMIZER_LEN),
     await credentialMessage(credential.scope_id, hexToBytes(credential.ballot_public_key, 32)));
   return bytesToHex(await tokenId(prepared));
+}
+
+/**
+ * The whole client side of issuance, as the booth and the petition page run it: a fresh
+ * non-extractable Ed25519 ballot key (§6.5), Prepare + Blind, `sendBlinded(hex)` → the
+ * issuer's blind signature (hex; the page POSTs it with the session), Finalize.
+ * Returns the wallet {credential: Credential.to_json(), tokenId (hex), privateKey}.
+ */
+export async function requestCredential(issuerKeyJson, scopeId, sendBlinded) {
+  const issuerKey = issuerKeyFromJson(issuerKeyJson);
+  const key = await generateBallotKey();
+  const { blindedMessage, state } = await beginCredential(issuerKey, scopeId, key.publicKeyBytes);
+  const blindSignature = await sendBlinded(bytesToHex(blindedMessage));
+  const { token_id: tokenIdHex, ...credential } = await finishCredential(issuerKey, state,
+    hexToBytes(blindSignature));
+  return { credential, tokenId: tokenIdHex, privateKey: key.privateKey };
 }
