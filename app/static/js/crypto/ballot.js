@@ -5,11 +5,11 @@
  * Part of the browser client (docs/protocol.md §6); re-exported by ../saylau-crypto.js.
  */
 
-import { drawUnit, modPow, systemRng } from './bigint.js';
+import { systemRng } from './bigint.js';
 import { normalizeManifest } from './election.js';
 import { bytesToHex, canonicalJson, hexToBytes, hexToInt, intToHex } from './encoding.js';
 import { InvalidBallot, InvalidEncoding, InvalidProof } from './errors.js';
-import { yieldToEventLoop } from './precompute.js';
+import { encryptForProof, yieldToEventLoop } from './precompute.js';
 import {
   DOMAIN_OPTION, DOMAIN_SELECTION_COUNT, proofFromJson, proofToJson, proveMembership, verifyMembership,
 } from './proofs.js';
@@ -97,18 +97,7 @@ export async function encryptBallot(pk, manifest, fingerprint, tokenId, choices,
     let cInvProduct = 1n;
     for (const o of q.options) {
       const m = chosen.has(o.id) ? 1n : 0n;
-      let r;
-      let c;
-      let cInverse;
-      if (pool) {
-        const entry = await pool.takeEncryption();
-        r = entry.r;
-        c = pk.encryptWithRn(m, entry.rn);
-        cInverse = ((1n + N - m * pk.n) % N) * entry.rnInv % N; // c^-1 = (1 − mn)·r^-n
-      } else {
-        r = await drawUnit(rng, pk.n);
-        c = pk.encryptWithRn(m, modPow(r, pk.n, N));
-      }
+      const { r, c, cInverse } = await encryptForProof(pk, m, { rng, pool });
       const proof = await proveMembership(pk, c, r, m, OPTION_VALUES, {
         domain: DOMAIN_OPTION, fingerprint, context: optionContext(eid, q.id, o.id, tokenId),
         rng, pool, cInverse,

@@ -5,11 +5,12 @@
  * Part of the browser client (docs/protocol.md §6); re-exported by ../saylau-crypto.js.
  */
 
-import { drawUnit, modPow, systemRng } from './bigint.js';
+import { systemRng } from './bigint.js';
 import {
   bytesToHex, canonicalJson, checkId, hexToBytes, hexToInt, intToHex, requireField,
 } from './encoding.js';
 import { InvalidBallot, InvalidEncoding, InvalidProof } from './errors.js';
+import { encryptForProof } from './precompute.js';
 import { proofFromJson, proofToJson, proveMembership, verifyMembership } from './proofs.js';
 import { taggedHash } from './transcript.js';
 
@@ -107,19 +108,7 @@ export async function encryptPetitionSignature(pk, params, fingerprint, tokenId,
   checkPetitionKey(pk, params);
   const tid = tokenBytes(tokenId);
   const m = encodeRegion(params, regionId);
-  const N = pk.nsquare;
-  let r;
-  let c;
-  let cInverse;
-  if (pool) {
-    const entry = await pool.takeEncryption();
-    r = entry.r;
-    c = pk.encryptWithRn(m, entry.rn);
-    cInverse = ((1n + N - ((m * pk.n) % N)) % N) * entry.rnInv % N; // c^-1 = (1 − mn)·r^-n
-  } else {
-    r = await drawUnit(rng, pk.n);
-    c = pk.encryptWithRn(m, modPow(r, pk.n, N));
-  }
+  const { r, c, cInverse } = await encryptForProof(pk, m, { rng, pool });
   const proof = await proveMembership(pk, c, r, m, petitionAllowed(params), {
     domain: DOMAIN_PETITION_REGION, fingerprint, context: regionContext(params.petition_id, tid),
     rng, pool, cInverse,

@@ -75,3 +75,20 @@ export class PrecomputePool {
 export function yieldToEventLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/**
+ * eq. P1 for a plaintext that will be proven: c = (1 + m·n)·r^n mod N, taking r^n from
+ * `pool` when given (with c^-1 = (1 − m·n)·r^-n mod N, which spares the proof an
+ * inversion per simulated branch), else drawing r from `rng` as Python does.
+ * Returns {r, c, cInverse (undefined without a pool)}.
+ */
+export async function encryptForProof(pk, m, { rng = systemRng, pool = undefined } = {}) {
+  const N = pk.nsquare;
+  if (pool) {
+    const entry = await pool.takeEncryption();
+    const cInverse = ((1n + N - ((m * pk.n) % N)) % N) * entry.rnInv % N;
+    return { r: entry.r, c: pk.encryptWithRn(m, entry.rn), cInverse };
+  }
+  const r = await drawUnit(rng, pk.n);
+  return { r, c: pk.encryptWithRn(m, modPow(r, pk.n, N)), cInverse: undefined };
+}
