@@ -33,6 +33,10 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "BASE_URL": env.get("SAYLAU_BASE_URL"),
         "DEMO": env.get("SAYLAU_DEMO", "") == "1",
         "SESSION_COOKIE_SECURE": env.get("SAYLAU_INSECURE_COOKIES", "") != "1",
+        # issuance times are stored only to this granularity (docs §"Linkability")
+        "ISSUANCE_TIME_GRANULARITY_S": int(env.get("SAYLAU_ISSUANCE_TIME_GRANULARITY_S", "86400")),
+        # access logs (addresses, paths, times) are off unless asked for
+        "ACCESS_LOG": env.get("SAYLAU_ACCESS_LOG", "") == "1",
     }
 
 
@@ -49,6 +53,8 @@ def defaults() -> dict[str, Any]:
         "LOGIN_TOKEN_TTL_S": 72 * 3600,
         "API_TOKEN_TTL_S": 8 * 3600,
         "ALLOW_TEST_KEYS": False,
+        # anonymous casting: one global bucket, never keyed on an address
+        "CAST_LIMIT": "30000/minute",
         "JSON_SORT_KEYS": False,
     }
 

@@ -371,11 +371,19 @@ def credential(pid: int) -> Any:
     return jsonify({"blind_signature": signature.hex(), "issuance_receipt": receipt}), 201
 
 
+def _anonymous_key() -> str:
+    """One global bucket: an anonymous request is never keyed on its address or account."""
+    return "anonymous-signing"
+
+
 @bp.post("/<int:pid>/signatures")
-@limiter.limit(_sign_limit)
+@limiter.limit(_sign_limit, key_func=_anonymous_key)
 def sign(pid: int) -> Any:
-    """Anonymous: ``{credential, signature, ed25519_signature}`` → receipt (after commit)."""
-    return jsonify(signing.sign(_app(), pid, json_body(), get_remote_address())), 201
+    """Anonymous: ``{credential, signature, ed25519_signature}`` → receipt (after commit).
+
+    Rate-limited by one global token bucket (``PETITION_SIGN_LIMIT``), never per address.
+    """
+    return jsonify(signing.sign(_app(), pid, json_body())), 201
 
 
 # -- moderators ----------------------------------------------------------------------------------

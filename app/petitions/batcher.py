@@ -69,7 +69,6 @@ class PendingSignature:
 
     token_hex: str
     entry: dict[str, Any]
-    addr: str | None
     pk: PublicKey
     item: ProofItem
     check: Callable[[], None]  # the unbatched check: raises the signature's own ApiError
@@ -164,8 +163,7 @@ class SignatureBatcher:
         while pending:
             db = new_session(self.app)
             try:
-                receipts = append_signatures(db, self.petition_id, [p.entry for p in pending],
-                                             addrs=[p.addr for p in pending])
+                receipts = append_signatures(db, self.petition_id, [p.entry for p in pending])
             except ApiError as exc:
                 if exc.code != "already_signed" or len(pending) == 1:
                     for p in pending:

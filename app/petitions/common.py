@@ -48,7 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "PETITION_FLAG_SIGNATURES_PER_ADDRESS": 20,
     "PETITION_ELECTION_KEY": None,      # ThresholdPublicKey JSON (the trustees' key)
     "PETITION_CREDENTIAL_LIMIT": "30/minute",
-    "PETITION_SIGN_LIMIT": "60/minute",
+    #: one global bucket for all anonymous signing (never keyed on an address)
+    "PETITION_SIGN_LIMIT": "30000/minute",
 }
 
 

@@ -37,6 +37,7 @@ from app.petitions.parameters import (
     scope_id,
 )
 from app.security import aware
+from app.services.issuance import coarse_slot, issuance_granularity_s
 from crypto.credentials import (
     Credential,
     issue_blind_signature,
@@ -103,7 +104,8 @@ def issue_credential(app: Flask, petition_id: object, user_id: int, blinded: byt
                 raise ApiError(400, "invalid_blinded_message", str(exc)) from exc
             receipt = signer_receipt(p.id, blinded)
             db.rollback()  # end the read transaction; the write below takes the lock
-            db.add(PetitionSigner(petition_id=p.id, user_id=user.id, receipt_hex=receipt))
+            db.add(PetitionSigner(petition_id=p.id, user_id=user.id, receipt_hex=receipt,
+                                  issued_period=coarse_slot(utcnow(), issuance_granularity_s())))
             db.flush()
             burst = _note_event(db, p.id, "credential", addr)
             if burst > int(cfg("PETITION_FLAG_CREDENTIALS_PER_ADDRESS")):
@@ -206,9 +208,12 @@ def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,
         raise _crypto_error(exc) from exc
 
 
-def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | None = None,
-         *, verify_proof: bool = True) -> dict[str, Any]:
+def sign(app: Flask, petition_id: object, payload: dict[str, Any], *,
+         verify_proof: bool = True) -> dict[str, Any]:
     """Verify and append one anonymous signature; returns the receipt after commit.
+
+    Anonymous: nothing about the request (address, account) is looked at or recorded
+    (docs §"Linkability"); a credential signs at most once (UNIQUE token id).
 
     With ``PETITION_BATCH_ENABLED`` (default) the proof check and the append are group
     committed with other concurrent signatures of the petition (:mod:`app.petitions.batcher`).
@@ -227,7 +232,7 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             except CryptoError as exc:
                 raise _crypto_error(exc) from exc
             pending = batcher.PendingSignature(
-                token_hex=token.hex(), entry=entry, addr=addr, pk=pk, item=item,
+                token_hex=token.hex(), entry=entry, pk=pk, item=item,
                 check=lambda: _check_proof(pk, params, fp, sig, token))
             pid = p.id
             db.rollback()
@@ -237,7 +242,7 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             _check_proof(election_key(p).public, params_of(p), fingerprint_of(p), sig,
                          credential.token_id)
         db.rollback()
-        return append_signatures(db, p.id, [entry], addr)[0]
+        return append_signatures(db, p.id, [entry])[0]
     finally:
         db.close()
 
@@ -246,16 +251,13 @@ def batching_enabled(app: Flask) -> bool:
     return bool(app.config.get("PETITION_BATCH_ENABLED", True))
 
 
-def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str, Any]],
-                      addr: str | None = None, *,
-                      addrs: Sequence[str | None] | None = None) -> list[dict[str, Any]]:
+def append_signatures(db: Session, petition_id: int,
+                      entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """ONE transaction: lock, re-check, insert the (already verified) entries, sign a head.
 
-    ``addrs`` (one per entry) records a rate event and runs the burst rule per signature;
-    without it one event is recorded for ``addr``.
+    No rate event is recorded: the signing path is anonymous, and an address-keyed event
+    next to the entry would link it to the identified credential request.
     """
-    if addrs is not None and len(addrs) != len(entries):
-        raise ValueError("one address per entry")
     for attempt in range(3):
         try:
             rows = []
@@ -276,14 +278,6 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
             if p is None or log is None:
                 raise ApiError(400, "invalid_body", "no signatures")
             sth = sign_head(db, p, final=False, log=log)
-            events = (list(zip(addrs, (row.leaf_index for row in rows), strict=True))
-                      if addrs is not None else [(addr, index)])
-            for event_addr, event_index in events:
-                burst = _note_event(db, petition_id, "signature", event_addr)
-                if burst > int(cfg("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
-                    db.add(PetitionFlag(petition_id=petition_id, kind="signature_burst",
-                                        board_index=event_index, detail=f"{burst} signatures "
-                                        f"from one address within {cfg('PETITION_FLAG_WINDOW_S')} s"))
             receipts = [receipt(p, row, log, sth) for row in rows]
             db.commit()
             return receipts
