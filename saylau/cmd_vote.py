@@ -165,8 +165,8 @@ def _card_command(args: argparse.Namespace) -> int:
         card = read_card(text)
         wallet = Wallet.from_json(card)
         if args.server:
-            from saylau.voter_client import VoterClient
             from crypto.credentials import verify_credential
+            from saylau.voter_client import VoterClient
 
             client = VoterClient(args.server, proxy=args.proxy)
             election = client.get_election(card["election_id"])
