@@ -72,5 +72,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(petitions_views.bp)  # /petitions
     app.register_blueprint(petitions_api.bp)  # /api/v1/petitions
+    from app.petitions.batcher import APPEND_EXTENSION
+    from app.petitions.signing import append_signatures
+
+    app.extensions[APPEND_EXTENSION] = append_signatures  # injected: batcher never imports signing
     csrf.exempt(petitions_api.bp)  # JSON API: CSRF enforced per endpoint (app.blueprints.api.api_user)
     return app

@@ -6,8 +6,6 @@ drive :mod:`app.petitions.lifecycle` and map an illegal step to HTTP 409.
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from typing import Any
 
 from flask import current_app
@@ -18,7 +16,6 @@ from app.models import User
 from app.petitions import lifecycle
 from app.petitions.lifecycle import Flags, IllegalTransition
 from app.petitions.models import Petition
-from app.security import aware
 
 #: The default region scope: Kazakhstan's 17 regions and 3 cities of republican significance.
 DEFAULT_REGIONS: tuple[tuple[str, str], ...] = (
@@ -54,15 +51,6 @@ DEFAULTS: dict[str, Any] = {
 
 def cfg(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    v = aware(value)
-    return v.isoformat().replace("+00:00", "Z") if v else None
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _map_illegal(exc: IllegalTransition) -> ApiError:

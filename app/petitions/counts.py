@@ -9,8 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.clock import now_ms
 from app.models import utcnow
-from app.petitions.common import _flag, cfg, now_ms
+from app.petitions.common import _flag, cfg
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionCount
 from app.petitions.parameters import election_key
 from crypto.encoding import hex_to_int, int_to_hex

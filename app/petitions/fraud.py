@@ -11,9 +11,10 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.clock import iso_z, now_ms
 from app.errors import ApiError
 from app.petitions.board_log import _append, lock_petition, receipt, sign_head
-from app.petitions.common import MAX_PAGE, _iso, cfg, now_ms
+from app.petitions.common import MAX_PAGE, cfg
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionRateEvent
 from app.petitions.parameters import scope_id
 from tally import petition as ptally
@@ -57,7 +58,7 @@ def flags(db: Session, status: str | None = "open") -> list[PetitionFlag]:
 def flag_json(f: PetitionFlag) -> dict[str, Any]:
     return {"id": f.id, "petition_id": f.petition_id, "kind": f.kind, "detail": f.detail,
             "board_index": f.board_index, "user_id": f.user_id, "status": f.status,
-            "created_at": _iso(f.created_at)}
+            "created_at": iso_z(f.created_at)}
 
 
 def flag_signature(db: Session, p: Petition, board_index: int, kind: str, detail: str) -> PetitionFlag:

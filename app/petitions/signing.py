@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app.clock import now_ms
 from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import User, utcnow
-from app.petitions import lifecycle
+from app.petitions import batcher, lifecycle
 from app.petitions.board_log import _append, lock_petition, receipt, sign_head
 from app.petitions.citizens import require_citizen
-from app.petitions.common import cfg, get_petition, now_ms
+from app.petitions.common import cfg, get_petition
 from app.petitions.fraud import _note_event
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionSigner
 from app.petitions.parameters import (
@@ -218,8 +219,6 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
         p = get_petition(db, petition_id)
         credential, sig, entry = prepare_signature(db, p, payload)
         if verify_proof and batching_enabled(app):
-            from app.petitions import batcher
-
             pk, params, fp = election_key(p).public, params_of(p), fingerprint_of(p)
             token = credential.token_id
             try:
@@ -232,7 +231,7 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             pid = p.id
             db.rollback()
             db.close()
-            return batcher.submit_and_wait(app, pid, pending)
+            return batcher.submit_and_wait(app, pid, pending, append_signatures)
         if verify_proof:
             _check_proof(election_key(p).public, params_of(p), fingerprint_of(p), sig,
                          credential.token_id)
