@@ -32,7 +32,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = _DbInteger  # before any route is added
-    app.config.update(config_mod.defaults())
     app.config.update(config_mod.from_environment(app.instance_path))
     if test_config is not None:
         app.config.update(test_config)

@@ -40,6 +40,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import DEFAULTS
 from app.db import new_session
 from app.errors import ApiError
 from app.petitions.models import PetitionBoardEntry
@@ -48,12 +49,6 @@ from crypto.paillier import PublicKey
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "PETITION_BATCH_ENABLED": True,
-    "PETITION_BATCH_MAX": 32,
-    "PETITION_BATCH_WAIT_MS": 20,
-    "PETITION_BATCH_TIMEOUT_S": 30.0,
-}
 IDLE_EXIT_S = 5.0
 _EXTENSION = "saylau_petition_batchers"
 #: ``app.extensions`` key of the :data:`AppendFn` the app factory injects

@@ -1,14 +1,10 @@
-"""Shared petition helpers: configuration defaults, time, lifecycle transitions, lookup.
+"""Shared petition helpers: regions, lifecycle transitions, lookup.
 
-``cfg`` reads the Flask config with :data:`DEFAULTS` as fallback; ``_apply`` and ``_flag``
-drive :mod:`app.petitions.lifecycle` and map an illegal step to HTTP 409.
+Settings live in :mod:`app.config`; ``_apply`` and ``_flag`` drive :mod:`app.petitions.lifecycle` and map an illegal step to HTTP 409.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
@@ -29,28 +25,6 @@ DEFAULT_REGIONS: tuple[tuple[str, str], ...] = (
     ("shymkent", "Shymkent"),
 )
 MAX_PAGE = 500
-
-
-DEFAULTS: dict[str, Any] = {
-    "PETITION_SPONSORS_REQUIRED": 5,
-    "PETITION_OPEN_DAYS": 182,          # about 6 months
-    "PETITION_RESPONSE_THRESHOLD": 10_000,
-    "PETITION_DEBATE_THRESHOLD": 100_000,
-    "PETITION_COUNT_MAX_AGE_S": 5.0,    # refresh on read when the count is older
-    "PETITION_COUNT_INTERVAL_S": 3.0,   # background folding interval
-    "PETITION_COUNT_WORKER": False,     # start the background thread in create_app callers
-    "PETITION_CONFIRM_TTL_S": 72 * 3600,
-    "PETITION_FLAG_WINDOW_S": 60,
-    "PETITION_FLAG_CREDENTIALS_PER_ADDRESS": 20,
-    "PETITION_FLAG_SIGNATURES_PER_ADDRESS": 20,
-    "PETITION_ELECTION_KEY": None,      # ThresholdPublicKey JSON (the trustees' key)
-    "PETITION_CREDENTIAL_LIMIT": "30/minute",
-    "PETITION_SIGN_LIMIT": "60/minute",
-}
-
-
-def cfg(name: str) -> Any:
-    return current_app.config.get(name, DEFAULTS[name])
 
 
 def _map_illegal(exc: IllegalTransition) -> ApiError:

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clock import iso_z, now_ms
+from app.config import setting
 from app.errors import ApiError
 from app.petitions.board_log import _append, lock_petition, receipt, sign_head
-from app.petitions.common import MAX_PAGE, cfg
+from app.petitions.common import MAX_PAGE
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionRateEvent
 from app.petitions.parameters import scope_id
 from tally import petition as ptally
@@ -36,14 +37,14 @@ def _note_event(db: Session, petition_id: int, kind: str, addr: str | None) -> i
     at = now_ms()
     db.add(PetitionRateEvent(petition_id=petition_id, kind=kind, addr_tag=tag, at_ms=at))
     db.flush()
-    window_ms = int(float(cfg("PETITION_FLAG_WINDOW_S")) * 1000)
+    window_ms = int(float(setting("PETITION_FLAG_WINDOW_S")) * 1000)
     return int(db.scalar(select(func.count()).select_from(PetitionRateEvent).where(
         PetitionRateEvent.addr_tag == tag, PetitionRateEvent.kind == kind,
         PetitionRateEvent.at_ms > at - window_ms)) or 0)
 
 
 def prune_events(db: Session) -> None:
-    window_ms = int(float(cfg("PETITION_FLAG_WINDOW_S")) * 1000)
+    window_ms = int(float(setting("PETITION_FLAG_WINDOW_S")) * 1000)
     from sqlalchemy import delete
     db.execute(delete(PetitionRateEvent).where(PetitionRateEvent.at_ms < now_ms() - 10 * window_ms))
 
