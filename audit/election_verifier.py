@@ -27,11 +27,11 @@ from audit.record import (
     ISSUANCE,
     MANIFEST,
     PARTIALS,
-    PRODUCTION_KEY_BITS,
     RESULTS,
     Record,
     read_record,
 )
+from audit.record_io import PRODUCTION_KEY_BITS
 from audit.report import Report
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError, InvalidEncoding
