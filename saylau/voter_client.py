@@ -292,7 +292,7 @@ class VoterClient:
             if choices is None:
                 raise VoterClientError("give choices or a ballot")
             ballot = self.encrypt(election, wallet, choices)
-        if delay_s > 0:  # decorrelate issuance and casting in time (DESIGN §2)
+        if delay_s > 0:  # decorrelate issuance and casting in time (docs/protocol.md §5.7)
             time.sleep(delay_s)
         ballot_json = ballot.to_json()
         signature = sign_payload(wallet.ballot_key, canonical_json(ballot_json))

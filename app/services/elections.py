@@ -26,7 +26,7 @@ from crypto.errors import CryptoError
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey
 
-#: smallest Paillier modulus accepted outside tests (DESIGN §4: 2048 allowed for small elections)
+#: smallest Paillier modulus accepted outside tests (docs/protocol.md §1.1 "Key sizes": 2048 allowed)
 MIN_ELECTION_KEY_BITS = 2048
 ISSUER_KEY_BITS = 2048
 
