@@ -407,6 +407,8 @@ def test_flagging_is_silent_and_invalidation_goes_on_the_board(papp, pclient):
     public = json.dumps(info(client, pid)) + client.get(f"/api/v1/petitions/{pid}/board").get_data(as_text=True)
     assert "burst" not in public and "flag" not in public.replace('"flags"', "")
     target = 2
+    assert client.post(f"/api/v1/petitions/{pid}/flags", json={"board_index": target,
+                       "detail": "reported"}, headers=mod).status_code == 201  # a moderator's flag
     r = client.post(f"/api/v1/petitions/{pid}/invalidations",
                     json={"target_index": target, "reason_code": "fraud_suspected"}, headers=mod)
     assert r.status_code == 201 and r.get_json()["index"] == 3

@@ -209,7 +209,7 @@ def test_voting_card_moves_to_a_fresh_browser(page, browser, live_server, login,
         context = browser.new_context(base_url=live_server.url, locale="en-US")
         fresh = context.new_page()
         errors: list[str] = []
-        fresh.on("pageerror", lambda exc: errors.append(str(exc)))
+        fresh.on("pageerror", lambda exc, sink=errors: sink.append(str(exc)))
         try:
             login(fresh, email, BOOTH.format("e1"))
             wait_ready(fresh, card=False)
