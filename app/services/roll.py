@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import urllib.parse
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -114,10 +115,15 @@ def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
         if user is None:
             continue
         token = create_login_token(db, user, ttl_s)
-        link = f"{base_url.rstrip('/')}/auth/link/{token}"
+        # the link leads to the booth, where the voter gets the voting card (the credential,
+        # in the credential period) and can save it (docs/protocol.md §11.2)
+        booth = urllib.parse.quote(f"/elections/{election.id}/booth", safe="/")
+        link = f"{base_url.rstrip('/')}/auth/link/{token}?next={booth}"
         send_mail(db, entry.email, f"Your invitation to vote: {election.title}",
                   f"Hello {entry.name},\n\nyou are on the voter roll of \"{election.title}\" "
-                  f"({election.id}).\n\nOpen this one-time link and press \"Log in\" to sign in:\n"
+                  f"({election.id}).\n\nOpen this one-time link and press \"Log in\" to sign in; "
+                  f"the voting booth then gives you your voting card (save it: you vote with "
+                  f"it, and a lost card cannot be replaced):\n"
                   f"{link}\n\nThe link works once. If you did not expect this message, ignore it.\n")
         entry.invited_at = utcnow()
         count += 1
