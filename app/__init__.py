@@ -60,7 +60,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.add_url_rule("/", endpoint="index", view_func=vote.index)
 
-    from app import booth, i18n, results
+    from app import i18n
+    from app.blueprints import booth, results
 
     i18n.init_app(app)  # Flask-Babel (kk/ru/en) and /lang
     app.register_blueprint(booth.bp)  # /elections/<id>/booth, receipts

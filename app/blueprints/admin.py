@@ -53,7 +53,7 @@ def parse_questions(text: str) -> list[dict[str, Any]]:
 @bp.context_processor
 def _tally_context() -> dict[str, Any]:
     """``tally_progress(election)`` for the election page (trustees' uploads, k of ℓ)."""
-    from app.results import tally_progress
+    from app.blueprints.results import tally_progress
 
     return {"tally_progress": lambda e: tally_progress(get_session(), e)}
 

@@ -278,11 +278,11 @@ def test_wait_timeout_is_503_and_records_nothing(tmp_path, issuer_test_key):
     app = _app(tmp_path, issuer_test_key, PETITION_BATCH_WAIT_MS=1000, PETITION_BATCH_TIMEOUT_S=0.1)
     try:
         pet = Petition(app)
-        started = time.monotonic()
         status, body = _service(app, pet.pid, pet.payload(pet.wallet()))()
+        # 503 "timeout" (not 201) shows the request gave up before the batch came due;
+        # no wall-clock assertion (timing belongs in benchmarks, not tests)
         assert status == 503 and body["error"]["code"] == "timeout"
         assert "did not record" in body["error"]["message"]
-        assert time.monotonic() - started < 1.0
         time.sleep(1.2)  # the batch comes due: the cancelled signature is dropped
         assert pet.count(PetitionBoardEntry) == 0
     finally:

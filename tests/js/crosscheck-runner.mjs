@@ -1,5 +1,5 @@
 /**
- * Helper for tests/test_js_crosscheck.py: reads a JSON request on stdin, runs one
+ * Helper for tests/crypto/test_js_crosscheck.py: reads a JSON request on stdin, runs one
  * operation with the JS client, writes the JSON result on stdout.
  *   ballot       {election, choices, token_id}          → {ballot, secrets, ballot_public_key, signature, canonical}
  *   cred-begin   {issuer_key, scope_id}                  → {blinded, state}

@@ -1,5 +1,5 @@
 /**
- * Helper for tests/test_js_petition_crosscheck.py: reads a JSON request on stdin, writes
+ * Helper for tests/crypto/test_js_petition_crosscheck.py: reads a JSON request on stdin, writes
  * the JS client's petition signature on stdout.
  *   {params, election_key, issuer_key, board_key, token_id, region, seed?}
  *     → {fingerprint, signature, canonical, ballot_public_key, ed25519_signature}

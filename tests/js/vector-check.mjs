@@ -4,7 +4,7 @@
  *   node tests/js/vector-check.mjs VECTORS.json   → prints the JS results as JSON
  *
  * Used by tests/js/vectors.test.mjs (static tests/fixtures/js-vectors.json) and by
- * tests/test_js_crosscheck.py (fresh vectors from the Python implementation).
+ * tests/crypto/test_js_crosscheck.py (fresh vectors from the Python implementation).
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -1,5 +1,5 @@
 """Generates tests/vectors/saylau-worked-examples.json — deterministic worked examples
-for docs/protocol.md §10, recomputed by tests/test_worked_examples.py.
+for docs/protocol.md §10, recomputed by tests/crypto/test_worked_examples.py.
 
 Randomness comes from tests.drbg.DRBG (SHA-256 counter mode with rejection sampling),
 the key from tests/fixtures/paillier-test-key-1024.json (TEST KEY ONLY).

@@ -34,7 +34,7 @@ from crypto.petition import (
 from tests import js_vectors
 from tests.drbg import DRBG
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "js" / "petition-runner.mjs"
 NODE = shutil.which("node")
 

@@ -59,7 +59,7 @@ from tally.petition import (
     trustee_decrypt_regions,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 T0 = 1_767_225_600_000
 PID = "petition:7"
 REGIONS = tuple(Option(f"r{i}", f"Region {i}") for i in range(5))

@@ -32,7 +32,7 @@ from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding, InvalidSignature
 from crypto.transcript import Transcript, tagged_hash
 
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "issuer-test-key-2048.json").read_text())
+FIXTURE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "issuer-test-key-2048.json").read_text())
 
 
 @pytest.fixture(scope="module")

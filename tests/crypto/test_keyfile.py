@@ -12,7 +12,7 @@ from crypto.errors import DecryptionError, InvalidEncoding
 from crypto.keyfile import FAST_TEST_KDF, KdfParams, decrypt_share, encrypt_share, load_share_file
 from crypto.threshold import KeyShare
 
-FIXTURE = Path(__file__).parent / "fixtures" / "threshold-test-key-1024-3of5.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "threshold-test-key-1024-3of5.json"
 SHARE = KeyShare.from_json(json.loads(FIXTURE.read_text(encoding="utf-8"))["shares"][1])
 PASS = "correct horse battery staple"
 

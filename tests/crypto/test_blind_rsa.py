@@ -30,7 +30,7 @@ from crypto.blind_rsa import (
 )
 from crypto.errors import InvalidEncoding, InvalidKey, InvalidSignature
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]
 VECTORS: list[dict[str, str]] = json.loads(
     (HERE / "vectors" / "rfc9474-test-vectors.json").read_text()
 )["vectors"]

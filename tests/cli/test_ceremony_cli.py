@@ -87,7 +87,7 @@ def test_check_share_file(ceremony: Path) -> None:
 
 
 def test_check_share_file_other_key(ceremony: Path, tmp_path: Path) -> None:
-    fixture = json.loads((Path(__file__).parent / "fixtures" / "threshold-test-key-1024-3of5.json").read_text())
+    fixture = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "threshold-test-key-1024-3of5.json").read_text())
     other = tmp_path / "other-key.json"
     other.write_text(json.dumps(fixture["public_key"]))
     with pytest.raises(InvalidShare):

@@ -36,7 +36,7 @@ from tally.petition import (
     verify_petition_board,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DOC = json.loads((FIXTURES / "threshold-test-key-1024-3of5.json").read_text())
 TPK = ThresholdPublicKey.from_json(DOC["public_key"])
 SHARES = [KeyShare.from_json(s) for s in DOC["shares"]]

@@ -16,7 +16,7 @@ from crypto.keyfile import FAST_TEST_KDF, encrypt_share
 from saylau.cli import main
 from tests.recordgen import GeneratedElection, generate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @functools.cache

@@ -31,7 +31,7 @@ from crypto.threshold import (
     verify_partial_decryption,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "threshold-test-key-1024-3of5.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "threshold-test-key-1024-3of5.json"
 FP = bytes(range(32))
 CTX = ("question", "q1", "option", "o2")
 

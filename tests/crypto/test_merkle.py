@@ -37,7 +37,7 @@ from crypto.tree_head import (
 )
 
 VECTORS = json.loads(
-    (Path(__file__).parent / "vectors" / "rfc6962-merkle-test-vectors.json").read_text()
+    (Path(__file__).resolve().parents[1] / "vectors" / "rfc6962-merkle-test-vectors.json").read_text()
 )
 LEAVES = [leaf_hash(bytes.fromhex(x)) for x in VECTORS["leaves"]]
 # Fixed test key (RFC 8032 §7.1 TEST 1 secret key); public key is its known value.

@@ -33,7 +33,7 @@ from crypto.tree_head import sign_tree_head
 from saylau.cli import main
 from tests.recordgen import GeneratedElection, generate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VERIFIER = ROOT / "tools" / "second-verifier" / "verify.mjs"
 
 

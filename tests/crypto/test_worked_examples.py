@@ -10,7 +10,7 @@ from crypto.proofs import DOMAIN_OPTION, MembershipProof, verify_membership
 from tests.keys import paillier_test_key
 from tests.vectors.make_worked_examples import build
 
-VECTORS = json.loads((pathlib.Path(__file__).parent / "vectors" / "saylau-worked-examples.json").read_text())
+VECTORS = json.loads((pathlib.Path(__file__).resolve().parents[1] / "vectors" / "saylau-worked-examples.json").read_text())
 
 
 def test_worked_examples_are_reproduced_exactly():

@@ -30,7 +30,7 @@ from crypto.errors import InvalidBallot, InvalidProof, InvalidSignature
 from crypto.paillier import PublicKey
 from tests import js_vectors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "tests" / "js"
 NODE = shutil.which("node")
 

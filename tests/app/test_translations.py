@@ -7,7 +7,7 @@ import pytest
 babel = pytest.importorskip("babel.messages.pofile")
 mofile = pytest.importorskip("babel.messages.mofile")
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent / "app" / "translations"
+ROOT = pathlib.Path(__file__).resolve().parents[2] / "app" / "translations"
 
 
 def _key(message):
