@@ -48,7 +48,7 @@ def test_access_log_is_off_by_default_and_gunicorn_writes_none():
     configure_access_log(True)
     assert logging.getLogger("werkzeug").isEnabledFor(logging.INFO)
     configure_access_log(False)
-    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
     assert conf["accesslog"] is None
     assert "%(h)s" not in conf["access_log_format"] and "%(r)s" not in conf["access_log_format"]
     assert "%(U)s" not in conf["access_log_format"]
