@@ -279,3 +279,37 @@ def test_check_this_encryption_never_consumes_a_credential(page, live_server, lo
     page.click("#challenge-button")
     page.wait_for_selector("#audit-result[data-audit=ok]")
     assert issued(live_server) == before + 1
+
+
+def test_credential_period_then_voting_with_the_card(page, live_server, login, shot):
+    """The default policy in the browser: the card in the credential period (no ballot yet),
+    then, once voting opens, the same device votes with it; no new card is issued."""
+    from app.db import new_session
+    from app.models import Election
+    from app.services import elections as election_service
+
+    login(page, live_server.voter("e3"), BOOTH.format("e3"))
+    page.wait_for_selector("#card-status[data-card=none]")
+    assert "credential period" in page.inner_text("#credential-period")
+    assert page.locator("#ballot-form").count() == 0
+    get_card(page)
+    shot(page, "10-credential-period-card")
+    with live_server.app.app_context():
+        db = new_session(live_server.app)
+        try:
+            election = db.get(Election, "e3")
+            if election_service.phase(election) == "credentials":
+                election_service.start_voting(db, election)
+                db.commit()
+        finally:
+            db.close()
+    before = issued(live_server, "e3")
+    page.reload()
+    wait_ready(page, card=False)
+    assert page.get_attribute("#card-status", "data-card") == "held"
+    assert page.locator("#get-card-button").count() == 0  # the period is over
+    choose(page, "e3", {"mayor": "a", "ref": "yes"})
+    encrypt(page)
+    receipt = cast(page)
+    assert board_entry(live_server, "e3", receipt["tracker"])["kind"] == "ballot"
+    assert issued(live_server, "e3") == before
