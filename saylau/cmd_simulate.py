@@ -146,12 +146,21 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
         final: dict[str, dict[str, Any]] = {}
         receipts = []
         audited = revoted = 0
-        with Progress("voters casting", args.voters) as bar:
+        # the default credential policy: every voter gets a voting card in the credential
+        # period; the official then opens voting; voters cast with their cards, no login
+        wallets = {}
+        with Progress("voting cards", args.voters) as bar:
             for email in emails:
                 voter = VoterClient(base)
                 voter.login(email, password)
+                wallets[email] = voter.obtain_credential(voter.get_election(eid))
+                bar.advance()
+        official.api("POST", f"/api/v1/elections/{eid}/start-voting")
+        with Progress("voters casting", args.voters) as bar:
+            for email in emails:
+                voter = VoterClient(base)
                 election = voter.get_election(eid)
-                wallet = voter.obtain_credential(election)
+                wallet = wallets[email]
                 choices = _random_choice(rng, args.options)
                 if rng.random() < args.audit_fraction:
                     check = voter.audit_ballot(election, wallet, choices)
