@@ -19,9 +19,12 @@ import pytest
 from hypothesis import settings
 
 # CI runs the property tests derandomized (reproducible); locally they explore new examples.
+# HYPOTHESIS_PROFILE=thorough (`make test-thorough`): random seeds and many more examples
+# (tests/strategies.scaled multiplies the per-test budgets by 25).
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.register_profile("thorough", deadline=None, print_blob=True, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_BASE_URL = os.environ.get("SAYLAU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
