@@ -149,6 +149,14 @@ def test_option_proof_example_challenge_matches_the_docs() -> None:
                                 tuple(ex["allowed"]), a) == expected
 
 
+def test_encryption_example_prefix_printed_in_the_docs() -> None:
+    """§10 item 3 prints the first 20 hex digits of r; the vectors' r and c agree (P1)."""
+    ex = VECTORS["encryption_example"]
+    r, c, m = int(ex["r"], 16), int(ex["c"], 16), ex["m"]
+    assert "`r` begins `" + ex["r"][:20] + "…`" in PROTOCOL
+    assert c == (1 + m * PK.n) * pow(r, PK.n, PK.nsquare) % PK.nsquare
+
+
 # ------------------------------------------------------------- membership (§1.5)
 
 
