@@ -119,3 +119,16 @@ def test_membership_proof_json_limits() -> None:
         MembershipProof.from_json({"a": ["1"] * 1025, "e": ["1"], "z": ["1"]})
     with pytest.raises(InvalidEncoding, match=r"^sig\.z: bad length"):
         MembershipProof.from_json({"a": ["1"], "e": ["1"], "z": []}, where="sig")
+
+
+def test_public_key_boundary_and_exact_messages() -> None:
+    assert P.PublicKey(3).nsquare == 9  # the smallest odd modulus the type accepts
+    for n in (1, 2, 4, -3):
+        with pytest.raises(InvalidKey, match="^Paillier modulus must be an odd integer$"):
+            P.PublicKey(n)
+    with pytest.raises(InvalidKey, match="^p·q does not equal n$"):
+        P.PrivateKey(PK, KEY.p, KEY.p)
+    with pytest.raises(InvalidKey, match="^Paillier modulus too small$"):
+        P.PublicKey.from_json({"n": "ff"})
+    with pytest.raises(InvalidKey, match="^Paillier modulus of 1024 bits is below 2048 bits$"):
+        PK.check_strength()

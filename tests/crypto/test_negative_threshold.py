@@ -246,3 +246,12 @@ def test_share_from_json_out_of_range_is_encoding_error() -> None:
     obj["index"] = 9
     with pytest.raises(InvalidEncoding, match=r"key share: trustee index 9 outside 1\.\.5"):
         KeyShare.from_json(obj)
+
+
+def test_partial_with_a_non_integer_index_is_rejected_as_minus_one(sample) -> None:
+    c, partial = sample
+    good = [partial_decrypt(SHARES[i], c, fingerprint=FP, context=CTX) for i in (0, 2, 3)]
+    result = combine(TPK, c, [dataclasses.replace(partial, index="2")] + good,  # type: ignore[arg-type]
+                     fingerprint=FP, context=CTX)
+    assert result.m == 99 and result.used == (1, 3, 4)
+    assert result.rejected == ((-1, "trustee index '2' outside 1..5"),)
