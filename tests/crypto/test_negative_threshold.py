@@ -255,3 +255,12 @@ def test_partial_with_a_non_integer_index_is_rejected_as_minus_one(sample) -> No
                      fingerprint=FP, context=CTX)
     assert result.m == 99 and result.used == (1, 3, 4)
     assert result.rejected == ((-1, "trustee index '2' outside 1..5"),)
+
+
+def test_zero_challenge_and_zero_response_are_in_range(sample) -> None:
+    """e = 0 and z = 0 pass the range checks (0 ≤ e, 0 ≤ z) and fail where they should."""
+    c, partial = sample
+    with pytest.raises(InvalidShare, match="share 2: challenge does not match the transcript"):
+        _verify(c, dataclasses.replace(partial, proof=dataclasses.replace(partial.proof, e=0)))
+    with pytest.raises(InvalidShare, match=r"share 2: proof fails \(c\^4\)\^z"):
+        _verify(c, dataclasses.replace(partial, proof=dataclasses.replace(partial.proof, z=0)))
