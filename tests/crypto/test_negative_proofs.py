@@ -262,3 +262,22 @@ def test_decryption_proof_edges(m: int) -> None:
         verify_decryption(PK, c, lie, fingerprint=FP, context=CTX)
     with pytest.raises(InvalidProof, match=r"allowed values must lie in \[0, n\)"):
         verify_decryption(PK, c, DecryptionProof(N, dec.proof), fingerprint=FP, context=CTX)
+
+
+def test_zero_and_largest_challenge_are_in_range() -> None:
+    """e_i = 0 and e_i = 2^t − 1 pass the range check (0 ≤ e < 2^t) and fail at the sum."""
+    c, proof = VALID
+    for value in (0, (1 << 256) - 1):
+        bad = dataclasses.replace(proof, e=(value, proof.e[1]))
+        with pytest.raises(InvalidProof, match="challenges do not sum to the Fiat–Shamir challenge"):
+            _verify(c, (0, 1), bad)
+
+
+def test_largest_response_and_commitment_are_in_range() -> None:
+    c, proof = VALID
+    with pytest.raises(InvalidProof, match=r"verification equation z\^n = a·u\^e fails"):
+        _verify(c, (0, 1), dataclasses.replace(proof, z=(N - 1, proof.z[1])))
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
+        _verify(c, (0, 1), dataclasses.replace(proof, a=(NN - 1, proof.a[1])))
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
+        _verify(c, (0, 1), dataclasses.replace(proof, a=(1, proof.a[1])))
