@@ -95,6 +95,21 @@ def date_local(value: dt.datetime | dt.date | str | None, locale: str | None = N
     return format_date(moment, "long", locale=Locale.parse(locale or current_locale()))
 
 
+def date_format_data(locale: str | None = None) -> dict[str, Any]:
+    """For browsers whose Intl lacks the locale (Chromium builds without Kazakh data): the
+    locale's month names (format context: «қараша», «ноября») and a template of
+    :func:`datetime_local` with ``{y} {d} {MMMM} {HH} {mm}`` slots, read by
+    ``static/js/page-api.js``."""
+    loc = Locale.parse(locale or current_locale())
+    months = [format_date(dt.date(2026, month, 1), "MMMM", locale=loc) for month in range(1, 13)]
+    sample = dt.datetime(2026, 11, 29, 14, 5, tzinfo=get_timezone())
+    template = datetime_local(sample, str(loc))
+    for value, slot in ((months[10], "{MMMM}"), ("2026", "{y}"), ("29", "{d}"), ("14", "{HH}"),
+                        ("05", "{mm}")):
+        template = template.replace(value, slot, 1)
+    return {"months": months, "template": template}
+
+
 def safe_next(target: str | None) -> str:
     """Only same-site absolute paths; anything else goes to the home page."""
     if (target and target.startswith("/") and not target.startswith("//")
@@ -150,7 +165,7 @@ def init_app(app: Flask) -> None:
         from app.error_messages import catalogue
 
         return {"lang": current_locale(), "text_dir": "ltr", "languages": LANGUAGE_NAMES,
-                "error_messages": catalogue}
+                "error_messages": catalogue, "date_format_data": date_format_data}
 
 
 __all__ = ["LOCALES", "LANGUAGE_NAMES", "init_app", "select_locale", "current_locale",

@@ -205,7 +205,7 @@ def test_error_pages_and_catalogue_are_translated(app: Any) -> None:
     from flask import render_template
 
     with app.test_request_context("/?lang=ru"):
-        block = render_template("_error_messages.html")
+        block = render_template("_page_locale.html")
     match = re.search(r'<script type="application/json" id="saylau-error-messages">(.*?)</script>',
                       block)
     assert match
@@ -217,7 +217,7 @@ def test_error_pages_and_catalogue_are_translated(app: Any) -> None:
     assert all(re.search("[а-яё]", v) for v in messages.values())
     templates = Path(__file__).resolve().parents[2] / "app" / "templates"
     for page in ("booth/booth.html", "petitions/sign.html"):  # the pages that call the API
-        assert '{% include "_error_messages.html" %}' in (templates / page).read_text()
+        assert '{% include "_page_locale.html" %}' in (templates / page).read_text()
 
 
 def test_official_login_page_still_english_by_default(app: Any) -> None:
@@ -228,3 +228,17 @@ def test_official_login_page_still_english_by_default(app: Any) -> None:
         db.commit()
         db.close()
     assert "Log in" in app.test_client().get("/auth/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("locale", "template", "november"), [
+    ("kk", "{y} ж. {d} {MMMM}, {HH}:{mm}", "қараша"),
+    ("ru", "{d} {MMMM} {y} г., {HH}:{mm}", "ноября"),
+])
+def test_date_format_data_for_browsers_without_the_locale(app: Any, locale: str, template: str,
+                                                         november: str) -> None:
+    from app.i18n import date_format_data
+
+    with app.test_request_context(f"/?lang={locale}"):
+        data = date_format_data()
+    assert _spaces(data["template"]) == template
+    assert len(data["months"]) == 12 and data["months"][10] == november
