@@ -205,3 +205,16 @@ def test_catalogue_headers_are_filled_in(locale: str) -> None:
         assert placeholder not in head
     catalogue = _catalogue(locale)
     assert catalogue.last_translator and catalogue.revision_date.year >= 2026
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_petition_messages_do_not_talk_about_elections(locale: str) -> None:
+    """The ru test-key warning once pasted the election sentence after the petition one."""
+    election = {"kk": "сайлау", "ru": "выбор"}[locale]
+    bad = [(m.id, f) for m in _catalogue(locale) if m.id for f in _forms(m)
+           if re.search(r"\bpetition", " ".join(_ids(m)), re.I)
+           and not re.search(r"\b(election|vot)", " ".join(_ids(m)), re.I)
+           and election in f.lower()]
+    assert bad == []
+    ru = _catalogue("ru").get("This petition uses INSECURE test keys (demo only).")
+    assert ru is not None and ru.string.count("(") == 1

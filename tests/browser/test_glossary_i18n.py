@@ -240,3 +240,23 @@ def test_confirmation_mail_from_the_sign_page_in_russian(page: Any, live_server:
     body = _text(msg)
     assert "соинициатором" in body and "/petitions/confirm/" in body and _ru_date(body)
     _clean(body)
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("kk", "Бұл мекенжай бойынша ештеңе табылмады."),
+    ("ru", "По этому адресу ничего не найдено."),
+])
+def test_api_errors_are_shown_in_the_pages_language(page: Any, live_server: Any, login: Any,
+                                                    lang: str, expected: str) -> None:
+    """The browser maps the JSON error's code to the page's sentence (no English detail)."""
+    login(page, live_server.voter("e1"), "/")
+    _switch(page, lang, BOOTH)
+    page.wait_for_selector("#encrypt-button:not([disabled])")
+    result = page.evaluate("""async () => {
+      const { api } = await import('/static/js/page-api.js');
+      try { await api('/api/v1/elections/no-such-election'); return null; }
+      catch (e) { return { message: e.message, code: e.code, detail: e.detail }; }
+    }""")
+    assert result is not None and result["code"] == "not_found"
+    assert result["message"] == expected
+    assert "not found" in result["detail"].lower() or "404" in result["detail"]
