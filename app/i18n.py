@@ -12,6 +12,7 @@ Dates are shown per locale in the display time zone (``BABEL_DEFAULT_TIMEZONE``,
 ``Asia/Almaty``, UTC+5 for the whole country since March 2024) through the Jinja filters
 ``datetime_local`` (date and time, to the minute) and ``date_local`` (the date alone); they
 accept an aware ``datetime`` or an ISO 8601 string and never show seconds or microseconds.
+Counts go through ``number_local`` (the locale's digit grouping).
 
 A logged-in person who switches the language also makes it the language of their e-mails
 (``User.language``).
@@ -28,6 +29,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale, get_timezone
 from flask_babel import gettext as _
@@ -95,6 +97,13 @@ def date_local(value: dt.datetime | dt.date | str | None, locale: str | None = N
     return format_date(moment, "long", locale=Locale.parse(locale or current_locale()))
 
 
+def number_local(value: int | float | None, locale: str | None = None) -> str:
+    """A count with the locale's digit grouping: «10 000» (kk, ru), "10,000" (en)."""
+    if value is None:
+        return ""
+    return str(format_decimal(value, locale=Locale.parse(locale or current_locale())))
+
+
 def date_format_data(locale: str | None = None) -> dict[str, Any]:
     """For browsers whose Intl lacks the locale (Chromium builds without Kazakh data): the
     locale's month names (format context: «қараша», «ноября») and a template of
@@ -159,6 +168,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(datetime_local, "datetime_local")
     app.add_template_filter(date_local, "date_local")
+    app.add_template_filter(number_local, "number_local")
 
     @app.context_processor
     def _inject_i18n() -> dict[str, Any]:
@@ -169,4 +179,4 @@ def init_app(app: Flask) -> None:
 
 
 __all__ = ["LOCALES", "LANGUAGE_NAMES", "init_app", "select_locale", "current_locale",
-           "safe_next", "datetime_local", "date_local", "_"]
+           "safe_next", "datetime_local", "date_local", "number_local", "_"]

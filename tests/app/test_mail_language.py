@@ -242,3 +242,19 @@ def test_date_format_data_for_browsers_without_the_locale(app: Any, locale: str,
         data = date_format_data()
     assert _spaces(data["template"]) == template
     assert len(data["months"]) == 12 and data["months"][10] == november
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("kk", "10 000"), ("ru", "10 000"),
+                                                  ("en", "10,000")])
+def test_number_filter(app: Any, locale: str, expected: str) -> None:
+    from app.i18n import number_local
+
+    with app.test_request_context(f"/?lang={locale}"):
+        assert _spaces(number_local(10_000)) == expected and number_local(None) == ""
+        assert number_local(7) == "7"
+    with app.test_request_context(f"/?lang={locale}"):
+        from flask import render_template_string
+        html = render_template_string(
+            "{{ ngettext('%(num)s signature', '%(num)s signatures', n, num=n|number_local) }}",
+            n=12_345)
+    assert _spaces(html).startswith(expected.replace("10", "12").replace("000", "345"))

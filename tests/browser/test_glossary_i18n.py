@@ -90,6 +90,7 @@ def test_booth_and_receipt_use_the_glossary(page: Any, live_server: Any, login: 
     when = page.inner_text("#receipt-time")
     assert (_kk_date(when) if lang == "kk" else _ru_date(when)), when
     assert not ISO.search(when) and page.get_attribute("#receipt-time", "datetime")
+    assert re.fullmatch(r"[\d\u00a0\u202f ]+", page.inner_text("#receipt-size"))  # Intl.NumberFormat
     shot(page, f"glossary-booth-receipt-{lang}")
     # the receipt page (server-rendered)
     page.click("#receipt-link")

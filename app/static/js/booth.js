@@ -22,7 +22,7 @@ import {
   finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson, normalizeManifest, signBallot,
   taggedHash,
 } from './saylau-crypto.js';
-import { api, setTime } from './page-api.js';
+import { api, localNumber, setTime } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 
 const TRACKER_DOMAIN = 'saylau/v1/tracker';
@@ -321,7 +321,7 @@ async function onCast() {
     storeReceipt(receipt);
     $('receipt-tracker').textContent = receipt.tracker;
     $('receipt-index').textContent = `#${receipt.index}`;
-    $('receipt-size').textContent = String(receipt.tree_head.tree_size);
+    $('receipt-size').textContent = localNumber(receipt.tree_head.tree_size);
     setTime($('receipt-time'), receipt.tree_head.timestamp);
     $('receipt-link').href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
     const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' });

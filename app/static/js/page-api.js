@@ -103,3 +103,10 @@ export function setTime(el, value) {
   el.dateTime = moment.toISOString();
   el.textContent = localDateTime(moment);
 }
+
+/** A count with the page language's digit grouping (Intl.NumberFormat): «10 000», "10,000". */
+export function localNumber(n) {
+  try {
+    return new Intl.NumberFormat(document.documentElement.lang || undefined).format(n);
+  } catch { return String(n); }
+}
