@@ -36,6 +36,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     #: space-separated subset of :data:`ROLES`
     roles: Mapped[str] = mapped_column(String(100), nullable=False, default="voter")
+    #: ``kk``/``ru``/``en``: the language of the e-mails this person receives (None: not chosen)
+    language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def has_role(self, role: str) -> bool:
@@ -116,6 +118,8 @@ class RollEntry(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: the optional ``language`` column of the roll CSV (the invitation's language)
+    language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.mail import send_mail
+from app.i18n import LOCALES
+from app.mail import mail_language, render_mail, send_mail
 from app.models import Election, RollEntry, User, utcnow
 from app.services.users import create_login_token, get_or_create_user, normalise_email, valid_email
 
@@ -21,6 +23,8 @@ class RollRow:
     line: int
     email: str
     name: str
+    #: ``kk``/``ru``/``en`` from the optional ``language`` column; None when absent or empty
+    language: str | None = None
 
 
 class RollError(ValueError):
@@ -32,7 +36,8 @@ class RollError(ValueError):
 
 
 def parse_roll_csv(text: str) -> list[RollRow]:
-    """Parse ``email,name`` CSV (a header row ``email,name`` is required)."""
+    """Parse ``email,name[,language]`` CSV (a header row ``email,name`` or
+    ``email,name,language`` is required; a language is ``kk``, ``ru``, ``en`` or empty)."""
     errors: list[tuple[int, str]] = []
     rows: list[RollRow] = []
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
@@ -42,18 +47,26 @@ def parse_roll_csv(text: str) -> list[RollRow]:
         raise RollError([(1, "empty file: expected a header row 'email,name'")]) from None
     except csv.Error as exc:
         raise RollError([(1, f"unreadable CSV: {exc}")]) from None
-    if [h.strip().lower() for h in header] != ["email", "name"]:
-        raise RollError([(1, "the header row must be exactly 'email,name'")])
+    columns = [h.strip().lower() for h in header]
+    if columns not in (["email", "name"], ["email", "name", "language"]):
+        raise RollError([(1, "the header row must be exactly 'email,name' or "
+                             "'email,name,language'")])
+    width = len(columns)
     seen: dict[str, int] = {}
     try:
         for record in reader:
             line = reader.line_num
             if not record or all(not f.strip() for f in record):
                 continue
-            if len(record) != 2:
-                errors.append((line, f"expected 2 columns (email,name), got {len(record)}"))
+            if len(record) != width:
+                errors.append((line, f"expected {width} columns ({','.join(columns)}), "
+                                     f"got {len(record)}"))
                 continue
             email, name = normalise_email(record[0]), record[1].strip()
+            language = (record[2].strip().lower() or None) if width == 3 else None
+            if language is not None and language not in LOCALES:
+                errors.append((line, f"unknown language {record[2].strip()!r} "
+                                     f"(expected one of {', '.join(LOCALES)} or empty)"))
             if not valid_email(email):
                 errors.append((line, f"invalid e-mail address {record[0].strip()!r}"))
             elif email in seen:
@@ -64,7 +77,7 @@ def parse_roll_csv(text: str) -> list[RollRow]:
                 errors.append((line, "the name is empty"))
             elif len(name) > 200:
                 errors.append((line, "the name is longer than 200 characters"))
-            rows.append(RollRow(line, email, name))
+            rows.append(RollRow(line, email, name, language))
             if len(rows) > MAX_ROLL_ROWS:
                 errors.append((line, f"more than {MAX_ROLL_ROWS} rows"))
                 break
@@ -91,8 +104,9 @@ def import_roll(db: Session, election: Election, text: str) -> int:
     if clashes:
         raise RollError(clashes)
     for r in rows:
-        user = get_or_create_user(db, r.email, r.name, ("voter",))
-        db.add(RollEntry(election_id=election.id, user_id=user.id, email=r.email, name=r.name))
+        user = get_or_create_user(db, r.email, r.name, ("voter",), language=r.language)
+        db.add(RollEntry(election_id=election.id, user_id=user.id, email=r.email, name=r.name,
+                         language=r.language))
     db.flush()
     return len(rows)
 
@@ -104,7 +118,11 @@ def on_roll(db: Session, election_id: str, user: User) -> bool:
 
 def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
                      *, only_new: bool = True) -> int:
-    """Mail each voter a one-time login link (confirmed by POST on the page it opens)."""
+    """Mail each voter a one-time login link (confirmed by POST on the page it opens).
+
+    The invitation is written in the voter's language: the roll entry's ``language``, else
+    the account's, else the official's current language (:func:`app.mail.mail_language`).
+    """
     query = select(RollEntry).where(RollEntry.election_id == election.id)
     if only_new:
         query = query.where(RollEntry.invited_at.is_(None))
@@ -115,10 +133,11 @@ def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
             continue
         token = create_login_token(db, user, ttl_s)
         link = f"{base_url.rstrip('/')}/auth/link/{token}"
-        send_mail(db, entry.email, f"Your invitation to vote: {election.title}",
-                  f"Hello {entry.name},\n\nyou are on the voter roll of \"{election.title}\" "
-                  f"({election.id}).\n\nOpen this one-time link and press \"Log in\" to sign in:\n"
-                  f"{link}\n\nThe link works once. If you did not expect this message, ignore it.\n")
+        subject, body = render_mail(
+            "invitation", mail_language(entry.language, user.language), name=entry.name,
+            title=election.title, election_id=election.id, link=link,
+            expires=utcnow() + dt.timedelta(seconds=ttl_s))
+        send_mail(db, entry.email, subject, body)
         entry.invited_at = utcnow()
         count += 1
     db.flush()

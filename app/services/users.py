@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
+from app.i18n import LOCALES
 from app.models import ROLES, ApiToken, LoginToken, User, utcnow
 from app.security import aware, check_password, hash_password, new_token, token_hash
 
@@ -29,12 +30,18 @@ def find_user(db: Session, email: str) -> User | None:
 
 def get_or_create_user(
     db: Session, email: str, name: str = "", roles: tuple[str, ...] = ("voter",),
-    password: str | None = None,
+    password: str | None = None, language: str | None = None,
 ) -> User:
-    """Find the account for ``email`` or create it; adds ``roles`` to an existing one."""
+    """Find the account for ``email`` or create it; adds ``roles`` to an existing one.
+
+    ``language`` (``kk``/``ru``/``en``), chosen at registration or on a roll import, is the
+    language of the person's e-mails; it fills in an account that has none yet.
+    """
     for role in roles:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
+    if language is not None and language not in LOCALES:
+        raise ValueError(f"unknown language {language!r}")
     user = find_user(db, email)
     if user is None:
         user = User(email=normalise_email(email), name=name, roles=" ".join(roles))
@@ -44,6 +51,8 @@ def get_or_create_user(
         user.roles = " ".join(current + [r for r in roles if r not in current])
         if name and not user.name:
             user.name = name
+    if language is not None and user.language is None:
+        user.language = language
     if password is not None:
         user.password_hash = hash_password(password)
     db.flush()

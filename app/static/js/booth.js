@@ -21,7 +21,7 @@ import {
   PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, normalizeManifest, requestCredential,
   signBallot, trackerOf,
 } from './saylau-crypto.js';
-import { api } from './page-api.js';
+import { api, localNumber, setTime } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 import { walletStore } from './wallet-store.js';
 
@@ -272,7 +272,8 @@ async function onCast() {
     storeReceipt(receipt);
     $('receipt-tracker').textContent = receipt.tracker;
     $('receipt-index').textContent = `#${receipt.index}`;
-    $('receipt-size').textContent = String(receipt.tree_head.tree_size);
+    $('receipt-size').textContent = localNumber(receipt.tree_head.tree_size);
+    setTime($('receipt-time'), receipt.tree_head.timestamp);
     $('receipt-link').href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
     const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' });
     $('receipt-download').href = URL.createObjectURL(blob);
