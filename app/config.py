@@ -33,6 +33,8 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "BASE_URL": env.get("SAYLAU_BASE_URL"),
         "DEMO": env.get("SAYLAU_DEMO", "") == "1",
         "SESSION_COOKIE_SECURE": env.get("SAYLAU_INSECURE_COOKIES", "") != "1",
+        # stored/published entry times and tree-head timestamps are floored to this (seconds)
+        "BOARD_TIME_GRANULARITY_S": int(env.get("SAYLAU_BOARD_TIME_GRANULARITY_S", "3600")),
     }
 
 
