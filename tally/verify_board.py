@@ -42,6 +42,7 @@ from crypto.ballot import (
     verify_audited_ballot,
 )
 from crypto.batch import ProofItem, find_invalid
+from crypto.batch_open import find_invalid_openings
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.election import Manifest
@@ -146,13 +147,19 @@ class _Parsed:
     token: bytes | None
     replaces: object
     items: list[ProofItem]
+    #: an audited entry's openings ``(c, m, r)``, re-encryptions checked in one batch
+    openings: list[tuple[int, int, int]] = field(default_factory=list)
+    secrets: BallotSecrets | None = None
 
 
-def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object) -> None:
+def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object,
+                 *, defer: bool = False) -> tuple[BallotSecrets, list[tuple[int, int, int]]]:
     """Benaloh audit of an ``audited`` entry (docs/protocol.md §9.2 check 5).
 
     ``secrets`` is ``{q: {o: {"m": 0|1, "r": hex}}}`` in canonical form, covering exactly
     the manifest's questions and options, with ``r ∈ Z*_n``; every option re-encrypts (P1).
+    With ``defer`` the re-encryptions are not computed here: the openings ``(c, m, r)`` are
+    returned for :func:`crypto.batch_open.find_invalid_openings` (one equation per board).
     """
     secrets_ = BallotSecrets.from_json(secrets_json)
     if secrets_.to_json() != secrets_json:
@@ -165,7 +172,19 @@ def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: ob
         for r in opts.values():
             if not 0 < r < n or math.gcd(r, n) != 1:
                 raise InvalidEncoding("secrets: r is not in Z*_n")
+    if defer:
+        try:
+            openings = [(s.ciphertext, secrets_.plaintexts[q.id][s.option_id],
+                         secrets_.randomness[q.id][s.option_id])
+                        for contest in ballot.contests
+                        for q in (ctx.manifest.question(contest.question_id),)
+                        for s in contest.selections]
+        except KeyError:
+            openings = []  # the one-by-one check below names the problem
+        else:
+            return secrets_, openings
     verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
+    return secrets_, []
 
 
 def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -> list[Hashable]:
@@ -212,8 +231,10 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
         for name in ("credential", "signature", "replaces"):
             if entry.get(name) is not None:
                 bad("entry-format", f"an audited entry must have {name} = null")
+        secrets_: BallotSecrets | None = None
+        openings: list[tuple[int, int, int]] = []
         try:
-            _check_audit(ctx, ballot, entry.get("secrets"))
+            secrets_, openings = _check_audit(ctx, ballot, entry.get("secrets"), defer=True)
         except CryptoError as exc:
             bad("audit", f"audited ballot does not open: {exc}")
         token: bytes | None = None
@@ -244,7 +265,10 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
     except CryptoError as exc:
         bad("ballot-proof", f"ballot proof: {exc}")
         items = []
-    return _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
+    parsed = _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
+    if kind == "audited":
+        parsed.openings, parsed.secrets = openings, secrets_
+    return parsed
 
 
 def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn | None,
@@ -272,6 +296,27 @@ def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn
             if progress is not None:
                 progress("ballot proofs", done, total)
     return bad
+
+
+def _batch_audits(ctx: ElectionContext, parsed: Sequence[_Parsed],
+                  problems: list[Problem]) -> None:
+    """The audited entries' re-encryptions in ONE combined equation (crypto.batch_open);
+    a failing entry is re-checked one by one for its message (problems stay in entry order
+    within the ``audit`` check)."""
+    keyed = [(p.index, p.openings) for p in parsed if p.openings]
+    failing = set(find_invalid_openings(ctx.public_key, keyed))
+    for p in parsed:
+        if p.index in failing and p.secrets is not None:
+            try:
+                verify_audited_ballot(ctx.public_key, ctx.manifest, p.ballot, p.secrets)
+            except CryptoError as exc:
+                problems.append(Problem(p.index, "audit", f"audited ballot does not open: {exc}"))
+            else:  # never expected: the batch test and the one-by-one check disagree
+                problems.append(Problem(p.index, "audit", "audited ballot does not open"))
+    slots = [i for i, problem in enumerate(problems) if problem.check == "audit"]
+    ordered = sorted((problems[i] for i in slots), key=lambda problem: problem.index)
+    for i, problem in zip(slots, ordered, strict=True):  # entry order, as if checked in turn
+        problems[i] = problem
 
 
 def verify_board(
@@ -310,6 +355,7 @@ def verify_board(
     for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers)):
         problems.append(Problem(index, "ballot-proof",
                                 "ballot proof fails its verification equation"))
+    _batch_audits(ctx, parsed, problems)
 
     # Copy attack: a ciphertext may appear once on the whole board; the later one fails.
     seen: dict[int, tuple[int, bytes | None]] = {}
