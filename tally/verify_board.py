@@ -29,9 +29,7 @@ board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +39,7 @@ from crypto.ballot import (
     ballot_proof_items,
     verify_audited_ballot,
 )
-from crypto.batch import ProofItem, find_invalid
+from crypto.batch import ProofItem
 from crypto.batch_open import find_invalid_openings
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
@@ -51,19 +49,18 @@ from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
 from crypto.transcript import tagged_hash
+from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
+    CHUNK,
+    PARALLEL_THRESHOLD,
+    WORKERS,
+    ProgressFn,
+    find_invalid_parallel,
+)
 
 #: Revote policies (the voting service's ``REVOTE_POLICIES``).
 REVOTE_POLICIES = ("last-counts", "no-revote")
 ENTRY_KINDS = ("ballot", "audited")
 TRACKER_DOMAIN = "saylau/v1/tracker"
-#: Boards with more ballots than this are batch-checked in two worker processes.
-PARALLEL_THRESHOLD = 64
-WORKERS = 2
-#: Ballots per batch-verification chunk (a progress step).
-CHUNK = 32
-
-#: ``progress(stage, done, total)``.
-ProgressFn = Callable[[str, int, int], None]
 
 
 def tracker_of(ballot_json: dict[str, Any]) -> str:
@@ -187,11 +184,6 @@ def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: ob
     return secrets_, []
 
 
-def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -> list[Hashable]:
-    """Worker: keys of the groups whose proofs fail (batch test + bisection)."""
-    return find_invalid(pk, keyed)
-
-
 def _parse_entry(ctx: ElectionContext, position: int, entry: object,
                  problems: list[Problem]) -> _Parsed | None:
     def bad(check: str, message: str) -> None:
@@ -273,29 +265,10 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
 
 def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn | None,
                   workers: int | None) -> set[int]:
-    keyed: list[tuple[Hashable, list[ProofItem]]] = [(p.index, p.items) for p in parsed if p.items]
-    chunks = [keyed[i:i + CHUNK] for i in range(0, len(keyed), CHUNK)]
-    bad: set[int] = set()
-    total = len(keyed)
-    done = 0
-    if progress is not None:
-        progress("ballot proofs", 0, total)
-    n_workers = WORKERS if workers is None else workers
-    if len(keyed) > PARALLEL_THRESHOLD and n_workers > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            futures = [pool.submit(_check_batch, pk, chunk) for chunk in chunks]
-            for chunk, future in zip(chunks, futures, strict=True):
-                bad.update(int(k) for k in future.result())  # type: ignore[call-overload]
-                done += len(chunk)
-                if progress is not None:
-                    progress("ballot proofs", done, total)
-    else:
-        for chunk in chunks:
-            bad.update(int(k) for k in _check_batch(pk, chunk))  # type: ignore[call-overload]
-            done += len(chunk)
-            if progress is not None:
-                progress("ballot proofs", done, total)
-    return bad
+    """The entries whose proofs fail (:func:`tally.board_batch.find_invalid_parallel`)."""
+    bad = find_invalid_parallel(pk, [(p.index, p.items) for p in parsed], progress=progress,
+                                workers=workers)
+    return {int(k) for k in bad}  # type: ignore[call-overload]
 
 
 def _batch_audits(ctx: ElectionContext, parsed: Sequence[_Parsed],
