@@ -1,4 +1,4 @@
-"""``saylau bench crypto|verify|sign|cast [--quick] [--bits B …] [--json]``.
+"""``saylau bench crypto|verify|sign|cast|size [--quick] [--bits B …] [--json]``.
 
 Timing figures are ratios to the raw ``gmpy2.powmod(r, n, n²)`` floor measured in the
 same run (DESIGN §7), never absolute promises.
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign",
-          "cast": "bench.bench_cast"}
+          "cast": "bench.bench_cast", "size": "bench.bench_size"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     module = importlib.import_module(SUITES[args.suite])
     kwargs = {"quick": args.quick, "bits": tuple(args.bits) if args.bits else None}
-    if args.suite in ("verify", "cast"):
+    if args.suite in ("verify", "cast", "size"):
         kwargs["ballots"] = args.ballots
     if args.suite == "cast":
         kwargs["clients"] = args.clients
