@@ -264,10 +264,10 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
 
 
 def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn | None,
-                  workers: int | None) -> set[int]:
+                  workers: int | None, scheduler: str | None = None) -> set[int]:
     """The entries whose proofs fail (:func:`tally.board_batch.find_invalid_parallel`)."""
     bad = find_invalid_parallel(pk, [(p.index, p.items) for p in parsed], progress=progress,
-                                workers=workers)
+                                workers=workers, scheduler=scheduler)
     return {int(k) for k in bad}  # type: ignore[call-overload]
 
 
@@ -299,11 +299,13 @@ def verify_board(
     credentials_issued: int | None = None,
     progress: ProgressFn | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> BoardResult:
     """Check every entry of a frozen board; return the problems and the counted ballots.
 
     Raises only for unusable input (``entries`` not a sequence).  ``workers`` overrides
-    the number of processes used for large boards (1 = no processes).
+    the number of processes used for large boards (1 = no processes); ``scheduler`` (a Dask
+    distributed scheduler address) runs the batched proof checks on that cluster instead.
     """
     if isinstance(entries, str | bytes) or not isinstance(entries, Sequence):
         raise InvalidEncoding("board: expected a list of entries")
@@ -325,7 +327,7 @@ def verify_board(
     if progress is not None:
         progress("entries", len(entries), len(entries))
 
-    for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers)):
+    for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers, scheduler)):
         problems.append(Problem(index, "ballot-proof",
                                 "ballot proof fails its verification equation"))
     _batch_audits(ctx, parsed, problems)
