@@ -4,7 +4,7 @@
 has millions of entries and gigabytes of hex, too much to parse at once.
 :func:`iter_json_array` decodes the array element by element from a byte stream with the
 record's strict JSON rules (UTF-8, no duplicate keys, no floats, no NaN/Infinity —
-:func:`audit.record.parse_json`), holding only a read buffer and one element; while it
+:func:`audit.record_io.parse_json`), holding only a read buffer and one element; while it
 reads, it hashes the exact bytes (for the ``record-index.json`` check).
 :func:`board_chunks` opens ``board.json`` in a record directory or ``.zip`` (streamed
 out of the deflate member) and yields lists of ``chunk`` entries.  Memory is flat in the
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from audit.record import (
+from audit.record_io import (
     BOARD,
     INDEX_FILE,
     RecordError,

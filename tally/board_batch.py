@@ -13,11 +13,12 @@ cluster (every chunk a task; the key is scattered once to every worker).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from crypto.batch import ProofItem, find_invalid
 from crypto.paillier import PublicKey
+from tally.progress import ProgressFn
 
 #: Boards with more entries than this are batch-checked in worker processes.
 PARALLEL_THRESHOLD = 64
@@ -25,8 +26,6 @@ WORKERS = 2
 #: Entries per batch-verification chunk (a progress step).
 CHUNK = 32
 
-#: ``progress(stage, done, total)``.
-ProgressFn = Callable[[str, int, int], None]
 Keyed = Sequence[tuple[Hashable, Sequence[ProofItem]]]
 
 

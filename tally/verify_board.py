@@ -37,6 +37,7 @@ from crypto.ballot import (
     BallotSecrets,
     EncryptedBallot,
     ballot_proof_items,
+    tracker_of,
     verify_audited_ballot,
 )
 from crypto.batch import ProofItem
@@ -48,24 +49,18 @@ from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
-from crypto.transcript import tagged_hash
 from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
     CHUNK,
     PARALLEL_THRESHOLD,
     WORKERS,
-    ProgressFn,
     find_invalid_parallel,
 )
+from tally.progress import ProgressFn
 
 #: Revote policies (the voting service's ``REVOTE_POLICIES``).
 REVOTE_POLICIES = ("last-counts", "no-revote")
 ENTRY_KINDS = ("ballot", "audited")
-TRACKER_DOMAIN = "saylau/v1/tracker"
 
-
-def tracker_of(ballot_json: dict[str, Any]) -> str:
-    """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex."""
-    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(ballot_json))).hex()
 
 
 
@@ -396,6 +391,5 @@ __all__ = [
     "CountedBallot",
     "ElectionContext",
     "Problem",
-    "tracker_of",
     "verify_board",
 ]

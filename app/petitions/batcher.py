@@ -35,8 +35,14 @@ from crypto.batch import ProofItem
 from crypto.paillier import PublicKey
 
 PREFIX = "PETITION_BATCH"
-DEFAULTS: dict[str, Any] = {f"{PREFIX}_{k}": v for k, v in group_commit.DEFAULTS.items()}
 _EXTENSION = "saylau_petition_batchers"
+#: ``app.extensions`` key of the :data:`AppendFn` the app factory injects
+#: (:func:`app.petitions.signing.append_signatures`; the batcher never imports it).
+APPEND_EXTENSION = "saylau_petition_append"
+
+#: ``append(db, petition_id, entries, addrs=...) -> receipts``: ONE transaction that appends
+#: already verified entries (raises :class:`ApiError` ``already_signed`` on a conflict).
+AppendFn = Callable[..., list[dict[str, Any]]]
 
 #: The committer of one petition in this process (kept for the tests' vocabulary).
 SignatureBatcher = GroupCommitter
@@ -52,7 +58,7 @@ def PendingSignature(*, token_hex: str, entry: dict[str, Any], addr: str | None,
     return Pending(key=token_hex, payload=(entry, addr), pk=pk, items=[item], check=check)
 
 
-def _commit(app: Flask, petition_id: int, batch: list[Pending]) -> None:
+def _commit(app: Flask, petition_id: int, append: AppendFn, batch: list[Pending]) -> None:
     seen: set[str] = set()
     unique = []
     for p in batch:
@@ -61,17 +67,15 @@ def _commit(app: Flask, petition_id: int, batch: list[Pending]) -> None:
         else:
             seen.add(p.key)
             unique.append(p)
-    _append(app, petition_id, unique)
+    _append(app, petition_id, append, unique)
 
 
-def _append(app: Flask, petition_id: int, pending: list[Pending]) -> None:
-    from app.petitions.signing import append_signatures
-
+def _append(app: Flask, petition_id: int, append: AppendFn, pending: list[Pending]) -> None:
     while pending:
         db = new_session(app)
         try:
-            receipts = append_signatures(db, petition_id, [p.payload[0] for p in pending],
-                                         addrs=[p.payload[1] for p in pending])
+            receipts = append(db, petition_id, [p.payload[0] for p in pending],
+                              addrs=[p.payload[1] for p in pending])
         except ApiError as exc:
             if exc.code != "already_signed" or len(pending) == 1:
                 for p in pending:
@@ -87,7 +91,7 @@ def _append(app: Flask, petition_id: int, pending: list[Pending]) -> None:
             db.close()
         if not taken:  # the conflict is not visible: settle them one by one
             for p in pending:
-                _append(app, petition_id, [p])
+                _append(app, petition_id, append, [p])
             return
         for p in pending:
             if p.key in taken:
@@ -105,20 +109,19 @@ def _on_board(db: Session, petition_id: int, tokens: Sequence[str]) -> set[str]:
         db.rollback()
 
 
-def setting(app: Flask, name: str) -> Any:
-    return app.config.get(name, DEFAULTS[name])
+def batcher_for(app: Flask, petition_id: int, append: AppendFn | None = None) -> GroupCommitter:
+    """This process's committer of the petition (a new one after a fork).
+
+    ``append`` defaults to the one the app factory put in ``app.extensions``."""
+    commit = functools.partial(_commit, app, petition_id,
+                               append or app.extensions[APPEND_EXTENSION])
+    return group_commit.committer_for(app, _EXTENSION, petition_id, commit, PREFIX, "petition")
 
 
-def batcher_for(app: Flask, petition_id: int) -> GroupCommitter:
-    """This process's committer of the petition (a new one after a fork)."""
-    return group_commit.committer_for(app, _EXTENSION, petition_id,
-                                      functools.partial(_commit, app, petition_id), PREFIX,
-                                      "petition")
-
-
-def submit_and_wait(app: Flask, petition_id: int, pending: Pending) -> dict[str, Any]:
+def submit_and_wait(app: Flask, petition_id: int, pending: Pending,
+                    append: AppendFn | None = None) -> dict[str, Any]:
     """Enqueue and wait for this signature's own receipt (after commit) or its own error."""
-    future = batcher_for(app, petition_id).submit(pending)
+    future = batcher_for(app, petition_id, append).submit(pending)
     return group_commit.wait(
         app, PREFIX, future,
         not_recorded="the server is busy and did not record the signature; retry",

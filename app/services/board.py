@@ -18,19 +18,28 @@ from sqlalchemy.orm import Session
 from app.errors import ApiError
 from app.models import BoardEntry, Election, TreeHead
 from app.services import board_core
-from app.services import elections as election_service
+from crypto.ballot import tracker_of as _tracker_of
 from crypto.merkle import MerkleLog
-from crypto.tree_head import SignedTreeHead
-from saylau.voter_client import compute_tracker
+from crypto.tree_head import BoardSigningKey, SignedTreeHead, election_log_id
 
 MODELS = board_core.BoardModels(owner=Election, entry=BoardEntry, head=TreeHead,
                                 fk="election_id", cache_kind="election")
 MAX_PAGE = board_core.MAX_PAGE
 
 
+def board_key(election: Election) -> BoardSigningKey:
+    """The election's board signing key (Ed25519, tree heads and receipts)."""
+    return BoardSigningKey.from_seed_hex(election.board_seed_hex)
+
+
+def log_id(election_id: str) -> str:
+    """The Merkle log id signed into every tree head of this election's board."""
+    return election_log_id(election_id)
+
+
 def tracker_of(ballot_json: dict[str, Any]) -> str:
     """``tracker = tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` (hex)."""
-    return compute_tracker(ballot_json)
+    return _tracker_of(ballot_json)
 
 
 def now_ms() -> int:
@@ -56,12 +65,12 @@ def sign_head(db: Session, election: Election, *, final: bool, log: MerkleLog | 
               ) -> SignedTreeHead:
     """Sign and store a tree head for the board's current contents."""
     log = log if log is not None else load_log(db, election.id)
-    return board_core.sign_head(db, MODELS, election.id, election_service.board_key(election),
-                                election_service.log_id(election.id), log, final=final)
+    return board_core.sign_head(db, MODELS, election.id, board_key(election),
+                                log_id(election.id), log, final=final)
 
 
 def head_json(row: TreeHead, election_id: str) -> dict[str, Any]:
-    return board_core.head_of(row, election_service.log_id(election_id)).to_json()
+    return board_core.head_of(row, log_id(election_id)).to_json()
 
 
 def latest_head(db: Session, election_id: str) -> TreeHead | None:
@@ -98,7 +107,7 @@ def stored_receipt(db: Session, election: Election, row: BoardEntry) -> dict[str
     head = board_core.commit_head(db, MODELS, election.id, row.leaf_index)
     if head is None:  # never expected: every append signs a head
         raise ApiError(503, "busy", "the entry's tree head is not there yet; retry")
-    sth = board_core.head_of(head, election_service.log_id(election.id))
+    sth = board_core.head_of(head, log_id(election.id))
     return receipt(election, row, load_log(db, election.id), sth)
 
 

@@ -37,13 +37,13 @@ from typing import Any
 
 from flask import Flask
 
+from app.config import DEFAULTS
 from app.errors import ApiError
 from crypto.batch import ProofItem, find_invalid
 from crypto.paillier import PublicKey
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {"ENABLED": True, "MAX": 32, "WAIT_MS": 20, "TIMEOUT_S": 30.0}
 IDLE_EXIT_S = 5.0
 _REGISTRY_LOCK = threading.Lock()
 _SHUFFLE = secrets.SystemRandom()
@@ -67,8 +67,9 @@ CommitFn = Callable[[list[Pending]], None]
 
 
 def setting(app: Flask, prefix: str, name: str) -> Any:
-    """``app.config[f"{prefix}_{name}"]`` or the default of ``name``."""
-    return app.config.get(f"{prefix}_{name}", DEFAULTS[name])
+    """``app.config[f"{prefix}_{name}"]`` or its default (:class:`app.config.Settings`)."""
+    key = f"{prefix}_{name}"
+    return app.config.get(key, DEFAULTS[key])
 
 
 def enabled(app: Flask, prefix: str) -> bool:

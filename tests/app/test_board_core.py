@@ -15,10 +15,10 @@ import pytest
 from app.db import get_engine
 from app.errors import ApiError
 from app.services import casting, group_commit
+from crypto.ballot import tracker_of as compute_tracker
 from crypto.encoding import hex_to_int, int_to_hex
 from crypto.merkle import InclusionProof
 from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion
-from saylau.voter_client import compute_tracker
 from tests.app.helpers import board_state, cast_payload, setup_election, voter
 from tests.conftest import make_test_app
 

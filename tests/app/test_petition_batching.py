@@ -278,8 +278,9 @@ def test_wait_timeout_is_503_and_records_nothing(tmp_path, issuer_test_key):
     app = _app(tmp_path, issuer_test_key, PETITION_BATCH_WAIT_MS=1000, PETITION_BATCH_TIMEOUT_S=0.1)
     try:
         pet = Petition(app)
+        payload = pet.payload(pet.wallet())  # built before the clock starts (load-independent)
         started = time.monotonic()
-        status, body = _service(app, pet.pid, pet.payload(pet.wallet()))()
+        status, body = _service(app, pet.pid, payload)()
         assert status == 503 and body["error"]["code"] == "timeout"
         assert "did not record" in body["error"]["message"]
         assert time.monotonic() - started < 1.0
