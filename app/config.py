@@ -82,6 +82,18 @@ class Settings:
     ALLOW_TEST_KEYS: bool = _s(False, "Accept the small test election keys.", test_only=True)
     FAST_PASSWORD_HASH: bool = _s(False, "Cheap Argon2 parameters.", test_only=True)
 
+    BOARD_TIME_GRANULARITY_S: int = _s(3600, "Stored and published board times (`cast_at`, "
+                                       "`signed_at`, tree-head timestamps) are floored to this "
+                                       "many seconds; the board order gives the sequence.",
+                                       group="board")
+    BALLOT_BATCH_ENABLED: bool = _s(True, "Group-commit concurrent casts (one proof equation, "
+                                    "one transaction, one tree head per batch).", group="board")
+    BALLOT_BATCH_MAX: int = _s(32, "Largest ballot batch.", group="board")
+    BALLOT_BATCH_WAIT_MS: float = _s(20, "How long a ballot batch waits for more (ms).",
+                                     group="board")
+    BALLOT_BATCH_TIMEOUT_S: float = _s(30.0, "How long a cast waits for its batch (s).",
+                                       group="board")
+
     PETITION_SPONSORS_REQUIRED: int = _s(5, "Sponsors needed before moderation.", group="petition")
     PETITION_OPEN_DAYS: float = _s(182, "Days a petition stays open (about 6 months).",
                                    group="petition")
@@ -218,7 +230,7 @@ def docs_markdown() -> str:
              "Python with UPPER_CASE names). Variables win over the file. An unknown "
              "`SAYLAU_*` variable, or a test-only setting without `TESTING`/`DEMO`, stops the "
              "start with an error.", ""]
-    for group, title in (("web", "Web app"), ("petition", "Petitions")):
+    for group, title in (("web", "Web app"), ("board", "Bulletin board"), ("petition", "Petitions")):
         lines += [f"## {title}", "", "| Setting | Type | Default | Meaning |", "|---|---|---|---|"]
         for name, f in FIELDS.items():
             if f.metadata["group"] != group:

@@ -118,6 +118,7 @@ def verify_board_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    scheduler: str | None = None,
 ) -> BoardVerification:
     """Checks 1–7 (and the receipt): everything up to the tally.
 
@@ -194,7 +195,7 @@ def verify_board_record(
     except CryptoError:
         issued = None
     result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
-                                       workers=workers)
+                                       workers=workers, scheduler=scheduler)
     for kind, name in BOARD_CHECKS.items():
         details = [str(p) for p in result.by_check(kind)]
         if kind == "issuance" and issued is not None:
@@ -276,6 +277,7 @@ def verify_election_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    scheduler: str | None = None,
 ) -> Report:
     """Checks 1–11 and the receipt of an election record (see :mod:`audit.verifier`).
 
@@ -284,7 +286,8 @@ def verify_election_record(
     if not isinstance(record, Record):
         record = read_record(record, strict=False)
     board_part = verify_board_record(record, receipt, progress, workers=workers,
-                                     expected_fingerprint=expected_fingerprint)
+                                     expected_fingerprint=expected_fingerprint,
+                                     scheduler=scheduler)
     report = board_part.report
     ctx, tpk, recomputed = board_part.ctx, board_part.tpk, board_part.fingerprint
     recomputed_tally = board_part.tally

@@ -46,6 +46,7 @@ def verify_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    scheduler: str | None = None,
 ) -> Report:
     """Verify everything in a record; return the report (``report.valid``, ``report.tally``).
 
@@ -58,7 +59,7 @@ def verify_record(
         return verify_petition_record(record, receipt, progress,
                                       expected_fingerprint=expected_fingerprint)
     return verify_election_record(record, receipt, progress, workers=workers,
-                                  expected_fingerprint=expected_fingerprint)
+                                  expected_fingerprint=expected_fingerprint, scheduler=scheduler)
 
 
 __all__ = ["verify_record"]

@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dec.add_argument("--share", type=Path, required=True)
     dec.add_argument("--passphrase-file", type=Path)
     dec.add_argument("--out", type=Path, required=True, help="where to write the partials JSON")
+    dec.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="recompute the tally's board checks on this Dask distributed cluster")
     dec.add_argument("--force", action="store_true",
                      help="decrypt even if board checks fail (NOT recommended)")
     up = sub.add_parser("upload", help="upload partial decryptions to the voting service")
@@ -114,7 +116,8 @@ def _decrypt(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read the record: {exc}") from exc
     share = load_share(args.share, args.passphrase_file)
     progress = StageProgress()
-    checked = verify_board_record(record, progress=progress)
+    checked = verify_board_record(record, progress=progress,
+                                  scheduler=getattr(args, "scheduler", None))
     progress.close()
     report = checked.report
     failed = report.failed()

@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the election fingerprint (hex) you expect, e.g. from your ballot")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes for ballot-proof checking (default 2; 1 = none)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="check the ballot proofs on this Dask distributed cluster")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     progress = StageProgress(enabled=False if args.json else None)
     try:
         report = verify_record(record, receipt, progress, workers=args.workers,
-                               expected_fingerprint=expected)
+                               expected_fingerprint=expected, scheduler=args.scheduler)
     except (CryptoError, ValueError, KeyError, TypeError) as exc:
         progress.close()
         print(f"saylau verify: verification could not complete: {exc}", file=sys.stderr)

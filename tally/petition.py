@@ -20,7 +20,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.batch import ProofItem, find_invalid
+from crypto.batch import ProofItem
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int, int_to_hex, require
@@ -40,6 +40,7 @@ from crypto.threshold import (
     combine,
     partial_decrypt,
 )
+from tally.board_batch import find_invalid_parallel
 
 ENTRY_KINDS = ("signature", "invalidation")
 INVALIDATION_REASONS = ("fraud_suspected", "duplicate_person", "coerced", "other")
@@ -138,7 +139,7 @@ def _parse_signature(ctx: PetitionContext, position: int, entry: dict[str, Any],
 
 
 def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
-                          batch: bool = True) -> PetitionBoardResult:
+                          batch: bool = True, workers: int | None = None) -> PetitionBoardResult:
     """Check every entry; the result lists problems instead of stopping at the first.
 
     Checks: ``index`` = position, kind known, ``petition_id`` = this petition;
@@ -194,7 +195,8 @@ def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
     if batch and pending:
         keyed: list[tuple[Hashable, Sequence[ProofItem]]] = [
             (i, [item]) for i, (_, item) in pending.items() if item is not None]
-        for i in find_invalid(pk, keyed):
+        for i in sorted(find_invalid_parallel(pk, keyed, workers=workers,  # type: ignore[type-var]
+                                              stage="signature proofs")):
             assert isinstance(i, int)
             result.problems.append(Problem(i, "region-proof", "proof fails"))
             del pending[i]

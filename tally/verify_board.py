@@ -29,9 +29,7 @@ board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Hashable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +40,8 @@ from crypto.ballot import (
     tracker_of,
     verify_audited_ballot,
 )
-from crypto.batch import ProofItem, find_invalid
+from crypto.batch import ProofItem
+from crypto.batch_open import find_invalid_openings
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.election import Manifest
@@ -50,17 +49,17 @@ from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
+from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
+    CHUNK,
+    PARALLEL_THRESHOLD,
+    WORKERS,
+    find_invalid_parallel,
+)
 from tally.progress import ProgressFn
 
 #: Revote policies (the voting service's ``REVOTE_POLICIES``).
 REVOTE_POLICIES = ("last-counts", "no-revote")
 ENTRY_KINDS = ("ballot", "audited")
-#: Boards with more ballots than this are batch-checked in two worker processes.
-PARALLEL_THRESHOLD = 64
-WORKERS = 2
-#: Ballots per batch-verification chunk (a progress step).
-CHUNK = 32
-
 
 
 
@@ -140,13 +139,19 @@ class _Parsed:
     token: bytes | None
     replaces: object
     items: list[ProofItem]
+    #: an audited entry's openings ``(c, m, r)``, re-encryptions checked in one batch
+    openings: list[tuple[int, int, int]] = field(default_factory=list)
+    secrets: BallotSecrets | None = None
 
 
-def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object) -> None:
+def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object,
+                 *, defer: bool = False) -> tuple[BallotSecrets, list[tuple[int, int, int]]]:
     """Benaloh audit of an ``audited`` entry (docs/protocol.md §9.2 check 5).
 
     ``secrets`` is ``{q: {o: {"m": 0|1, "r": hex}}}`` in canonical form, covering exactly
     the manifest's questions and options, with ``r ∈ Z*_n``; every option re-encrypts (P1).
+    With ``defer`` the re-encryptions are not computed here: the openings ``(c, m, r)`` are
+    returned for :func:`crypto.batch_open.find_invalid_openings` (one equation per board).
     """
     secrets_ = BallotSecrets.from_json(secrets_json)
     if secrets_.to_json() != secrets_json:
@@ -159,12 +164,19 @@ def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: ob
         for r in opts.values():
             if not 0 < r < n or math.gcd(r, n) != 1:
                 raise InvalidEncoding("secrets: r is not in Z*_n")
+    if defer:
+        try:
+            openings = [(s.ciphertext, secrets_.plaintexts[q.id][s.option_id],
+                         secrets_.randomness[q.id][s.option_id])
+                        for contest in ballot.contests
+                        for q in (ctx.manifest.question(contest.question_id),)
+                        for s in contest.selections]
+        except KeyError:
+            openings = []  # the one-by-one check below names the problem
+        else:
+            return secrets_, openings
     verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
-
-
-def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -> list[Hashable]:
-    """Worker: keys of the groups whose proofs fail (batch test + bisection)."""
-    return find_invalid(pk, keyed)
+    return secrets_, []
 
 
 def _parse_entry(ctx: ElectionContext, position: int, entry: object,
@@ -206,8 +218,10 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
         for name in ("credential", "signature", "replaces"):
             if entry.get(name) is not None:
                 bad("entry-format", f"an audited entry must have {name} = null")
+        secrets_: BallotSecrets | None = None
+        openings: list[tuple[int, int, int]] = []
         try:
-            _check_audit(ctx, ballot, entry.get("secrets"))
+            secrets_, openings = _check_audit(ctx, ballot, entry.get("secrets"), defer=True)
         except CryptoError as exc:
             bad("audit", f"audited ballot does not open: {exc}")
         token: bytes | None = None
@@ -238,34 +252,39 @@ def _parse_entry(ctx: ElectionContext, position: int, entry: object,
     except CryptoError as exc:
         bad("ballot-proof", f"ballot proof: {exc}")
         items = []
-    return _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
+    parsed = _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
+    if kind == "audited":
+        parsed.openings, parsed.secrets = openings, secrets_
+    return parsed
 
 
 def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn | None,
-                  workers: int | None) -> set[int]:
-    keyed: list[tuple[Hashable, list[ProofItem]]] = [(p.index, p.items) for p in parsed if p.items]
-    chunks = [keyed[i:i + CHUNK] for i in range(0, len(keyed), CHUNK)]
-    bad: set[int] = set()
-    total = len(keyed)
-    done = 0
-    if progress is not None:
-        progress("ballot proofs", 0, total)
-    n_workers = WORKERS if workers is None else workers
-    if len(keyed) > PARALLEL_THRESHOLD and n_workers > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            futures = [pool.submit(_check_batch, pk, chunk) for chunk in chunks]
-            for chunk, future in zip(chunks, futures, strict=True):
-                bad.update(int(k) for k in future.result())  # type: ignore[call-overload]
-                done += len(chunk)
-                if progress is not None:
-                    progress("ballot proofs", done, total)
-    else:
-        for chunk in chunks:
-            bad.update(int(k) for k in _check_batch(pk, chunk))  # type: ignore[call-overload]
-            done += len(chunk)
-            if progress is not None:
-                progress("ballot proofs", done, total)
-    return bad
+                  workers: int | None, scheduler: str | None = None) -> set[int]:
+    """The entries whose proofs fail (:func:`tally.board_batch.find_invalid_parallel`)."""
+    bad = find_invalid_parallel(pk, [(p.index, p.items) for p in parsed], progress=progress,
+                                workers=workers, scheduler=scheduler)
+    return {int(k) for k in bad}  # type: ignore[call-overload]
+
+
+def _batch_audits(ctx: ElectionContext, parsed: Sequence[_Parsed],
+                  problems: list[Problem]) -> None:
+    """The audited entries' re-encryptions in ONE combined equation (crypto.batch_open);
+    a failing entry is re-checked one by one for its message (problems stay in entry order
+    within the ``audit`` check)."""
+    keyed = [(p.index, p.openings) for p in parsed if p.openings]
+    failing = set(find_invalid_openings(ctx.public_key, keyed))
+    for p in parsed:
+        if p.index in failing and p.secrets is not None:
+            try:
+                verify_audited_ballot(ctx.public_key, ctx.manifest, p.ballot, p.secrets)
+            except CryptoError as exc:
+                problems.append(Problem(p.index, "audit", f"audited ballot does not open: {exc}"))
+            else:  # never expected: the batch test and the one-by-one check disagree
+                problems.append(Problem(p.index, "audit", "audited ballot does not open"))
+    slots = [i for i, problem in enumerate(problems) if problem.check == "audit"]
+    ordered = sorted((problems[i] for i in slots), key=lambda problem: problem.index)
+    for i, problem in zip(slots, ordered, strict=True):  # entry order, as if checked in turn
+        problems[i] = problem
 
 
 def verify_board(
@@ -275,11 +294,13 @@ def verify_board(
     credentials_issued: int | None = None,
     progress: ProgressFn | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> BoardResult:
     """Check every entry of a frozen board; return the problems and the counted ballots.
 
     Raises only for unusable input (``entries`` not a sequence).  ``workers`` overrides
-    the number of processes used for large boards (1 = no processes).
+    the number of processes used for large boards (1 = no processes); ``scheduler`` (a Dask
+    distributed scheduler address) runs the batched proof checks on that cluster instead.
     """
     if isinstance(entries, str | bytes) or not isinstance(entries, Sequence):
         raise InvalidEncoding("board: expected a list of entries")
@@ -301,9 +322,10 @@ def verify_board(
     if progress is not None:
         progress("entries", len(entries), len(entries))
 
-    for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers)):
+    for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers, scheduler)):
         problems.append(Problem(index, "ballot-proof",
                                 "ballot proof fails its verification equation"))
+    _batch_audits(ctx, parsed, problems)
 
     # Copy attack: a ciphertext may appear once on the whole board; the later one fails.
     seen: dict[int, tuple[int, bytes | None]] = {}

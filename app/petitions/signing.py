@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.clock import now_ms
 from app.config import setting
 from app.db import new_session
 from app.errors import ApiError, crypto_error
@@ -39,6 +38,7 @@ from app.petitions.parameters import (
     scope_id,
 )
 from app.security import aware
+from app.services import board_core
 from crypto.credentials import (
     Credential,
     issue_blind_signature,
@@ -194,7 +194,7 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
         raise ApiError(409, "already_signed", "this credential has already signed")
     entry: dict[str, Any] = {
         "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
-        "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": now_ms(),
+        "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": board_core.coarse_ms(),
     }
     return credential, sig, entry
 
@@ -258,23 +258,23 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
         raise ValueError("one address per entry")
     for attempt in range(3):
         try:
+            if not entries:
+                raise ApiError(400, "invalid_body", "no signatures")
             rows = []
-            index = -1
-            p: Petition | None = None
+            start = lock_petition(db, petition_id, len(entries))  # one lock for the batch
+            p: Petition | None = db.get(Petition, petition_id)
+            assert p is not None
+            db.refresh(p)
+            _accepting(p)
             log: MerkleLog | None = None  # loaded by the first append, reused by the rest
-            for entry in entries:
-                index = lock_petition(db, petition_id)
-                p = db.get(Petition, petition_id)
-                assert p is not None
-                db.refresh(p)
-                _accepting(p)
+            index = start
+            for index, entry in enumerate(entries, start):
                 token_hex = Credential.from_json(entry["credential"]).token_id.hex()
                 entry["index"] = index
                 row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex,
                                    log=log)
                 rows.append(row)
-            if p is None or log is None:
-                raise ApiError(400, "invalid_body", "no signatures")
+            assert log is not None
             sth = sign_head(db, p, final=False, log=log)
             events = (list(zip(addrs, (row.leaf_index for row in rows), strict=True))
                       if addrs is not None else [(addr, index)])

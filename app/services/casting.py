@@ -8,16 +8,28 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
 4. the Ed25519 signature by the credential's ballot key over ``canonical_json(ballot)`` (403);
 5. the ballot parses, is in canonical form, and ``ballot.token_id == credential.token_id`` (400);
 6. quick duplicate checks (token already used under no-revote, ciphertext already on the board, 409);
-7. ``check_ballot`` (every proof, powers batched) with the election fingerprint (400: invalid proof / ballot / ciphertext);
-8. ONE transaction: take the election's append lock, re-check 6, insert the used token (or
-   mark the token's previous ballot superseded), the ciphertext registry rows, the board
-   entry and a new signed tree head; commit; only then build the receipt.
+   Before 6, a ballot whose tracker is already on the board as a ``ballot`` entry is a
+   *retry* (a crash or a lost response): the receipt of the original commit is returned
+   again (201, byte for byte the same), never ``already_voted``;
+7. the proofs' shapes and Fiat–Shamir challenges (:func:`crypto.ballot.ballot_proof_items`);
+   then, with ``BALLOT_BATCH_ENABLED`` (default), group commit
+   (:mod:`app.services.group_commit`): the exponentiations of all ballots that arrive within
+   ``BALLOT_BATCH_WAIT_MS`` are checked with ONE batch equation, a failing ballot is
+   re-checked alone with :func:`crypto.ballot.check_ballot` (400: invalid proof / ballot /
+   ciphertext, exactly the unbatched error); without batching, ``check_ballot`` per cast;
+8. :func:`append_ballots` — ONE transaction for the whole batch, entries in shuffled order:
+   take the election's append lock, re-check 6 per entry, insert the used token (or mark the
+   token's previous ballot superseded), the ciphertext registry rows, the board entries, and
+   ONE signed tree head; commit; only then build each client's own receipt.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -25,26 +37,41 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
+from app.services import board_core, group_commit
 from app.services import elections as election_service
 from crypto.ballot import (
     BallotSecrets,
     EncryptedBallot,
+    ballot_proof_items,
     check_ballot,
-    tracker_of,
     verify_audited_ballot,
 )
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
+from crypto.election import Manifest
 from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
 )
 from crypto.threshold import ThresholdPublicKey
+
+PREFIX = "BALLOT_BATCH"
+_EXTENSION = "saylau_ballot_committers"
+
+
+@dataclass(frozen=True)
+class BallotAppend:
+    """A verified entry waiting for :func:`append_ballots` (``index``/``replaces`` unset)."""
+
+    entry: dict[str, Any]
+    digests: tuple[str, ...]
+    token_hex: str | None
+    tracker: str
+    revote: bool
 
 
 def ciphertext_digest(n: int, c: int) -> str:
@@ -110,6 +137,15 @@ def _used(db: Session, election_id: str, token_hex: str) -> UsedToken | None:
                                               UsedToken.token_id == token_hex)).first()
 
 
+def _check_proofs(tpk: ThresholdPublicKey, manifest: Manifest, fingerprint: bytes,
+                  ballot: EncryptedBallot, token_id: bytes) -> None:
+    """:func:`crypto.ballot.check_ballot`, its typed error mapped to the HTTP error."""
+    try:
+        check_ballot(tpk.public, manifest, fingerprint, ballot, token_id)
+    except CryptoError as exc:
+        raise _crypto_error(exc) from exc
+
+
 def cast_ballot(app: Flask, election_id: object, payload: object,
                 now_ms: int | None = None) -> dict[str, Any]:
     """Verify and append a ballot; returns the receipt (after commit)."""
@@ -143,77 +179,189 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         token_id = credential.token_id
         if ballot.token_id != token_id:
             raise ApiError(400, "token_mismatch", "ballot.token_id is not the credential's token id")
+        tracker = board_service.tracker_of(ballot_obj)
+        existing = board_service.by_tracker(db, election.id, tracker)
+        if existing is not None and existing.kind == "ballot":  # a retry: the same receipt
+            return board_service.stored_receipt(db, election, existing)
         tpk, fingerprint = _election_context(election)
+        manifest = election_service.manifest_of(election)
         digests = _digests(tpk, ballot)
         token_hex = token_id.hex()
         if election.revote_policy == "no-revote" and _used(db, election.id, token_hex):
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
         _check_copies(db, election.id, digests)
-        try:
-            check_ballot(tpk.public, election_service.manifest_of(election), fingerprint,
-                         ballot, token_id)
-        except CryptoError as exc:
-            raise _crypto_error(exc) from exc
-        db.rollback()  # end any read transaction before taking the write lock
-
         entry: dict[str, Any] = {
             "kind": "ballot",
             "election_id": election.id,
             "credential": credential.to_json(),
             "ballot": ballot_obj,
             "signature": signature.hex(),
-            "cast_at": now_ms if now_ms is not None else clock.now_ms(),
+            "cast_at": board_core.coarse_ms(now_ms),
         }
-        return _append(db, election.id, entry, digests, token_hex, revote=True)
+        item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
+        eid = election.id
+        if group_commit.enabled(app, PREFIX):
+            try:
+                items = ballot_proof_items(tpk.public, manifest, fingerprint, ballot, token_id)
+            except CryptoError as exc:
+                raise _crypto_error(exc) from exc
+            pending = group_commit.Pending(
+                key=tracker, payload=item, pk=tpk.public, items=items,
+                check=functools.partial(_check_proofs, tpk, manifest, fingerprint, ballot,
+                                        token_id))
+            db.rollback()
+            db.close()
+            future = committer_for(app, eid).submit(pending)
+            return group_commit.wait(
+                app, PREFIX, future,
+                not_recorded="the server is busy and did not record the ballot; retry",
+                maybe_recorded="the server is busy; the ballot may still be recorded: retry "
+                               "(the same ballot gets its receipt if it was)")
+        _check_proofs(tpk, manifest, fingerprint, ballot, token_id)
+        db.rollback()  # end any read transaction before taking the write lock
+        return _one(append_ballots(db, eid, [item])[0])
     finally:
         db.close()
 
 
-def _append(db: Session, election_id: str, entry: dict[str, Any], digests: list[str],
-            token_hex: str | None, *, revote: bool) -> dict[str, Any]:
+def _one(result: dict[str, Any] | ApiError) -> dict[str, Any]:
+    if isinstance(result, ApiError):
+        raise ApiError(result.status, result.code, result.message)
+    return result
+
+
+def _commit_batch(app: Flask, election_id: str, batch: list[group_commit.Pending]) -> None:
+    """Group commit of one election (:class:`app.services.group_commit.GroupCommitter`)."""
+    db = new_session(app)
     try:
-        index = board_service.lock_election(db, election_id)
+        results = append_ballots(db, election_id, [p.payload for p in batch])
+    finally:
+        db.close()
+    for p, result in zip(batch, results, strict=True):
+        if isinstance(result, ApiError):
+            p.future.set_exception(result)
+        else:
+            p.future.set_result(result)
+
+
+def committer_for(app: Flask, election_id: str) -> group_commit.GroupCommitter:
+    """This process's group committer of the election's board."""
+    return group_commit.committer_for(app, _EXTENSION, election_id,
+                                      functools.partial(_commit_batch, app, election_id),
+                                      PREFIX, "election")
+
+
+def append_ballots(db: Session, election_id: str, items: Sequence[BallotAppend]
+                   ) -> list[dict[str, Any] | ApiError]:
+    """ONE transaction: lock, re-check, append the (already verified) entries in the given
+    order, sign ONE tree head, commit; then each item's own receipt or error.
+
+    Per item, under the lock: a tracker already on the board (as the same kind) or earlier
+    in the batch is a retry and gets that entry's receipt; a ciphertext on the board or
+    earlier in the batch is 409 ``ciphertext_reused``; a used token is 409
+    ``already_voted`` (no revote) or supersedes the token's current ballot.  An error of
+    the whole transaction (election closed meanwhile, database conflict) is every item's.
+    """
+    results: list[dict[str, Any] | ApiError | None] = [None] * len(items)
+    same_as: dict[int, int] = {}  # position -> position of the same ballot in this batch
+    stored: dict[int, BoardEntry] = {}  # position -> the entry already on the board
+    try:
+        start = board_service.lock_election(db, election_id, 0)
         election = db.get(Election, election_id)
         assert election is not None
         db.refresh(election)
         election_service.accepting_ballots(election)  # it may have closed meanwhile
-        _check_copies(db, election_id, digests)
-        previous: BoardEntry | None = None
-        used = _used(db, election_id, token_hex) if token_hex else None
-        if used is not None:
-            if not revote or election.revote_policy == "no-revote":
-                raise ApiError(409, "already_voted", "this credential has already cast a ballot")
-            previous = db.get(BoardEntry, used.current_entry_id)
-        entry["index"] = index
-        entry["replaces"] = previous.leaf_index if previous is not None else None
-        tracker = tracker_of(entry["ballot"])
-        row, log = board_service.append_entry(db, election, index, entry, kind=entry["kind"],
-                                              token_id=token_hex, tracker=tracker)
-        if token_hex is not None:
-            if used is None:
-                db.add(UsedToken(election_id=election_id, token_id=token_hex,
-                                 current_entry_id=row.id))
-            else:
-                used.current_entry_id = row.id
-            if previous is not None:
-                previous.superseded = True
-                previous.superseded_by = index
-        for digest in digests:
-            db.add(CiphertextRegistry(election_id=election_id, digest=digest, entry_id=row.id))
-        sth = board_service.sign_head(db, election, final=False, log=log)
-        receipt = board_service.receipt(election, row, log, sth)
+        log = board_service.load_log(db, election_id)
+        index = start
+        appended: list[tuple[int, BoardEntry]] = []
+        trackers: dict[str, int] = {}
+        digests_seen: set[str] = set()
+        for pos, item in enumerate(items):
+            kind = item.entry["kind"]
+            if item.tracker in trackers:
+                same_as[pos] = trackers[item.tracker]
+                continue
+            on_board = board_service.by_tracker(db, election_id, item.tracker)
+            if on_board is not None and on_board.kind == kind:
+                stored[pos] = on_board
+                continue
+            try:
+                if digests_seen.intersection(item.digests):
+                    raise _copied()
+                _check_copies(db, election_id, list(item.digests))
+                previous: BoardEntry | None = None
+                used = _used(db, election_id, item.token_hex) if item.token_hex else None
+                if used is not None:
+                    if not item.revote or election.revote_policy == "no-revote":
+                        raise ApiError(409, "already_voted",
+                                       "this credential has already cast a ballot")
+                    previous = db.get(BoardEntry, used.current_entry_id)
+            except ApiError as exc:
+                results[pos] = exc
+                continue
+            entry = dict(item.entry)
+            entry["index"] = index
+            entry["replaces"] = previous.leaf_index if previous is not None else None
+            row, log = board_service.append_entry(db, election, index, entry, kind=kind,
+                                                  token_id=item.token_hex, tracker=item.tracker,
+                                                  log=log)
+            if item.token_hex is not None:
+                if used is None:
+                    db.add(UsedToken(election_id=election_id, token_id=item.token_hex,
+                                     current_entry_id=row.id))
+                else:
+                    used.current_entry_id = row.id
+                if previous is not None:
+                    previous.superseded = True
+                    previous.superseded_by = index
+            for digest in item.digests:
+                db.add(CiphertextRegistry(election_id=election_id, digest=digest, entry_id=row.id))
+            digests_seen.update(item.digests)
+            trackers[item.tracker] = pos
+            appended.append((pos, row))
+            index += 1
+            db.flush()
+        if appended:
+            board_core.set_size(db, board_service.MODELS, election_id, index)
+            sth = board_service.sign_head(db, election, final=False, log=log)
+            for pos, row in appended:
+                results[pos] = board_service.receipt(election, row, log, sth)
         db.commit()
     except IntegrityError as exc:
         db.rollback()
-        raise ApiError(409, "conflict", "the ballot collides with one already on the board "
-                       "(token or ciphertext already used)") from exc
+        return _all(items, ApiError(409, "conflict", "the ballot collides with one already on "
+                                    "the board (token or ciphertext already used)"), exc)
     except OperationalError as exc:
         db.rollback()
-        raise ApiError(503, "busy", "the board is busy; retry") from exc
+        return _all(items, ApiError(503, "busy", "the board is busy; retry"), exc)
+    except ApiError as exc:
+        db.rollback()
+        return _all(items, exc, None)
     except BaseException:
         db.rollback()
         raise
-    return receipt
+    for pos, row in stored.items():  # retries of entries committed earlier
+        results[pos] = board_service.stored_receipt(db, election, row)
+    db.rollback()
+    for pos, first in same_as.items():
+        results[pos] = results[first]
+    out: list[dict[str, Any] | ApiError] = []
+    for result in results:
+        assert result is not None
+        out.append(result)
+    return out
+
+
+def _copied() -> ApiError:
+    return ApiError(409, "ciphertext_reused", "a ciphertext of this ballot is already on the "
+                    "board (copied ballots are refused)")
+
+
+def _all(items: Sequence[BallotAppend], error: ApiError, cause: BaseException | None
+         ) -> list[dict[str, Any] | ApiError]:
+    if cause is not None:
+        error.__cause__ = cause
+    return [error for _ in items]
 
 
 def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, Any]:
@@ -221,7 +369,8 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
 
     Accepted if well-formed: the ballot parses against the manifest and its proofs verify
     under its own token id, and the revealed secrets re-encrypt to its ciphertexts.  Its
-    ciphertexts enter the registry so that it can never be cast.  Never counted.
+    ciphertexts enter the registry so that it can never be cast.  Never counted.  Posting
+    the same audited ballot again returns its receipt.
     """
     ballot_obj = _object(payload, "ballot")
     secrets_obj = _object(payload, "secrets")
@@ -244,6 +393,10 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
         except (KeyError, TypeError, ValueError) as exc:
             raise ApiError(400, "invalid_encoding", f"malformed audit data: {exc}") from exc
         digests = _digests(tpk, ballot)
+        tracker = board_service.tracker_of(ballot_obj)
+        existing = board_service.by_tracker(db, election.id, tracker)
+        if existing is not None and existing.kind == "audited":
+            return board_service.stored_receipt(db, election, existing)
         _check_copies(db, election.id, digests)
         db.rollback()
         entry: dict[str, Any] = {
@@ -253,8 +406,9 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": clock.now_ms(),
+            "cast_at": board_core.coarse_ms(),
         }
-        return _append(db, election.id, entry, digests, None, revote=False)
+        item = BallotAppend(entry, tuple(digests), None, tracker, revote=False)
+        return _one(append_ballots(db, election.id, [item])[0])
     finally:
         db.close()
