@@ -28,32 +28,21 @@ board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.ballot import (
-    BallotSecrets,
-    EncryptedBallot,
-    ballot_proof_items,
-    verify_audited_ballot,
-)
+from crypto.ballot import EncryptedBallot
 from crypto.batch import ProofItem, find_invalid
-from crypto.blind_rsa import IssuerPublicKey
-from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.election import Manifest
-from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
 from crypto.transcript import tagged_hash
+from tally.entry_checks import ENTRY_KINDS, REVOTE_POLICIES, ElectionContext, check_board_entry
 
-#: Revote policies (the voting service's ``REVOTE_POLICIES``).
-REVOTE_POLICIES = ("last-counts", "no-revote")
-ENTRY_KINDS = ("ballot", "audited")
 TRACKER_DOMAIN = "saylau/v1/tracker"
 #: Boards with more ballots than this are batch-checked in two worker processes.
 PARALLEL_THRESHOLD = 64
@@ -69,27 +58,6 @@ def tracker_of(ballot_json: dict[str, Any]) -> str:
     """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex."""
     return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(ballot_json))).hex()
 
-
-
-@dataclass(frozen=True)
-class ElectionContext:
-    """What a verifier needs about one election (all public)."""
-
-    manifest: Manifest
-    public_key: PublicKey
-    issuer_key: IssuerPublicKey
-    fingerprint: bytes
-    revote_policy: str
-
-    def __post_init__(self) -> None:
-        if self.revote_policy not in REVOTE_POLICIES:
-            raise InvalidEncoding(f"revote policy must be one of {REVOTE_POLICIES}")
-        if len(self.fingerprint) != 32:
-            raise InvalidEncoding("fingerprint must be 32 bytes")
-
-    @property
-    def election_id(self) -> str:
-        return self.manifest.election_id
 
 
 @dataclass(frozen=True)
@@ -148,26 +116,6 @@ class _Parsed:
     items: list[ProofItem]
 
 
-def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object) -> None:
-    """Benaloh audit of an ``audited`` entry (docs/protocol.md §9.2 check 5).
-
-    ``secrets`` is ``{q: {o: {"m": 0|1, "r": hex}}}`` in canonical form, covering exactly
-    the manifest's questions and options, with ``r ∈ Z*_n``; every option re-encrypts (P1).
-    """
-    secrets_ = BallotSecrets.from_json(secrets_json)
-    if secrets_.to_json() != secrets_json:
-        raise InvalidEncoding("secrets are not in canonical form (extra fields)")
-    expected = {q.id: set(q.option_ids) for q in ctx.manifest.questions}
-    if {q: set(opts) for q, opts in secrets_.plaintexts.items()} != expected:
-        raise InvalidEncoding("secrets do not cover exactly the manifest's questions and options")
-    n = ctx.public_key.n
-    for opts in secrets_.randomness.values():
-        for r in opts.values():
-            if not 0 < r < n or math.gcd(r, n) != 1:
-                raise InvalidEncoding("secrets: r is not in Z*_n")
-    verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
-
-
 def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -> list[Hashable]:
     """Worker: keys of the groups whose proofs fail (batch test + bisection)."""
     return find_invalid(pk, keyed)
@@ -175,76 +123,16 @@ def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -
 
 def _parse_entry(ctx: ElectionContext, position: int, entry: object,
                  problems: list[Problem]) -> _Parsed | None:
-    def bad(check: str, message: str) -> None:
-        problems.append(Problem(position, check, message))
-
-    if not isinstance(entry, dict):
-        bad("entry-format", "entry is not a JSON object")
+    """The shared entry check (:func:`tally.entry_checks.check_board_entry`), proofs deferred."""
+    checked = check_board_entry(ctx, entry, position=position, verify_proofs=False)
+    problems.extend(Problem(position, f.check, f.message) for f in checked.faults)
+    if checked.kind is None or checked.ballot is None or checked.ballot_json is None:
         return None
-    index = entry.get("index")
-    if isinstance(index, bool) or index != position:
-        bad("entry-format", f"index {index!r} is not its position {position}")
-    kind = entry.get("kind")
-    if kind not in ENTRY_KINDS:
-        bad("entry-format", f"unknown kind {kind!r}")
+    if checked.kind == "ballot" and checked.token is None:
         return None
-    if entry.get("election_id") != ctx.election_id:
-        bad("entry-format", "entry is for another election")
-    ballot_json = entry.get("ballot")
-    try:
-        if not isinstance(ballot_json, dict):
-            raise InvalidEncoding("ballot: expected a JSON object")
-        ballot = EncryptedBallot.from_json(ballot_json)
-    except CryptoError as exc:
-        bad("entry-format", f"malformed ballot: {exc}")
-        return None
-    cast_at = entry.get("cast_at")
-    if isinstance(cast_at, bool) or not isinstance(cast_at, int):
-        bad("entry-format", "cast_at must be an integer (ms)")
-
-    if ballot.to_json() != ballot_json:
-        bad("entry-format", "ballot is not in canonical form (unknown or extra fields)")
-        return None
-    if isinstance(cast_at, int) and not isinstance(cast_at, bool) and cast_at < 0:
-        bad("entry-format", "cast_at must be non-negative")
-
-    if kind == "audited":
-        for name in ("credential", "signature", "replaces"):
-            if entry.get(name) is not None:
-                bad("entry-format", f"an audited entry must have {name} = null")
-        try:
-            _check_audit(ctx, ballot, entry.get("secrets"))
-        except CryptoError as exc:
-            bad("audit", f"audited ballot does not open: {exc}")
-        token: bytes | None = None
-        proof_token = ballot.token_id
-    else:
-        try:
-            credential = Credential.from_json(entry.get("credential"))
-        except CryptoError as exc:
-            bad("credential", f"malformed credential: {exc}")
-            return None
-        try:
-            verify_credential(ctx.issuer_key, credential, ctx.election_id)
-        except CryptoError as exc:
-            bad("credential", f"credential not issued by this election's issuer: {exc}")
-        token = credential.token_id
-        try:
-            signature = hex_to_bytes(entry.get("signature"), "signature")
-            verify_payload_signature(credential.ballot_public_key, canonical_json(ballot_json),
-                                     signature)
-        except CryptoError as exc:
-            bad("signature", f"ballot signature: {exc}")
-        if ballot.token_id != token:
-            bad("signature", "ballot.token_id is not the credential's token id")
-        proof_token = token
-    try:
-        items = ballot_proof_items(ctx.public_key, ctx.manifest, ctx.fingerprint, ballot,
-                                   proof_token)
-    except CryptoError as exc:
-        bad("ballot-proof", f"ballot proof: {exc}")
-        items = []
-    return _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
+    assert isinstance(entry, dict)
+    return _Parsed(position, checked.kind, checked.ballot, checked.ballot_json, checked.token,
+                   entry.get("replaces"), checked.items)
 
 
 def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn | None,
@@ -370,6 +258,7 @@ def verify_board(
 
 
 __all__ = [
+    "ENTRY_KINDS",
     "REVOTE_POLICIES",
     "BoardResult",
     "CountedBallot",

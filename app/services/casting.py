@@ -8,7 +8,8 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
 4. the Ed25519 signature by the credential's ballot key over ``canonical_json(ballot)`` (403);
 5. the ballot parses, is in canonical form, and ``ballot.token_id == credential.token_id`` (400);
 6. quick duplicate checks (token already used under no-revote, ciphertext already on the board, 409);
-7. ``check_ballot`` (every proof, powers batched) with the election fingerprint (400: invalid proof / ballot / ciphertext);
+7. the shared entry check :func:`tally.entry_checks.check_ballot_entry` — the verifier's own
+   check of the entry about to be appended, every proof included (400 / 403 / 409);
 8. ONE transaction: take the election's append lock, re-check 6, insert the used token (or
    mark the token's previous ballot superseded), the ciphertext registry rows, the board
    entry and a new signed tree head; commit; only then build the receipt.
@@ -16,7 +17,6 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -30,19 +30,48 @@ from app.errors import ApiError, crypto_error
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
 from app.services import elections as election_service
-from crypto.ballot import BallotSecrets, EncryptedBallot, check_ballot, verify_audited_ballot
+from crypto.ballot import EncryptedBallot
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
+from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
+    InvalidSignature,
 )
 from crypto.threshold import ThresholdPublicKey
+from tally.entry_checks import (
+    ElectionContext,
+    EntryCheck,
+    check_audited_entry,
+    check_ballot_entry,
+    ciphertext_digest,
+)
 
 
-def ciphertext_digest(n: int, c: int) -> str:
-    """``SHA-256(I2OSP(c, byte_length(n^2)))`` hex: the registry key of a ciphertext."""
-    return hashlib.sha256(int_to_fixed(c, byte_length(n * n))).hexdigest()
+def entry_context(election: Election, tpk: ThresholdPublicKey, fingerprint: bytes) -> ElectionContext:
+    """The :class:`tally.entry_checks.ElectionContext` the verifier will rebuild from the record."""
+    return ElectionContext(election_service.manifest_of(election), tpk.public,
+                           election_service.issuer_public(election), fingerprint,
+                           election.revote_policy)
+
+
+def refuse_faults(checked: EntryCheck) -> None:
+    """Map the first fault of the shared entry check to its HTTP error (docs/api.md)."""
+    if checked.ok:
+        return
+    fault = checked.faults[0]
+    if fault.check == "credential":
+        raise ApiError(403, "invalid_credential", fault.message)
+    if fault.check == "signature" and isinstance(fault.error, InvalidSignature):
+        raise ApiError(403, "invalid_signature", "the ballot signature does not verify "
+                       "under the credential's ballot key")
+    if fault.check == "audit":
+        raise ApiError(400, "invalid_audit", fault.message)
+    if fault.check == "voting-window":
+        raise ApiError(409, "window_closed", fault.message)
+    if fault.error is not None and fault.check != "entry-format":
+        raise _crypto_error(fault.error)
+    raise ApiError(400, "invalid_entry", fault.message)
 
 
 def _crypto_error(exc: CryptoError) -> ApiError:
@@ -142,13 +171,6 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         if election.revote_policy == "no-revote" and _used(db, election.id, token_hex):
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
         _check_copies(db, election.id, digests)
-        try:
-            check_ballot(tpk.public, election_service.manifest_of(election), fingerprint,
-                         ballot, token_id)
-        except CryptoError as exc:
-            raise _crypto_error(exc) from exc
-        db.rollback()  # end any read transaction before taking the write lock
-
         entry: dict[str, Any] = {
             "kind": "ballot",
             "election_id": election.id,
@@ -157,6 +179,9 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             "signature": signature.hex(),
             "cast_at": now_ms if now_ms is not None else board_service.now_ms(),
         }
+        # The verifier's own entry check (every proof included): accepted => verifiable.
+        refuse_faults(check_ballot_entry(entry_context(election, tpk, fingerprint), entry))
+        db.rollback()  # end any read transaction before taking the write lock
         return _append(db, election.id, entry, digests, token_hex, revote=True)
     finally:
         db.close()
@@ -209,7 +234,8 @@ def _append(db: Session, election_id: str, entry: dict[str, Any], digests: list[
     return receipt
 
 
-def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, Any]:
+def post_audited(app: Flask, election_id: object, payload: object,
+                 now_ms: int | None = None) -> dict[str, Any]:
     """Post a Benaloh-audited (spoiled) ballot with its revealed plaintexts and randomness.
 
     Accepted if well-formed: the ballot parses against the manifest and its proofs verify
@@ -225,20 +251,6 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             raise ApiError(409, "not_open", "audited ballots are accepted while the election is open")
         ballot = _parse_ballot(ballot_obj)
         tpk, fingerprint = _election_context(election)
-        manifest = election_service.manifest_of(election)
-        try:
-            secrets_ = BallotSecrets.from_json(secrets_obj)
-            if secrets_.to_json() != secrets_obj:
-                raise ApiError(400, "non_canonical", "the audit secrets are not in canonical form")
-            check_ballot(tpk.public, manifest, fingerprint, ballot, ballot.token_id)
-            verify_audited_ballot(tpk.public, manifest, ballot, secrets_)
-        except CryptoError as exc:
-            raise _crypto_error(exc) from exc
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ApiError(400, "invalid_encoding", f"malformed audit data: {exc}") from exc
-        digests = _digests(tpk, ballot)
-        _check_copies(db, election.id, digests)
-        db.rollback()
         entry: dict[str, Any] = {
             "kind": "audited",
             "election_id": election.id,
@@ -246,8 +258,13 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": board_service.now_ms(),
+            "cast_at": now_ms if now_ms is not None else board_service.now_ms(),
         }
+        # The verifier's own entry check: the secrets must cover exactly the manifest.
+        refuse_faults(check_audited_entry(entry_context(election, tpk, fingerprint), entry))
+        digests = _digests(tpk, ballot)
+        _check_copies(db, election.id, digests)
+        db.rollback()
         return _append(db, election.id, entry, digests, None, revote=False)
     finally:
         db.close()
