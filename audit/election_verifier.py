@@ -71,6 +71,15 @@ BOARD_PASS = {
 }
 
 
+#: Report checks whose failures are entry-level operator faults: the entry should never
+#: have been accepted (the server runs the same entry checks, tally.entry_checks), it is
+#: excluded from the counted set, and the tally of the valid entries stays checkable.
+OPERATOR_FAULT_CHECKS = frozenset({
+    "board-entries", "credentials", "ballot-signatures", "ballot-proofs", "audited-ballots",
+    "ciphertext-copies", "revote-chains",
+})
+
+
 def _key_size_note(tpk: ThresholdPublicKey) -> str:
     """Records may use 1024-bit test keys; the report says so (docs/election-record.md §2.3)."""
     bits = tpk.n.bit_length()
@@ -126,7 +135,7 @@ def verify_board_record(
     """
     if not isinstance(record, Record):
         record = read_record(record, strict=False)
-    report = Report(record.source)
+    report = Report(record.source, operator_fault_checks=OPERATOR_FAULT_CHECKS)
     out = BoardVerification(report)
 
     # 1. format
@@ -364,7 +373,9 @@ def verify_election_record(
         report.add("results", True, "published results = decrypted tally")
     if report.valid:
         report.tally = combined.results
+    elif report.verdict == "operator-fault":
+        report.valid_entries_tally = combined.results
     return report
 
 
-__all__ = ["BOARD_CHECKS", "BOARD_PASS", "BoardVerification", "verify_board_record", "verify_election_record"]
+__all__ = ["BOARD_CHECKS", "OPERATOR_FAULT_CHECKS", "BOARD_PASS", "BoardVerification", "verify_board_record", "verify_election_record"]

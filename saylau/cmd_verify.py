@@ -116,7 +116,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = report.to_json()
         doc = {"valid": out["valid"], "election_id": out["election_id"],
-               "checks": out["checks"], "tally": out["tally"]}
+               "checks": out["checks"], "tally": out["tally"], "verdict": out["verdict"]}
+        if out["verdict"] == "operator-fault":
+            doc.update(operator_faults=out["operator_faults"],
+                       valid_entries_tally=out["valid_entries_tally"])
         if record.kind == "petition":
             doc.update(kind="petition", petition_id=out["election_id"])
         print(json.dumps(doc, indent=2))

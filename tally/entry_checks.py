@@ -208,10 +208,10 @@ def _common(ctx: ElectionContext, entry: object, position: int | None, kind: str
         if cast_at < 0:
             out.bad("entry-format", "cast_at must be non-negative")
         elif ctx.opens_at_ms is not None and cast_at < ctx.opens_at_ms:
-            out.bad("voting-window", f"cast_at {cast_at} is before the window opens "
+            out.bad("entry-format", f"cast_at {cast_at} is before the window opens "
                     f"({ctx.opens_at_ms})")
         elif ctx.closes_at_ms is not None and cast_at >= ctx.closes_at_ms:
-            out.bad("voting-window", f"cast_at {cast_at} is not before the window closes "
+            out.bad("entry-format", f"cast_at {cast_at} is not before the window closes "
                     f"({ctx.closes_at_ms})")
     out.ballot = ballot
     out.ballot_json = ballot_json
@@ -232,8 +232,9 @@ def check_ballot_entry(ctx: ElectionContext, entry: object, *, position: int | N
     """Every entry-local check of a ``ballot`` entry (docs/protocol.md §9.2 checks 1–4, 7).
 
     ``position`` = the entry's board index (``None`` before the server assigns it:
-    the index check is then skipped).  Faults are named ``entry-format``, ``credential``,
-    ``signature``, ``ballot-proof`` and ``voting-window``.
+    the index check is then skipped).  Faults are named ``entry-format`` (including a
+    ``cast_at`` outside the voting window), ``credential``,
+    ``signature`` and ``ballot-proof``.
     """
     out = EntryCheck("ballot")
     _common(ctx, entry, position, "ballot", out)

@@ -57,6 +57,7 @@ from crypto.petition import (
     signature_proof_item,
 )
 from crypto.transcript import tagged_hash
+from tally.petition import PetitionContext, check_signature_entry
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
 
@@ -194,7 +195,20 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
         "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
         "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": now_ms(),
     }
+    # The verifier's own entry check (proof exponentiations left to the caller's batch).
+    checked = check_signature_entry(petition_context(p), entry, verify_proofs=False)
+    if not checked.ok:
+        fault = checked.faults[0]
+        if checked.errors:
+            raise _crypto_error(checked.errors[0])
+        raise ApiError(400, "invalid_entry", fault.message)
     return credential, sig, entry
+
+
+def petition_context(p: Petition) -> PetitionContext:
+    """The :class:`tally.petition.PetitionContext` the verifier rebuilds from the record."""
+    return PetitionContext(params_of(p), election_key(p).public, issuer_public(p),
+                           fingerprint_of(p))
 
 
 def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,

@@ -67,7 +67,7 @@ def refuse_faults(checked: EntryCheck) -> None:
                        "under the credential's ballot key")
     if fault.check == "audit":
         raise ApiError(400, "invalid_audit", fault.message)
-    if fault.check == "voting-window":
+    if fault.check == "entry-format" and fault.message.startswith("cast_at"):
         raise ApiError(409, "window_closed", fault.message)
     if fault.error is not None and fault.check != "entry-format":
         raise _crypto_error(fault.error)

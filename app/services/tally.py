@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.errors import ApiError
 from app.services import elections as election_service
 from app.services import record as record_service
-from audit.election_verifier import verify_board_record
+from audit.election_verifier import OPERATOR_FAULT_CHECKS, verify_board_record
 from audit.record import Record, build_record_data, read_record, write_record
 from audit.tally_completion import complete_record
 from crypto.errors import CryptoError
@@ -61,7 +61,11 @@ def encrypted_tally(db: Session, election_id: str) -> EncryptedTally:
         return cached
     with tempfile.TemporaryDirectory() as tmp:
         checked = verify_board_record(_board_record(db, election_id, Path(tmp)))
-    failed = [c.name for c in checked.report.failed()]
+    # Entry-level operator faults (entries no conforming server accepts) never block the
+    # tally: they are excluded from the counted set and named in the verifier's report.
+    failed = [c.name for c in checked.report.failed()
+              if c.name not in OPERATOR_FAULT_CHECKS
+              or not all(d.startswith("entry ") for d in c.details)]
     if checked.tally is None or failed:
         raise ApiError(409, "board_invalid", "the board does not verify: " + ", ".join(failed))
     with _cache_lock:

@@ -42,3 +42,52 @@ def test_audited_secrets_missing_an_option_are_refused(app, client):
     response = client.post("/api/v1/elections/e1/audited-ballots", json=bad)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_audit"
+
+
+def _inject(app, entry):
+    """Append an entry as a faulty (older) server did: no entry check, board re-signed."""
+    from app.db import new_session
+    from app.models import Election
+    from app.services import board as board_service
+
+    with app.app_context():
+        db = new_session(app)
+        try:
+            index = board_service.lock_election(db, "e1")
+            election = db.get(Election, "e1")
+            db.refresh(election)
+            entry = dict(entry, index=index, replaces=None)
+            _, log = board_service.append_entry(db, election, index, entry, kind=entry["kind"],
+                                                token_id=None,
+                                                tracker=board_service.tracker_of(entry["ballot"]))
+            board_service.sign_head(db, election, final=False, log=log)
+            db.commit()
+        finally:
+            db.close()
+
+
+def test_an_entry_accepted_by_a_faulty_server_never_blocks_the_tally(app, client):
+    """Attack 1, consequence: the tally of the valid entries is still computed (not 409)."""
+    from app.db import new_session
+    from app.models import Election
+    from app.services import elections as election_service
+    from tally.aggregate import EncryptedTally
+
+    setup_election(app, "e1", voters=2)
+    vc = voter(client, "voter2@example.org")
+    election = vc.get_election("e1")
+    vc.cast(election, vc.obtain_credential(election), CHOICES)
+    bad = _audited_body(client)
+    bad["secrets"]["zzz-extra"] = copy.deepcopy(bad["secrets"]["ref"])
+    _inject(app, {"kind": "audited", "election_id": "e1", "credential": None,
+                  "ballot": bad["ballot"], "signature": None, "secrets": bad["secrets"],
+                  "cast_at": 1})
+    with app.app_context():
+        db = new_session(app)
+        election_service.close_election(db, db.get(Election, "e1"))
+        db.commit()
+        db.close()
+    response = client.get("/api/v1/elections/e1/encrypted-tally")
+    assert response.status_code == 200, response.get_json()
+    tally = EncryptedTally.from_json(response.get_json())
+    assert len(tally.counted) == 1

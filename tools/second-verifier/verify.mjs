@@ -491,7 +491,19 @@ class Report {
     return ok;
   }
   get valid() { return this.checks.length > 0 && this.checks.every((c) => c.ok); }
+  // Verdict (docs/election-record.md, "Verdicts"): valid; operator-fault when every failed
+  // check is an entry-level check whose details all name entries ("entry N: ...") and the
+  // tally checks ran and passed; otherwise invalid.
+  get verdict() {
+    if (this.valid) return 'valid';
+    const failed = this.checks.filter((c) => !c.ok);
+    const entryLevel = failed.every((c) => OPERATOR_FAULT_CHECKS.has(c.name) && c.details.length > 0
+      && c.details.every((d) => d.startsWith('entry ')));
+    return entryLevel && this.checks.some((c) => c.name === 'results') ? 'operator-fault' : 'invalid';
+  }
 }
+const OPERATOR_FAULT_CHECKS = new Set(['board-entries', 'credentials', 'ballot-signatures',
+  'ballot-proofs', 'audited-ballots', 'ciphertext-copies', 'revote-chains']);
 
 function verifyRecord(dir) {
   const rep = new Report();
@@ -826,7 +838,7 @@ function verifyRecord(dir) {
     tally[q.id] = {};
     for (const o of q.options) tally[q.id][o.id] = plain[q.id][o.id] === undefined ? null : Number(plain[q.id][o.id]);
   }
-  return { rep, tally: rep.valid ? tally : null, eid };
+  return { rep, tally: rep.valid ? tally : null, eid, validEntriesTally: rep.verdict === 'operator-fault' ? tally : null };
 }
 
 // ---------------------------------------------------------------- self-test (tests/vectors)
@@ -908,23 +920,30 @@ function main(argv) {
   const rest = argv.filter((a) => a !== '--json');
   const usage = 'usage: node verify.mjs RECORD_DIR [--json] | --self-test [--json]';
   if (rest.length !== 1 || (rest[0].startsWith('-') && rest[0] !== '--self-test')) { process.stderr.write(usage + '\n'); return 2; }
-  let rep; let tally = null; let eid = null;
+  let rep; let tally = null; let eid = null; let validEntriesTally = null;
   if (rest[0] === '--self-test') rep = selfTest();
   else {
     let st;
     try { st = statSync(rest[0]); } catch { process.stderr.write(`error: cannot read ${rest[0]}\n${usage}\n`); return 2; }
     if (!st.isDirectory()) { process.stderr.write(`error: ${rest[0]} is not a directory (unzip a .zip record first)\n`); return 2; }
-    try { ({ rep, tally, eid } = verifyRecord(rest[0])); } catch (e) { process.stderr.write(`error: ${e.stack}\n`); return 2; }
+    try { ({ rep, tally, eid, validEntriesTally } = verifyRecord(rest[0])); } catch (e) { process.stderr.write(`error: ${e.stack}\n`); return 2; }
   }
   if (json) {
-    process.stdout.write(JSON.stringify({ valid: rep.valid, election_id: eid, checks: rep.checks, tally }, null, 1) + '\n');
+    const doc = { valid: rep.valid, election_id: eid, checks: rep.checks, tally, verdict: rep.verdict };
+    if (rep.verdict === 'operator-fault') {
+      doc.operator_faults = rep.checks.filter((c) => !c.ok).flatMap((c) => c.details.map((d) => `${c.name}: ${d}`));
+      doc.valid_entries_tally = validEntriesTally;
+    }
+    process.stdout.write(JSON.stringify(doc, null, 1) + '\n');
   } else {
     for (const c of rep.checks) {
       process.stdout.write(`[${c.ok ? 'PASS' : 'FAIL'}] ${c.name}: ${c.message}\n`);
       for (const d of c.details) process.stdout.write(`       - ${d}\n`);
     }
-    process.stdout.write(rep.valid ? 'RECORD VALID\n' : 'RECORD INVALID\n');
+    process.stdout.write(rep.valid ? 'RECORD VALID\n' : rep.verdict === 'operator-fault'
+      ? 'RECORD INVALID: OPERATOR FAULT (the tally of the valid entries verifies)\n' : 'RECORD INVALID\n');
     if (tally) process.stdout.write(JSON.stringify(tally) + '\n');
+    if (validEntriesTally) process.stdout.write(JSON.stringify(validEntriesTally) + '\n');
   }
   return rep.valid ? 0 : 1;
 }
