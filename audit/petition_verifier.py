@@ -39,6 +39,7 @@ from crypto.threshold import (
     verify_partial_decryption,
 )
 from crypto.tree_head import petition_log_id
+from tally.entry_checks import copied_ciphertexts
 from tally.petition import PetitionContext, region_tally_context, verify_petition_board
 from tally.petition import aggregate as aggregate_regions
 
@@ -110,25 +111,28 @@ def _petition_board_log_id(petition_id: str) -> str:
     return petition_log_id(int(number))
 
 
-def _ciphertext_copies(board: Sequence[Any], report_to: list[str]) -> set[int]:
-    """Entries whose region ciphertext already appeared on the board (copied signatures)."""
-    seen: dict[str, int] = {}
-    copies: set[int] = set()
+def _ciphertext_copies(n: int, board: Sequence[Any], report_to: list[str]) -> set[int]:
+    """Entries whose region ciphertext already appeared on the board (copied signatures).
+
+    The shared copy check :func:`tally.entry_checks.copied_ciphertexts` — the server's
+    ``petition_ciphertext_registry`` (UNIQUE per petition) enforces the same rule.
+    """
+    items: list[tuple[int, int]] = []
     for position, entry in enumerate(board):
         if not isinstance(entry, dict) or entry.get("kind") != "signature":
             continue
         sig = entry.get("signature")
         region = sig.get("region") if isinstance(sig, dict) else None
         c = region.get("ciphertext") if isinstance(region, dict) else None
-        if not isinstance(c, str):
+        try:
+            items.append((position, hex_to_int(c, "ciphertext")))
+        except CryptoError:
             continue
-        if c in seen:
-            copies.add(position)
-            report_to.append(f"entry {position}: region ciphertext copied from entry {seen[c]} "
-                             "(a signature copied under another credential)")
-        else:
-            seen[c] = position
-    return copies
+    copies = copied_ciphertexts(n, items)
+    for position, first in sorted(copies.items()):
+        report_to.append(f"entry {position}: region ciphertext copied from entry {first} "
+                         "(a signature copied under another credential)")
+    return set(copies)
 
 
 def verify_petition_record(
@@ -201,7 +205,7 @@ def verify_petition_record(
     if progress is not None:
         progress("petition board", len(board), len(board))
     copy_details: list[str] = []
-    copies = _ciphertext_copies(board, copy_details)
+    copies = _ciphertext_copies(tpk.n, board, copy_details)
     for kind, name in PETITION_BOARD_CHECKS.items():
         details = (copy_details if kind == "ciphertext-copy"
                    else [str(p) for p in result.problems if p.check == kind])

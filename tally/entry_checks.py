@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,23 @@ def ciphertext_digest(n: int, c: int) -> str:
     ``petition_ciphertext_registry``) are UNIQUE on it, the verifiers compare it.
     """
     return hashlib.sha256(int_to_fixed(c, byte_length(n * n))).hexdigest()
+
+
+def copied_ciphertexts(n: int, items: Sequence[tuple[int, int]]) -> dict[int, int]:
+    """The copy check: ``{position: first position}`` for each ``(position, c)`` whose
+    ciphertext (by :func:`ciphertext_digest`) appeared at an earlier position.
+
+    The server enforces the same rule with a registry table UNIQUE on the digest.
+    """
+    seen: dict[str, int] = {}
+    copies: dict[int, int] = {}
+    for position, c in items:
+        digest = ciphertext_digest(n, c)
+        if digest in seen:
+            copies[position] = seen[digest]
+        else:
+            seen[digest] = position
+    return copies
 
 
 @dataclass(frozen=True)
@@ -334,4 +352,5 @@ __all__ = [
     "check_ballot_entry",
     "check_board_entry",
     "ciphertext_digest",
+    "copied_ciphertexts",
 ]

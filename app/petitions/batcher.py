@@ -150,11 +150,17 @@ class SignatureBatcher:
         valid = _verify(batch)
         seen: set[str] = set()
         unique = []
+        digests: set[str] = set()
         for p in valid:
+            digest = _digest(p)
             if p.token_hex in seen:
                 p.future.set_exception(_already_signed())
+            elif digest in digests:
+                p.future.set_exception(ApiError(409, "ciphertext_reused", "this region "
+                                                "ciphertext is already on the petition's board"))
             else:
                 seen.add(p.token_hex)
+                digests.add(digest)
                 unique.append(p)
         self._append(unique)
 
@@ -167,7 +173,7 @@ class SignatureBatcher:
                 receipts = append_signatures(db, self.petition_id, [p.entry for p in pending],
                                              addrs=[p.addr for p in pending])
             except ApiError as exc:
-                if exc.code != "already_signed" or len(pending) == 1:
+                if exc.code not in ("already_signed", "ciphertext_reused") or len(pending) == 1:
                     for p in pending:
                         p.future.set_exception(exc)
                     return
@@ -187,6 +193,12 @@ class SignatureBatcher:
                 if p.token_hex in taken:
                     p.future.set_exception(_already_signed())
             pending = [p for p in pending if p.token_hex not in taken]
+
+
+def _digest(p: PendingSignature) -> str:
+    from app.petitions.signing import region_digest
+
+    return region_digest(p.pk.n, p.entry)
 
 
 def _verify(batch: Sequence[PendingSignature]) -> list[PendingSignature]:

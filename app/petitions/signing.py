@@ -27,7 +27,13 @@ from app.petitions.board_log import _append, lock_petition, receipt, sign_head
 from app.petitions.citizens import require_citizen
 from app.petitions.common import cfg, get_petition, now_ms
 from app.petitions.fraud import _note_event
-from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionSigner
+from app.petitions.models import (
+    Petition,
+    PetitionBoardEntry,
+    PetitionCiphertext,
+    PetitionFlag,
+    PetitionSigner,
+)
 from app.petitions.parameters import (
     election_key,
     fingerprint_of,
@@ -43,7 +49,7 @@ from crypto.credentials import (
     verify_credential,
     verify_payload_signature,
 )
-from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
@@ -57,6 +63,7 @@ from crypto.petition import (
     signature_proof_item,
 )
 from crypto.transcript import tagged_hash
+from tally.entry_checks import ciphertext_digest
 from tally.petition import PetitionContext, check_signature_entry
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
@@ -202,7 +209,23 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
         if checked.errors:
             raise _crypto_error(checked.errors[0])
         raise ApiError(400, "invalid_entry", fault.message)
+    check_copy(db, p.id, region_digest(election_key(p).public.n, entry))
     return credential, sig, entry
+
+
+def region_digest(n: int, entry: dict[str, Any]) -> str:
+    """The registry key of a signature entry's region ciphertext (:func:`ciphertext_digest`)."""
+    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+                                           "ciphertext"))
+
+
+def check_copy(db: Session, petition_id: int, digest: str) -> None:
+    """The copy check (verifier P6 ``ciphertext-copies``): 409 if the ciphertext is registered."""
+    if db.scalars(select(PetitionCiphertext.id).where(
+            PetitionCiphertext.petition_id == petition_id,
+            PetitionCiphertext.digest == digest)).first() is not None:
+        raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on the "
+                       "petition's board (copied signatures are refused)")
 
 
 def petition_context(p: Petition) -> PetitionContext:
@@ -283,10 +306,15 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
                 db.refresh(p)
                 _accepting(p)
                 token_hex = Credential.from_json(entry["credential"]).token_id.hex()
+                digest = region_digest(election_key(p).public.n, entry)
+                check_copy(db, petition_id, digest)
                 entry["index"] = index
                 row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex,
                                    log=log)
                 rows.append(row)
+                db.add(PetitionCiphertext(petition_id=petition_id, digest=digest,
+                                          leaf_index=index))
+                db.flush()
             if p is None or log is None:
                 raise ApiError(400, "invalid_body", "no signatures")
             sth = sign_head(db, p, final=False, log=log)
@@ -303,6 +331,9 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
             return receipts
         except IntegrityError as exc:
             db.rollback()
+            if "ciphertext_registry" in str(exc.orig) or "digest" in str(exc.orig):
+                raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on "
+                               "the petition's board (copied signatures are refused)") from exc
             raise ApiError(409, "already_signed", "this credential has already signed") from exc
         except OperationalError as exc:
             db.rollback()

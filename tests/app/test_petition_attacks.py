@@ -1,0 +1,88 @@
+"""Issue 10 attacks on petitions: shared encryptions (copy registry) and differential tallies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.db import get_engine
+from audit.petition_verifier import _ciphertext_copies
+from crypto.credentials import sign_payload
+from crypto.encoding import canonical_json
+from crypto.petition import (
+    DOMAIN_REGION,
+    EncryptedSignature,
+    PetitionParameters,
+    encrypt_signature,
+    petition_fingerprint,
+    region_context,
+)
+from crypto.proofs import prove_membership
+from crypto.threshold import ThresholdPublicKey
+from tests.app.petitions_helpers import (
+    citizen,
+    info,
+    moderator,
+    obtain_credential,
+    open_petition,
+    petition_app,
+)
+from tests.app.test_petitions_flow import _board, _context
+from tally.petition import verify_petition_board
+
+
+@pytest.fixture()
+def papp(tmp_path: Path, issuer_test_key: Any) -> Any:
+    application = petition_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path, issuer_test_key)
+    yield application
+    get_engine(application).dispose()
+
+
+@pytest.fixture()
+def pclient(papp: Any) -> Any:
+    return papp.test_client()
+
+
+def _shared_signatures(client: Any, pid: int, wallets: list[Any]) -> list[dict[str, Any]]:
+    """One region encryption (same c, same r) proven under each citizen's own token."""
+    data = info(client, pid)
+    params = PetitionParameters.from_json(data["parameters"])
+    pk = ThresholdPublicKey.from_json(data["election_public_key"]).public
+    fp = petition_fingerprint(params, data["election_public_key"], data["issuer_public_key"],
+                              bytes.fromhex(data["board_public_key"]))
+    region = params.region_ids[0]
+    first, r = encrypt_signature(pk, params, fp, wallets[0].credential.token_id, region)
+    bodies = []
+    for wallet in wallets:
+        token = wallet.credential.token_id
+        proof = prove_membership(pk, first.ciphertext, r, params.encode(region), params.allowed,
+                                 domain=DOMAIN_REGION, fingerprint=fp,
+                                 context=region_context(params.petition_id, token))
+        sj = EncryptedSignature(params.petition_id, token, first.ciphertext, proof).to_json()
+        bodies.append({"credential": wallet.credential.to_json(), "signature": sj,
+                       "ed25519_signature": sign_payload(wallet.ballot_key,
+                                                         canonical_json(sj)).hex()})
+    return bodies
+
+
+def test_two_citizens_sharing_one_encryption(papp, pclient):
+    """Attack 2: the second copy is refused (409) and the petition board stays valid."""
+    mod = moderator(papp, pclient)
+    pid, _ = open_petition(papp, pclient, mod)
+    wallets = []
+    for email in ("alice@example.org", "bob@example.org"):
+        status, wallet, body = obtain_credential(pclient, citizen(papp, pclient, email), pid)
+        assert status == 201 and wallet is not None, body
+        wallets.append(wallet)
+    first, second = _shared_signatures(pclient, pid, wallets)
+    assert pclient.post(f"/api/v1/petitions/{pid}/signatures", json=first).status_code == 201
+    response = pclient.post(f"/api/v1/petitions/{pid}/signatures", json=second)
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["error"]["code"] == "ciphertext_reused"
+    board = _board(pclient, pid)
+    assert len(board) == 1
+    assert verify_petition_board(_context(pclient, pid), board).ok
+    n = ThresholdPublicKey.from_json(info(pclient, pid)["election_public_key"]).n
+    assert _ciphertext_copies(n, board, []) == set()
