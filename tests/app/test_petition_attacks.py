@@ -21,6 +21,7 @@ from crypto.petition import (
 )
 from crypto.proofs import prove_membership
 from crypto.threshold import ThresholdPublicKey
+from tally.petition import verify_petition_board
 from tests.app.petitions_helpers import (
     citizen,
     info,
@@ -30,7 +31,6 @@ from tests.app.petitions_helpers import (
     petition_app,
 )
 from tests.app.test_petitions_flow import _board, _context
-from tally.petition import verify_petition_board
 
 
 @pytest.fixture()
