@@ -195,7 +195,7 @@ __all__ = [
 
 
 class PetitionCiphertext(Base):
-    """Registry of the region ciphertexts on a petition's board (migration 1001).
+    """Registry of the region ciphertexts on a petition's board (migration 1001_petition_ciphertexts).
 
     UNIQUE(petition_id, digest): a ciphertext may appear once per petition — the copy
     check the petition verifier makes (P6 ``ciphertext-copies``), enforced at append time.

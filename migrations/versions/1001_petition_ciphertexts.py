@@ -1,6 +1,6 @@
 """petition ciphertext registry (issue 10): a region ciphertext once per petition
 
-Revision ID: 1001_petition_ciphertext_registry
+Revision ID: 1001_petition_ciphertexts
 Revises: 0100
 Create Date: 2026-11-29 13:20:00
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '1001_petition_ciphertext_registry'
+revision: str = '1001_petition_ciphertexts'
 down_revision: str | None = '0100'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
