@@ -390,7 +390,9 @@ function verifyMembership(pk, fp, domain, context, stmt, c, allowed, proof) {
   if (sum !== e) throw new Error('challenges do not sum to the Fiat-Shamir challenge');
   for (let i = 0; i < k; i++) {
     const u = (c * (((1n - allowed[i] * n) % N + N) % N)) % N; // Z1
-    if (modPow(proof.z[i], n, N) !== (proof.a[i] * modPow(u, proof.e[i], N)) % N) {
+    // Z5: z^n = ±a·u^e (mod N); −1 = (n−1)^n is an n-th residue (n odd), so either sign is sound
+    const lhs = modPow(proof.z[i], n, N); const rhs = (proof.a[i] * modPow(u, proof.e[i], N)) % N;
+    if (lhs !== rhs && (lhs + rhs) % N !== 0n) {
       throw new Error(`verification equation fails for branch ${i} (m = ${allowed[i]})`);
     }
   }
