@@ -279,9 +279,62 @@ class EncryptedRegionTally:
                    hex_to_int(require(obj, "ciphertext", str, w), "ciphertext"))
 
 
+#: Default ``K`` of the differential-decryption rule (docs/protocol.md §11.6).
+MIN_TALLY_DIFFERENCE = 10
+
+
+class DifferentialTally(CryptoError):
+    """Decrypting this region tally would reveal the regions of fewer than K signers."""
+
+
+def counted_set(entries: Sequence[object], tree_size: int) -> frozenset[int]:
+    """The counted signatures of the first ``tree_size`` entries: indices of ``signature``
+    entries not named by an ``invalidation`` entry before ``tree_size`` (unverified; the
+    caller verifies the board)."""
+    sigs: set[int] = set()
+    for i, entry in enumerate(entries[:tree_size]):
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("kind") == "signature":
+            sigs.add(i)
+        elif entry.get("kind") == "invalidation" and isinstance(entry.get("target_index"), int):
+            sigs.discard(entry["target_index"])
+    return frozenset(sigs)
+
+
+def check_differential(counted: frozenset[int], earlier: Sequence[frozenset[int]],
+                       min_difference: int = MIN_TALLY_DIFFERENCE) -> None:
+    """The differential-decryption rule (docs/protocol.md §11.6, rule D1).
+
+    A region tally over the counted set ``S`` may be decrypted only if, for every counted
+    set ``S'`` of a region tally of the same petition already decrypted (or with a partial
+    decryption published), ``|S Δ S'| = 0`` or ``|S Δ S'| ≥ K``.  Invalidations count: an
+    invalidated signature leaves the set.  Otherwise the difference of the two decrypted
+    breakdowns would be the regions of fewer than ``K`` signers (with ``s`` then ``s + 1``:
+    one signer's region).  Raises :class:`DifferentialTally`.
+    """
+    for other in earlier:
+        diff = len(counted ^ other)
+        if 0 < diff < min_difference:
+            raise DifferentialTally(
+                f"this tally differs from an already decrypted one by {diff} signature(s) "
+                f"(< K = {min_difference}): decrypting it would reveal their regions")
+
+
 def trustee_decrypt_regions(share: KeyShare, tally: EncryptedRegionTally, *,
-                            fingerprint: bytes) -> PartialDecryption:
-    """Trustee ``i``: ``c_i = C^(2Δ·s_i)`` with its equality proof (threshold T5, T6)."""
+                            fingerprint: bytes, counted: frozenset[int] | None = None,
+                            earlier: Sequence[frozenset[int]] = (),
+                            min_difference: int = MIN_TALLY_DIFFERENCE) -> PartialDecryption:
+    """Trustee ``i``: ``c_i = C^(2Δ·s_i)`` with its equality proof (threshold T5, T6).
+
+    With ``counted`` (the tally's counted set, from the verified board) and ``earlier``
+    (the counted sets of the tallies already decrypted), the trustee first applies the
+    differential-decryption rule (:func:`check_differential`) and refuses to help.
+    """
+    if counted is not None:
+        if len(counted) != tally.count:
+            raise DifferentialTally("the counted set does not match the tally's count")
+        check_differential(counted, earlier, min_difference)
     return partial_decrypt(share, tally.c, fingerprint=fingerprint, context=tally.context)
 
 
@@ -325,7 +378,8 @@ def combine_regions(tpk: ThresholdPublicKey, params: PetitionParameters,
 __all__ = [
     "ENTRY_KINDS", "INVALIDATION_REASONS", "EncryptedRegionTally", "PetitionBoardResult",
     "PetitionContext", "Problem", "RegionResult", "SignatureCheck", "aggregate",
-    "check_signature_entry", "combine_regions",
+    "DifferentialTally", "MIN_TALLY_DIFFERENCE", "check_differential", "check_signature_entry",
+    "combine_regions", "counted_set",
     "region_tally_context", "remove", "trustee_decrypt_regions",
     "verify_petition_board",
 ]

@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "PETITION_ELECTION_KEY": None,      # ThresholdPublicKey JSON (the trustees' key)
     "PETITION_CREDENTIAL_LIMIT": "30/minute",
     "PETITION_SIGN_LIMIT": "60/minute",
+    # differential-decryption rule D1 (docs/protocol.md §11.6): K
+    "PETITION_TALLY_MIN_DIFFERENCE": 10,
 }
 
 

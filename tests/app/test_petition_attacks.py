@@ -21,7 +21,14 @@ from crypto.petition import (
 )
 from crypto.proofs import prove_membership
 from crypto.threshold import ThresholdPublicKey
-from tally.petition import verify_petition_board
+from tally.petition import (
+    DifferentialTally,
+    EncryptedRegionTally,
+    check_differential,
+    counted_set,
+    trustee_decrypt_regions,
+    verify_petition_board,
+)
 from tests.app.petitions_helpers import (
     citizen,
     info,
@@ -86,3 +93,60 @@ def test_two_citizens_sharing_one_encryption(papp, pclient):
     assert verify_petition_board(_context(pclient, pid), board).ok
     n = ThresholdPublicKey.from_json(info(pclient, pid)["election_public_key"]).n
     assert _ciphertext_copies(n, board, []) == set()
+
+
+@pytest.fixture()
+def kapp(tmp_path: Path, issuer_test_key: Any) -> Any:
+    application = petition_app(f"sqlite:///{tmp_path / 'k.db'}", tmp_path, issuer_test_key,
+                               PETITION_TALLY_MIN_DIFFERENCE=10)
+    yield application
+    get_engine(application).dispose()
+
+
+def test_differential_decryption_refused(kapp):
+    """Attack 4: decrypt at s, then at s + 1 (or after one invalidation) — refused (rule D1)."""
+    from tests.app.petitions_helpers import sign, trustee_shares
+    from tests.app.test_petitions_flow import _decrypt
+
+    client = kapp.test_client()
+    mod = moderator(kapp, client)
+    pid, _ = open_petition(kapp, client, mod)
+    for i, region in enumerate(("almaty", "astana")):
+        sign(client, citizen(kapp, client, f"s{i}@example.org"), pid, region)
+    first = client.post(f"/api/v1/petitions/{pid}/tallies", headers=mod)
+    assert first.status_code == 201
+    _decrypt(client, pid, first.get_json())
+    # s + 1
+    sign(client, citizen(kapp, client, "victim@example.org"), pid, "shymkent")
+    second = client.post(f"/api/v1/petitions/{pid}/tallies", headers=mod)
+    assert second.status_code == 409, second.get_json()
+    assert second.get_json()["error"]["code"] == "differential_tally"
+    # one invalidation instead: still fewer than K differences
+    r = client.post(f"/api/v1/petitions/{pid}/invalidations",
+                    json={"target_index": 0, "reason_code": "fraud_suspected"}, headers=mod)
+    assert r.status_code == 201
+    assert client.post(f"/api/v1/petitions/{pid}/tallies", headers=mod).status_code == 409
+    # at close the tally is recorded, but no trustee partial is accepted for it
+    closed = client.post(f"/api/v1/petitions/{pid}/close", headers=mod).get_json()
+    final = closed["tally"]
+    et = EncryptedRegionTally.from_json(final["encrypted"])
+    fp = bytes.fromhex(info(client, pid)["fingerprint"])
+    share = trustee_shares()[0]
+    trustee = citizen(kapp, client, "t1@example.org", ("trustee",))
+    r = client.post(f"/api/v1/petitions/{pid}/tallies/{final['id']}/partials",
+                    json={"partial": trustee_decrypt_regions(share, et, fingerprint=fp).to_json()},
+                    headers=trustee)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "differential_tally"
+    # the trustee's own tool refuses too, given the verified board's counted sets
+    board = _board(client, pid)
+    with pytest.raises(DifferentialTally, match="differs from an already decrypted one by 2"):
+        trustee_decrypt_regions(share, et, fingerprint=fp,
+                                counted=counted_set(board, et.tree_size),
+                                earlier=[counted_set(board, 2)], min_difference=10)
+
+
+def test_differential_rule_allows_identical_or_distant_sets():
+    check_differential(frozenset({1, 2}), [frozenset({1, 2})], 10)
+    check_differential(frozenset(range(20)), [frozenset(range(10))], 10)
+    with pytest.raises(DifferentialTally, match="by 1 signature"):
+        check_differential(frozenset(range(11)), [frozenset(range(10))], 10)
