@@ -33,7 +33,19 @@ def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -
         "BASE_URL": env.get("SAYLAU_BASE_URL"),
         "DEMO": env.get("SAYLAU_DEMO", "") == "1",
         "SESSION_COOKIE_SECURE": env.get("SAYLAU_INSECURE_COOKIES", "") != "1",
+        # trusted reverse proxies in front of the app (X-Forwarded-For/Proto/Host/Port)
+        "PROXY_HOPS": _int(env.get("SAYLAU_PROXY_HOPS", "0"), "SAYLAU_PROXY_HOPS"),
     }
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        out = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer") from exc
+    if not 0 <= out <= 10:
+        raise ConfigError(f"{name} must be between 0 and 10")
+    return out
 
 
 def defaults() -> dict[str, Any]:

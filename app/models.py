@@ -59,6 +59,20 @@ class LoginToken(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class UserSession(Base):
+    """A browser session, server side (migration 1002_user_sessions): the signed cookie holds
+    the session id, only its SHA-256 is stored.  Deleting the rows of a user ends all of the
+    user's sessions at once (logout, password change): a saved cookie opens nothing."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiToken(Base):
     """A bearer token for the voter client (only its SHA-256 is stored)."""
 

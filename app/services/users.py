@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
@@ -45,9 +45,22 @@ def get_or_create_user(
         if name and not user.name:
             user.name = name
     if password is not None:
-        user.password_hash = hash_password(password)
+        if user.id is not None:
+            set_password(db, user, password)
+        else:
+            user.password_hash = hash_password(password)
     db.flush()
     return user
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    """Change the password and end every session and API token of the user (caller commits)."""
+    from app.models import ApiToken
+    from app.security import end_sessions
+
+    user.password_hash = hash_password(password)
+    end_sessions(db, user.id)
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def authenticate(db: Session, email: str, password: str) -> User | None:
