@@ -30,7 +30,8 @@ from crypto.errors import CryptoError, InvalidShare
 from crypto.keyfile import FORMAT as SHARE_FORMAT
 from crypto.keyfile import decrypt_share
 from crypto.threshold import KeyShare, ThresholdPublicKey, check_share
-from saylau.cmd_verify import StageProgress, UsageError, load_json_file
+from saylau.cli_common import UsageError, load_json_file
+from saylau.progress import StageProgress
 from tally.decrypt import trustee_decrypt
 
 

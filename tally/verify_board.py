@@ -29,34 +29,26 @@ board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.ballot import EncryptedBallot
+from crypto.ballot import EncryptedBallot, tracker_of
 from crypto.batch import ProofItem, find_invalid
-from crypto.encoding import canonical_json
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
-from crypto.transcript import tagged_hash
 from tally.entry_checks import ENTRY_KINDS, REVOTE_POLICIES, ElectionContext, check_board_entry
+from tally.progress import ProgressFn
 
-TRACKER_DOMAIN = "saylau/v1/tracker"
 #: Boards with more ballots than this are batch-checked in two worker processes.
 PARALLEL_THRESHOLD = 64
 WORKERS = 2
 #: Ballots per batch-verification chunk (a progress step).
 CHUNK = 32
 
-#: ``progress(stage, done, total)``.
-ProgressFn = Callable[[str, int, int], None]
 
-
-def tracker_of(ballot_json: dict[str, Any]) -> str:
-    """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex."""
-    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(ballot_json))).hex()
 
 
 
@@ -264,6 +256,5 @@ __all__ = [
     "CountedBallot",
     "ElectionContext",
     "Problem",
-    "tracker_of",
     "verify_board",
 ]
