@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from crypto.ballot import encrypt_ballot
+from crypto.ballot import encrypt_ballot, tracker_of
 from tests.app.helpers import setup_election, voter
 
 CHOICES = {"mayor": ["a"], "ref": ["no"]}
@@ -59,7 +59,7 @@ def _inject(app, entry):
             entry = dict(entry, index=index, replaces=None)
             _, log = board_service.append_entry(db, election, index, entry, kind=entry["kind"],
                                                 token_id=None,
-                                                tracker=board_service.tracker_of(entry["ballot"]))
+                                                tracker=tracker_of(entry["ballot"]))
             board_service.sign_head(db, election, final=False, log=log)
             db.commit()
         finally:
