@@ -123,7 +123,15 @@ def _pairs(multidict: Any) -> Iterable[tuple[str, str]]:
             yield key, value
 
 
+#: Endpoints that take a whole voter roll: their body limit is ROLL_MAX_BYTES.
+ROLL_ENDPOINTS = frozenset({"api.import_roll", "admin.roll"})
+
+
 def _guard() -> None:
+    if request.endpoint in ROLL_ENDPOINTS:
+        from app.services.roll import ROLL_MAX_BYTES
+
+        request.max_content_length = ROLL_MAX_BYTES  # 100,000 rows; this route only
     _check_text(request.path, "the path", strict=True)
     try:
         str(request.environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8")

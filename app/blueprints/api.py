@@ -306,7 +306,8 @@ def import_roll(election_id: str) -> Any:
     db = get_session()
     election = election_service.get_election(db, election_id)
     try:
-        added = roll_service.import_roll(db, election, _str_field(data, "csv", 20_000_000))
+        added = roll_service.import_roll(db, election,
+                                         _str_field(data, "csv", roll_service.ROLL_MAX_BYTES))
     except RollError as exc:
         db.rollback()
         return jsonify({"error": {"code": "invalid_roll", "message": str(exc),
