@@ -27,7 +27,8 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # 2 MiB
 PREFIX = "SAYLAU_"
 #: ``SAYLAU_*`` variables that are not settings (read by the CLI, the file loader or tests).
 NOT_SETTINGS = frozenset({"SAYLAU_CONFIG_FILE", "SAYLAU_INSTANCE", "SAYLAU_TEST_PG_URL",
-                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL"})
+                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL",
+                          "SAYLAU_VERIFY_ALLOW_TEST_KEYS"})
 #: Older variable names that keep working: ``variable -> (setting, converter)``.
 LEGACY_ENV: dict[str, tuple[str, Any]] = {
     "SAYLAU_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),

@@ -31,7 +31,7 @@ from audit.record import (
     Record,
     read_record,
 )
-from audit.record_io import PRODUCTION_KEY_BITS
+from audit.record_io import PRODUCTION_KEY_BITS, test_keys_allowed
 from audit.report import Report
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError, InvalidEncoding
@@ -127,6 +127,7 @@ def verify_board_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    allow_test_keys: bool | None = None,
 ) -> BoardVerification:
     """Checks 1–7 (and the receipt): everything up to the tally.
 
@@ -185,6 +186,9 @@ def verify_board_record(
     if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
                                                                     expected_fingerprint):
         fp_details.append("the fingerprint differs from the one you expected")
+    if tpk.n.bit_length() < PRODUCTION_KEY_BITS and not test_keys_allowed(allow_test_keys):
+        fp_details.append(f"TEST-SIZE election key ({tpk.n.bit_length()} bits < "
+                          f"{PRODUCTION_KEY_BITS}): refused without --allow-test-keys")
     if fp_details:
         report.add("election-fingerprint", False, "election fingerprint mismatch", fp_details)
     else:
@@ -285,6 +289,7 @@ def verify_election_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    allow_test_keys: bool | None = None,
 ) -> Report:
     """Checks 1–11 and the receipt of an election record (see :mod:`audit.verifier`).
 
@@ -293,7 +298,8 @@ def verify_election_record(
     if not isinstance(record, Record):
         record = read_record(record, strict=False)
     board_part = verify_board_record(record, receipt, progress, workers=workers,
-                                     expected_fingerprint=expected_fingerprint)
+                                     expected_fingerprint=expected_fingerprint,
+                                     allow_test_keys=allow_test_keys)
     report = board_part.report
     ctx, tpk, recomputed = board_part.ctx, board_part.tpk, board_part.fingerprint
     recomputed_tally = board_part.tally

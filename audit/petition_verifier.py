@@ -26,6 +26,7 @@ from audit.record import (
     Record,
     read_record,
 )
+from audit.record_io import PRODUCTION_KEY_BITS, test_keys_allowed
 from audit.report import Report
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.encoding import hex_to_bytes, hex_to_int, require
@@ -141,6 +142,7 @@ def verify_petition_record(
     progress: ProgressFn | None = None,
     *,
     expected_fingerprint: bytes | None = None,
+    allow_test_keys: bool | None = None,
 ) -> PetitionReport:
     """Verify a petition record (docs/election-record.md §"Petition records", checks P1–P13).
 
@@ -185,6 +187,9 @@ def verify_petition_record(
     if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
                                                                     expected_fingerprint):
         fp_details.append("the fingerprint differs from the one you expected")
+    if tpk.n.bit_length() < PRODUCTION_KEY_BITS and not test_keys_allowed(allow_test_keys):
+        fp_details.append(f"TEST-SIZE election key ({tpk.n.bit_length()} bits < "
+                          f"{PRODUCTION_KEY_BITS}): refused without --allow-test-keys")
     try:
         params.check_key(tpk.public)
     except CryptoError as exc:

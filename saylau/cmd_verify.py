@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='machine-readable output: {"valid", "checks", "tally"}')
     parser.add_argument("--fingerprint",
                         help="the election fingerprint (hex) you expect, e.g. from your ballot")
+    parser.add_argument("--allow-test-keys", action="store_true",
+                        help="accept election keys below 2048 bits (test records only)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes for ballot-proof checking (default 2; 1 = none)")
 
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     progress = StageProgress(enabled=False if args.json else None)
     try:
         report = verify_record(record, receipt, progress, workers=args.workers,
-                               expected_fingerprint=expected)
+                               expected_fingerprint=expected,
+                               allow_test_keys=True if args.allow_test_keys else None)
     except (CryptoError, ValueError, KeyError, TypeError) as exc:
         progress.close()
         print(f"saylau verify: verification could not complete: {exc}", file=sys.stderr)

@@ -585,7 +585,10 @@ function verifyRecord(dir) {
   // 3. election-fingerprint
   const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey);
   const sizeNote = bitLen(pk.n) < 2048 ? `; TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): not for real elections` : '';
-  rep.add('election-fingerprint', fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`], fp.toString('hex') + sizeNote);
+  const fpd = fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`];
+  // keys below 2048 bits fail unless --allow-test-keys (or SAYLAU_VERIFY_ALLOW_TEST_KEYS=1)
+  if (bitLen(pk.n) < 2048 && !ALLOW_TEST_KEYS) fpd.push(`TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): refused without --allow-test-keys`);
+  rep.add('election-fingerprint', fpd, fp.toString('hex') + sizeNote);
 
   // 4. tree-heads, 5. board-merkle
   const board = data['board.json'];
@@ -917,10 +920,13 @@ function selfTest() {
 
 // ---------------------------------------------------------------- CLI
 
+let ALLOW_TEST_KEYS = false;
+
 function main(argv) {
   const json = argv.includes('--json');
-  const rest = argv.filter((a) => a !== '--json');
-  const usage = 'usage: node verify.mjs RECORD_DIR [--json] | --self-test [--json]';
+  ALLOW_TEST_KEYS = argv.includes('--allow-test-keys') || process.env.SAYLAU_VERIFY_ALLOW_TEST_KEYS === '1';
+  const rest = argv.filter((a) => a !== '--json' && a !== '--allow-test-keys');
+  const usage = 'usage: node verify.mjs RECORD_DIR [--json] [--allow-test-keys] | --self-test [--json]';
   if (rest.length !== 1 || (rest[0].startsWith('-') && rest[0] !== '--self-test')) { process.stderr.write(usage + '\n'); return 2; }
   let rep; let tally = null; let eid = null; let validEntriesTally = null;
   if (rest[0] === '--self-test') rep = selfTest();
