@@ -82,6 +82,9 @@ class Settings:
     JSON_SORT_KEYS: bool = _s(False, "Sort keys of JSON responses.")
     ALLOW_TEST_KEYS: bool = _s(False, "Accept the small test election keys.", test_only=True)
     FAST_PASSWORD_HASH: bool = _s(False, "Cheap Argon2 parameters.", test_only=True)
+    TRUSTEE_BINDING_REQUIRED: bool = _s(True, "A trustee account must be bound to its trustee "
+                                        "index (users.trustee_index) to upload partials; "
+                                        "a bound account uploads its own index only.")
     PROXY_HOPS: int = _s(0, "Trusted reverse proxies in front of the app (ProxyFix: client "
                          "address, scheme, host from X-Forwarded-*; HSTS behind TLS). 0 = none.")
     LOGIN_ACCOUNT_LIMIT: str = _s("20 per 15 minutes", "Login attempts per account (across "

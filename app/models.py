@@ -37,6 +37,9 @@ class User(Base):
     #: space-separated subset of :data:`ROLES`
     roles: Mapped[str] = mapped_column(String(100), nullable=False, default="voter")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: a trustee account's trustee index (migration 1003_trustee_index): it may upload
+    #: partial decryptions for that index only
+    trustee_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles.split()

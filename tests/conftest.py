@@ -63,6 +63,8 @@ def make_test_app(db_url: str, tmp_path: Path, issuer_key: Any, schema: str | No
         "TEST_ISSUER_KEY": issuer_key,
         "RATELIMIT_ENABLED": False,
         "FAST_PASSWORD_HASH": True,
+        # the suite's generic trustee accounts upload any index; tests of the binding turn it on
+        "TRUSTEE_BINDING_REQUIRED": False,
     }
     config.update(extra)
     application = create_app(config)

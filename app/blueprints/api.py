@@ -258,9 +258,9 @@ def encrypted_tally(election_id: str) -> Any:
 @bp.post("/elections/<election_id>/partial-decryptions")
 def upload_partials(election_id: str) -> Any:
     """A trustee's partial decryptions with proofs; results are published at k valid sets."""
-    api_user("trustee")
+    user = api_user("trustee")
     db = get_session()
-    outcome = tally_service.accept_partials(db, election_id, json_body())
+    outcome = tally_service.accept_partials(db, election_id, json_body(), uploader=user)
     db.commit()
     return created(outcome)
 

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from app.config import setting
 from app.errors import ApiError
+from app.models import User
 from app.services import board as board_service
 from app.services import elections as election_service
 from app.services import record as record_service
+from app.services import users as user_service
 from audit.election_verifier import OPERATOR_FAULT_CHECKS, verify_board_record
 from audit.record import Record, build_record_data, read_record, write_record
 from audit.tally_completion import complete_record
@@ -76,8 +78,12 @@ def encrypted_tally(db: Session, election_id: str) -> EncryptedTally:
     return checked.tally
 
 
-def accept_partials(db: Session, election_id: str, data: object) -> dict[str, Any]:
-    """Check one trustee's partial decryptions against the tally; store; publish at k."""
+def accept_partials(db: Session, election_id: str, data: object,
+                    uploader: User | None = None) -> dict[str, Any]:
+    """Check one trustee's partial decryptions against the tally; store; publish at k.
+
+    ``uploader``: the trustee account; it may upload its own trustee index only (403).
+    """
     election = election_service.get_election(db, election_id)
     tally = encrypted_tally(db, election_id)
     if election.state == "tallied":
@@ -85,6 +91,8 @@ def accept_partials(db: Session, election_id: str, data: object) -> dict[str, An
     try:
         partials = TrusteePartials.from_json(data)
         tpk = election_service.threshold_key(election)
+        if uploader is not None:
+            user_service.check_trustee_index(uploader, partials.trustee_index)
         if not 1 <= partials.trustee_index <= tpk.trustees:
             raise ApiError(400, "not_a_trustee",
                            f"trustee index {partials.trustee_index} is not one of 1..{tpk.trustees}")

@@ -30,6 +30,7 @@ def find_user(db: Session, email: str) -> User | None:
 def get_or_create_user(
     db: Session, email: str, name: str = "", roles: tuple[str, ...] = ("voter",),
     password: str | None = None,
+    trustee_index: int | None = None,
 ) -> User:
     """Find the account for ``email`` or create it; adds ``roles`` to an existing one."""
     for role in roles:
@@ -44,6 +45,8 @@ def get_or_create_user(
         user.roles = " ".join(current + [r for r in roles if r not in current])
         if name and not user.name:
             user.name = name
+    if trustee_index is not None:
+        user.trustee_index = trustee_index
     if password is not None:
         if user.id is not None:
             set_password(db, user, password)
@@ -51,6 +54,25 @@ def get_or_create_user(
             user.password_hash = hash_password(password)
     db.flush()
     return user
+
+
+def check_trustee_index(user: User, index: int) -> None:
+    """A trustee account uploads partial decryptions for its own trustee index only.
+
+    Bound account (``users.trustee_index``): another index is 403 ``wrong_trustee``.  Unbound
+    account: 403 ``trustee_unbound`` when ``TRUSTEE_BINDING_REQUIRED`` (the default).
+    """
+    from app.config import setting
+    from app.errors import ApiError
+
+    if user.trustee_index is None:
+        if setting("TRUSTEE_BINDING_REQUIRED"):
+            raise ApiError(403, "trustee_unbound", "this trustee account is not bound to a "
+                           "trustee index (saylau user bind-trustee)")
+        return
+    if user.trustee_index != index:
+        raise ApiError(403, "wrong_trustee", f"this account is trustee {user.trustee_index}, "
+                       f"not trustee {index}")
 
 
 def set_password(db: Session, user: User, password: str) -> None:
