@@ -71,7 +71,10 @@ def account_key() -> str:
     many addresses share one counter (in Redis when ``RATELIMIT_STORAGE_URI`` is Redis)."""
     email: object = request.form.get("email") if request.form else None
     if email is None and request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except (RecursionError, ValueError, UnicodeDecodeError):
+            body = None  # the view answers 400; the key is then the empty account
         email = body.get("email") if isinstance(body, dict) else None
     text = email.strip().lower() if isinstance(email, str) else ""
     return "login-account:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()

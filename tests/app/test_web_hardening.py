@@ -143,3 +143,13 @@ def test_audited_ballots_share_one_global_limit(tmp_path, issuer_test_key):
         "/api/v1/elections/e1/audited-ballots", json={"ballot": {}, "secrets": {}},
         environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"}).status_code for i in range(7)]
     assert statuses == [400] * 5 + [429] * 2  # different addresses share one bucket
+
+
+def test_deep_json_with_rate_limits_on_is_never_a_500(tmp_path, issuer_test_key):
+    """Found by the gunicorn hostile run: the per-account key parsed a deep body (500)."""
+    app = make_test_app(f"sqlite:///{tmp_path / 'r.db'}", tmp_path, issuer_test_key,
+                        RATELIMIT_ENABLED=True)
+    body = b'{"email": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    response = app.test_client().post("/api/v1/auth/login", data=body,
+                                      content_type="application/json")
+    assert response.status_code == 400
