@@ -27,7 +27,8 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # 2 MiB
 PREFIX = "SAYLAU_"
 #: ``SAYLAU_*`` variables that are not settings (read by the CLI, the file loader or tests).
 NOT_SETTINGS = frozenset({"SAYLAU_CONFIG_FILE", "SAYLAU_INSTANCE", "SAYLAU_TEST_PG_URL",
-                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL"})
+                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL",
+                          "SAYLAU_VERIFY_ALLOW_TEST_KEYS"})
 #: Older variable names that keep working: ``variable -> (setting, converter)``.
 LEGACY_ENV: dict[str, tuple[str, Any]] = {
     "SAYLAU_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),
@@ -81,6 +82,15 @@ class Settings:
     JSON_SORT_KEYS: bool = _s(False, "Sort keys of JSON responses.")
     ALLOW_TEST_KEYS: bool = _s(False, "Accept the small test election keys.", test_only=True)
     FAST_PASSWORD_HASH: bool = _s(False, "Cheap Argon2 parameters.", test_only=True)
+    TRUSTEE_BINDING_REQUIRED: bool = _s(True, "A trustee account must be bound to its trustee "
+                                        "index (users.trustee_index) to upload partials; "
+                                        "a bound account uploads its own index only.")
+    PROXY_HOPS: int = _s(0, "Trusted reverse proxies in front of the app (ProxyFix: client "
+                         "address, scheme, host from X-Forwarded-*; HSTS behind TLS). 0 = none.")
+    LOGIN_ACCOUNT_LIMIT: str = _s("20 per 15 minutes", "Login attempts per account (across "
+                                  "addresses), on top of the per-address limit.")
+    AUDITED_BALLOT_LIMIT: str = _s("600/minute;60/second", "Anonymous audited ballots: one "
+                                   "service-wide bucket (no address key).")
 
     BOARD_TIME_GRANULARITY_S: int = _s(3600, "Stored and published board times (`cast_at`, "
                                        "`signed_at`, tree-head timestamps) are floored to this "
@@ -117,6 +127,10 @@ class Settings:
     PETITION_CREDENTIAL_LIMIT: str = _s("30/minute", "Rate limit of credential issuance.",
                                         group="petition")
     PETITION_SIGN_LIMIT: str = _s("60/minute", "Rate limit of signing.", group="petition")
+    PETITION_TALLY_MIN_DIFFERENCE: int = _s(10, "K of rule D1: a region tally is decrypted only "
+                                            "if its counted set equals, or differs by at least K "
+                                            "signatures from, every decrypted one.",
+                                            group="petition")
     PETITION_BATCH_ENABLED: bool = _s(True, "Group-commit concurrent signatures.",
                                       group="petition")
     PETITION_BATCH_MAX: int = _s(32, "Largest signature batch.", group="petition")

@@ -121,10 +121,9 @@ def date_format_data(locale: str | None = None) -> dict[str, Any]:
 
 def safe_next(target: str | None) -> str:
     """Only same-site absolute paths; anything else goes to the home page."""
-    if (target and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target and not any(ord(ch) < 32 for ch in target)):
-        return target
-    return url_for("index")
+    from app.hardening import safe_next as _safe
+
+    return _safe(target, url_for("index"))
 
 
 def _switch(lang: str | None, target: str | None) -> Response:

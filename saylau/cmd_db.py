@@ -123,7 +123,7 @@ def seed_demo(application: Any, bits: int) -> int:
             election_service.open_election(db, election)
             for i, email in enumerate(DEMO_TRUSTEES, 1):
                 user_service.get_or_create_user(db, email, f"Demo Trustee {i}", ("trustee",),
-                                                password=DEMO_TRUSTEE_PASSWORD)
+                                                password=DEMO_TRUSTEE_PASSWORD, trustee_index=i)
             trustee_dir = _write_trustee_files(Path(application.instance_path) / DEMO_TRUSTEE_DIR,
                                                tpk, _shares)
             petition_id = _seed_petition(application, db, tpk, allow_test_key=bits < 2048)

@@ -28,24 +28,13 @@ board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.ballot import (
-    BallotSecrets,
-    EncryptedBallot,
-    ballot_proof_items,
-    tracker_of,
-    verify_audited_ballot,
-)
+from crypto.ballot import BallotSecrets, EncryptedBallot, tracker_of, verify_audited_ballot
 from crypto.batch import ProofItem
 from crypto.batch_open import find_invalid_openings
-from crypto.blind_rsa import IssuerPublicKey
-from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.election import Manifest
-from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
@@ -55,34 +44,8 @@ from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
     WORKERS,
     find_invalid_parallel,
 )
+from tally.entry_checks import ENTRY_KINDS, REVOTE_POLICIES, ElectionContext, check_board_entry
 from tally.progress import ProgressFn
-
-#: Revote policies (the voting service's ``REVOTE_POLICIES``).
-REVOTE_POLICIES = ("last-counts", "no-revote")
-ENTRY_KINDS = ("ballot", "audited")
-
-
-
-
-@dataclass(frozen=True)
-class ElectionContext:
-    """What a verifier needs about one election (all public)."""
-
-    manifest: Manifest
-    public_key: PublicKey
-    issuer_key: IssuerPublicKey
-    fingerprint: bytes
-    revote_policy: str
-
-    def __post_init__(self) -> None:
-        if self.revote_policy not in REVOTE_POLICIES:
-            raise InvalidEncoding(f"revote policy must be one of {REVOTE_POLICIES}")
-        if len(self.fingerprint) != 32:
-            raise InvalidEncoding("fingerprint must be 32 bytes")
-
-    @property
-    def election_id(self) -> str:
-        return self.manifest.election_id
 
 
 @dataclass(frozen=True)
@@ -144,117 +107,22 @@ class _Parsed:
     secrets: BallotSecrets | None = None
 
 
-def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object,
-                 *, defer: bool = False) -> tuple[BallotSecrets, list[tuple[int, int, int]]]:
-    """Benaloh audit of an ``audited`` entry (docs/protocol.md §9.2 check 5).
-
-    ``secrets`` is ``{q: {o: {"m": 0|1, "r": hex}}}`` in canonical form, covering exactly
-    the manifest's questions and options, with ``r ∈ Z*_n``; every option re-encrypts (P1).
-    With ``defer`` the re-encryptions are not computed here: the openings ``(c, m, r)`` are
-    returned for :func:`crypto.batch_open.find_invalid_openings` (one equation per board).
-    """
-    secrets_ = BallotSecrets.from_json(secrets_json)
-    if secrets_.to_json() != secrets_json:
-        raise InvalidEncoding("secrets are not in canonical form (extra fields)")
-    expected = {q.id: set(q.option_ids) for q in ctx.manifest.questions}
-    if {q: set(opts) for q, opts in secrets_.plaintexts.items()} != expected:
-        raise InvalidEncoding("secrets do not cover exactly the manifest's questions and options")
-    n = ctx.public_key.n
-    for opts in secrets_.randomness.values():
-        for r in opts.values():
-            if not 0 < r < n or math.gcd(r, n) != 1:
-                raise InvalidEncoding("secrets: r is not in Z*_n")
-    if defer:
-        try:
-            openings = [(s.ciphertext, secrets_.plaintexts[q.id][s.option_id],
-                         secrets_.randomness[q.id][s.option_id])
-                        for contest in ballot.contests
-                        for q in (ctx.manifest.question(contest.question_id),)
-                        for s in contest.selections]
-        except KeyError:
-            openings = []  # the one-by-one check below names the problem
-        else:
-            return secrets_, openings
-    verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
-    return secrets_, []
 
 
 def _parse_entry(ctx: ElectionContext, position: int, entry: object,
                  problems: list[Problem]) -> _Parsed | None:
-    def bad(check: str, message: str) -> None:
-        problems.append(Problem(position, check, message))
-
-    if not isinstance(entry, dict):
-        bad("entry-format", "entry is not a JSON object")
+    """The shared entry check (:func:`tally.entry_checks.check_board_entry`), proofs deferred."""
+    checked = check_board_entry(ctx, entry, position=position, verify_proofs=False)
+    problems.extend(Problem(position, f.check, f.message) for f in checked.faults)
+    if checked.kind is None or checked.ballot is None or checked.ballot_json is None:
         return None
-    index = entry.get("index")
-    if isinstance(index, bool) or index != position:
-        bad("entry-format", f"index {index!r} is not its position {position}")
-    kind = entry.get("kind")
-    if kind not in ENTRY_KINDS:
-        bad("entry-format", f"unknown kind {kind!r}")
+    if checked.kind == "ballot" and checked.token is None:
         return None
-    if entry.get("election_id") != ctx.election_id:
-        bad("entry-format", "entry is for another election")
-    ballot_json = entry.get("ballot")
-    try:
-        if not isinstance(ballot_json, dict):
-            raise InvalidEncoding("ballot: expected a JSON object")
-        ballot = EncryptedBallot.from_json(ballot_json)
-    except CryptoError as exc:
-        bad("entry-format", f"malformed ballot: {exc}")
-        return None
-    cast_at = entry.get("cast_at")
-    if isinstance(cast_at, bool) or not isinstance(cast_at, int):
-        bad("entry-format", "cast_at must be an integer (ms)")
-
-    if ballot.to_json() != ballot_json:
-        bad("entry-format", "ballot is not in canonical form (unknown or extra fields)")
-        return None
-    if isinstance(cast_at, int) and not isinstance(cast_at, bool) and cast_at < 0:
-        bad("entry-format", "cast_at must be non-negative")
-
-    if kind == "audited":
-        for name in ("credential", "signature", "replaces"):
-            if entry.get(name) is not None:
-                bad("entry-format", f"an audited entry must have {name} = null")
-        secrets_: BallotSecrets | None = None
-        openings: list[tuple[int, int, int]] = []
-        try:
-            secrets_, openings = _check_audit(ctx, ballot, entry.get("secrets"), defer=True)
-        except CryptoError as exc:
-            bad("audit", f"audited ballot does not open: {exc}")
-        token: bytes | None = None
-        proof_token = ballot.token_id
-    else:
-        try:
-            credential = Credential.from_json(entry.get("credential"))
-        except CryptoError as exc:
-            bad("credential", f"malformed credential: {exc}")
-            return None
-        try:
-            verify_credential(ctx.issuer_key, credential, ctx.election_id)
-        except CryptoError as exc:
-            bad("credential", f"credential not issued by this election's issuer: {exc}")
-        token = credential.token_id
-        try:
-            signature = hex_to_bytes(entry.get("signature"), "signature")
-            verify_payload_signature(credential.ballot_public_key, canonical_json(ballot_json),
-                                     signature)
-        except CryptoError as exc:
-            bad("signature", f"ballot signature: {exc}")
-        if ballot.token_id != token:
-            bad("signature", "ballot.token_id is not the credential's token id")
-        proof_token = token
-    try:
-        items = ballot_proof_items(ctx.public_key, ctx.manifest, ctx.fingerprint, ballot,
-                                   proof_token)
-    except CryptoError as exc:
-        bad("ballot-proof", f"ballot proof: {exc}")
-        items = []
-    parsed = _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
-    if kind == "audited":
-        parsed.openings, parsed.secrets = openings, secrets_
+    assert isinstance(entry, dict)
+    parsed = _Parsed(position, checked.kind, checked.ballot, checked.ballot_json, checked.token,
+                     entry.get("replaces"), checked.items)
+    if checked.kind == "audited":
+        parsed.openings, parsed.secrets = checked.openings, checked.secrets
     return parsed
 
 
@@ -386,6 +254,7 @@ def verify_board(
 
 
 __all__ = [
+    "ENTRY_KINDS",
     "REVOTE_POLICIES",
     "BoardResult",
     "CountedBallot",

@@ -18,6 +18,10 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+# The suite's records use small test keys: the verifiers' --allow-test-keys, for every test
+# (tests/test_key_size.py turns it off to check the refusal).
+os.environ.setdefault("SAYLAU_VERIFY_ALLOW_TEST_KEYS", "1")
+
 # CI runs the property tests derandomized (reproducible); locally they explore new examples.
 # HYPOTHESIS_PROFILE=thorough (`make test-thorough`): random seeds and many more examples
 # (tests/strategies.scaled multiplies the per-test budgets by 25).
@@ -62,6 +66,8 @@ def make_test_app(db_url: str, tmp_path: Path, issuer_key: Any, schema: str | No
         "TEST_ISSUER_KEY": issuer_key,
         "RATELIMIT_ENABLED": False,
         "FAST_PASSWORD_HASH": True,
+        # the suite's generic trustee accounts upload any index; tests of the binding turn it on
+        "TRUSTEE_BINDING_REQUIRED": False,
     }
     config.update(extra)
     application = create_app(config)

@@ -32,7 +32,9 @@ from app.petitions.models import PetitionBoardEntry
 from app.services import group_commit
 from app.services.group_commit import GroupCommitter, Pending
 from crypto.batch import ProofItem
+from crypto.encoding import hex_to_int
 from crypto.paillier import PublicKey
+from tally.entry_checks import ciphertext_digest
 
 PREFIX = "PETITION_BATCH"
 _EXTENSION = "saylau_petition_batchers"
@@ -58,14 +60,27 @@ def PendingSignature(*, token_hex: str, entry: dict[str, Any], addr: str | None,
     return Pending(key=token_hex, payload=(entry, addr), pk=pk, items=[item], check=check)
 
 
+def _digest(p: Pending) -> str:
+    """The registry key of a pending signature's region ciphertext (the copy check, P6)."""
+    entry = p.payload[0]
+    return ciphertext_digest(p.pk.n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+                                                "ciphertext"))
+
+
 def _commit(app: Flask, petition_id: int, append: AppendFn, batch: list[Pending]) -> None:
     seen: set[str] = set()
+    digests: set[str] = set()
     unique = []
     for p in batch:
+        digest = _digest(p)
         if p.key in seen:
             p.future.set_exception(_already_signed())
+        elif digest in digests:
+            p.future.set_exception(ApiError(409, "ciphertext_reused", "this region "
+                                            "ciphertext is already on the petition's board"))
         else:
             seen.add(p.key)
+            digests.add(digest)
             unique.append(p)
     _append(app, petition_id, append, unique)
 
@@ -77,7 +92,7 @@ def _append(app: Flask, petition_id: int, append: AppendFn, pending: list[Pendin
             receipts = append(db, petition_id, [p.payload[0] for p in pending],
                               addrs=[p.payload[1] for p in pending])
         except ApiError as exc:
-            if exc.code != "already_signed" or len(pending) == 1:
+            if exc.code not in ("already_signed", "ciphertext_reused") or len(pending) == 1:
                 for p in pending:
                     p.future.set_exception(exc)
                 return

@@ -28,7 +28,13 @@ from app.petitions.board_log import _append, lock_petition, receipt, sign_head
 from app.petitions.citizens import require_citizen
 from app.petitions.common import get_petition
 from app.petitions.fraud import _note_event
-from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionSigner
+from app.petitions.models import (
+    Petition,
+    PetitionBoardEntry,
+    PetitionCiphertext,
+    PetitionFlag,
+    PetitionSigner,
+)
 from app.petitions.parameters import (
     election_key,
     fingerprint_of,
@@ -45,7 +51,7 @@ from crypto.credentials import (
     verify_credential,
     verify_payload_signature,
 )
-from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
@@ -59,6 +65,8 @@ from crypto.petition import (
     signature_proof_item,
 )
 from crypto.transcript import tagged_hash
+from tally.entry_checks import ciphertext_digest
+from tally.petition import PetitionContext, check_signature_entry
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
 
@@ -196,7 +204,36 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
         "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
         "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": board_core.coarse_ms(),
     }
+    # The verifier's own entry check (proof exponentiations left to the caller's batch).
+    checked = check_signature_entry(petition_context(p), entry, verify_proofs=False)
+    if not checked.ok:
+        fault = checked.faults[0]
+        if checked.errors:
+            raise _crypto_error(checked.errors[0])
+        raise ApiError(400, "invalid_entry", fault.message)
+    check_copy(db, p.id, region_digest(election_key(p).public.n, entry))
     return credential, sig, entry
+
+
+def region_digest(n: int, entry: dict[str, Any]) -> str:
+    """The registry key of a signature entry's region ciphertext (:func:`ciphertext_digest`)."""
+    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+                                           "ciphertext"))
+
+
+def check_copy(db: Session, petition_id: int, digest: str) -> None:
+    """The copy check (verifier P6 ``ciphertext-copies``): 409 if the ciphertext is registered."""
+    if db.scalars(select(PetitionCiphertext.id).where(
+            PetitionCiphertext.petition_id == petition_id,
+            PetitionCiphertext.digest == digest)).first() is not None:
+        raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on the "
+                       "petition's board (copied signatures are refused)")
+
+
+def petition_context(p: Petition) -> PetitionContext:
+    """The :class:`tally.petition.PetitionContext` the verifier rebuilds from the record."""
+    return PetitionContext(params_of(p), election_key(p).public, issuer_public(p),
+                           fingerprint_of(p))
 
 
 def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,
@@ -270,10 +307,15 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
             index = start
             for index, entry in enumerate(entries, start):
                 token_hex = Credential.from_json(entry["credential"]).token_id.hex()
+                digest = region_digest(election_key(p).public.n, entry)
+                check_copy(db, petition_id, digest)
                 entry["index"] = index
                 row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex,
                                    log=log)
                 rows.append(row)
+                db.add(PetitionCiphertext(petition_id=petition_id, digest=digest,
+                                          leaf_index=index))
+                db.flush()
             assert log is not None
             sth = sign_head(db, p, final=False, log=log)
             events = (list(zip(addrs, (row.leaf_index for row in rows), strict=True))
@@ -289,6 +331,9 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
             return receipts
         except IntegrityError as exc:
             db.rollback()
+            if "ciphertext_registry" in str(exc.orig) or "digest" in str(exc.orig):
+                raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on "
+                               "the petition's board (copied signatures are refused)") from exc
             raise ApiError(409, "already_signed", "this credential has already signed") from exc
         except OperationalError as exc:
             db.rollback()

@@ -11,12 +11,13 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
    Before 6, a ballot whose tracker is already on the board as a ``ballot`` entry is a
    *retry* (a crash or a lost response): the receipt of the original commit is returned
    again (201, byte for byte the same), never ``already_voted``;
-7. the proofs' shapes and Fiat–Shamir challenges (:func:`crypto.ballot.ballot_proof_items`);
-   then, with ``BALLOT_BATCH_ENABLED`` (default), group commit
-   (:mod:`app.services.group_commit`): the exponentiations of all ballots that arrive within
-   ``BALLOT_BATCH_WAIT_MS`` are checked with ONE batch equation, a failing ballot is
-   re-checked alone with :func:`crypto.ballot.check_ballot` (400: invalid proof / ballot /
-   ciphertext, exactly the unbatched error); without batching, ``check_ballot`` per cast;
+7. the shared entry check :func:`tally.entry_checks.check_ballot_entry` — the verifier's own
+   check of the entry about to be appended (400 / 403 / 409), so that what the server
+   accepts the verifier accepts; with ``BALLOT_BATCH_ENABLED`` (default) its proof
+   exponentiations are deferred to group commit (:mod:`app.services.group_commit`): the
+   proofs of all ballots that arrive within ``BALLOT_BATCH_WAIT_MS`` are checked with ONE
+   batch equation, a failing ballot is re-checked alone with the full entry check (exactly
+   the unbatched error); without batching, the full entry check per cast;
 8. :func:`append_ballots` — ONE transaction for the whole batch, entries in shuffled order:
    take the election's append lock, re-check 6 per entry, insert the used token (or mark the
    token's previous ballot superseded), the ciphertext registry rows, the board entries, and
@@ -26,7 +27,6 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,21 +43,22 @@ from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
 from app.services import board_core, group_commit
 from app.services import elections as election_service
-from crypto.ballot import (
-    BallotSecrets,
-    EncryptedBallot,
-    ballot_proof_items,
-    check_ballot,
-    verify_audited_ballot,
-)
+from crypto.ballot import EncryptedBallot
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.election import Manifest
-from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
+from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
+    InvalidSignature,
 )
 from crypto.threshold import ThresholdPublicKey
+from tally.entry_checks import (
+    ElectionContext,
+    EntryCheck,
+    check_audited_entry,
+    check_ballot_entry,
+    ciphertext_digest,
+)
 
 PREFIX = "BALLOT_BATCH"
 _EXTENSION = "saylau_ballot_committers"
@@ -74,9 +75,30 @@ class BallotAppend:
     revote: bool
 
 
-def ciphertext_digest(n: int, c: int) -> str:
-    """``SHA-256(I2OSP(c, byte_length(n^2)))`` hex: the registry key of a ciphertext."""
-    return hashlib.sha256(int_to_fixed(c, byte_length(n * n))).hexdigest()
+def entry_context(election: Election, tpk: ThresholdPublicKey, fingerprint: bytes) -> ElectionContext:
+    """The :class:`tally.entry_checks.ElectionContext` the verifier will rebuild from the record."""
+    return ElectionContext(election_service.manifest_of(election), tpk.public,
+                           election_service.issuer_public(election), fingerprint,
+                           election.revote_policy)
+
+
+def refuse_faults(checked: EntryCheck) -> None:
+    """Map the first fault of the shared entry check to its HTTP error (docs/api.md)."""
+    if checked.ok:
+        return
+    fault = checked.faults[0]
+    if fault.check == "credential":
+        raise ApiError(403, "invalid_credential", fault.message)
+    if fault.check == "signature" and isinstance(fault.error, InvalidSignature):
+        raise ApiError(403, "invalid_signature", "the ballot signature does not verify "
+                       "under the credential's ballot key")
+    if fault.check == "audit":
+        raise ApiError(400, "invalid_audit", fault.message)
+    if fault.check == "entry-format" and fault.message.startswith("cast_at"):
+        raise ApiError(409, "window_closed", fault.message)
+    if fault.error is not None and fault.check != "entry-format":
+        raise _crypto_error(fault.error)
+    raise ApiError(400, "invalid_entry", fault.message)
 
 
 def _crypto_error(exc: CryptoError) -> ApiError:
@@ -137,13 +159,9 @@ def _used(db: Session, election_id: str, token_hex: str) -> UsedToken | None:
                                               UsedToken.token_id == token_hex)).first()
 
 
-def _check_proofs(tpk: ThresholdPublicKey, manifest: Manifest, fingerprint: bytes,
-                  ballot: EncryptedBallot, token_id: bytes) -> None:
-    """:func:`crypto.ballot.check_ballot`, its typed error mapped to the HTTP error."""
-    try:
-        check_ballot(tpk.public, manifest, fingerprint, ballot, token_id)
-    except CryptoError as exc:
-        raise _crypto_error(exc) from exc
+def _check_entry(ctx: ElectionContext, entry: dict[str, Any]) -> None:
+    """The full shared entry check (every proof), its first fault mapped to the HTTP error."""
+    refuse_faults(check_ballot_entry(ctx, entry))
 
 
 def cast_ballot(app: Flask, election_id: object, payload: object,
@@ -184,7 +202,6 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         if existing is not None and existing.kind == "ballot":  # a retry: the same receipt
             return board_service.stored_receipt(db, election, existing)
         tpk, fingerprint = _election_context(election)
-        manifest = election_service.manifest_of(election)
         digests = _digests(tpk, ballot)
         token_hex = token_id.hex()
         if election.revote_policy == "no-revote" and _used(db, election.id, token_hex):
@@ -200,15 +217,14 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         }
         item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
         eid = election.id
+        ctx = entry_context(election, tpk, fingerprint)
         if group_commit.enabled(app, PREFIX):
-            try:
-                items = ballot_proof_items(tpk.public, manifest, fingerprint, ballot, token_id)
-            except CryptoError as exc:
-                raise _crypto_error(exc) from exc
+            # The verifier's own entry check, its proof exponentiations left to the batch.
+            checked = check_ballot_entry(ctx, entry, verify_proofs=False)
+            refuse_faults(checked)
             pending = group_commit.Pending(
-                key=tracker, payload=item, pk=tpk.public, items=items,
-                check=functools.partial(_check_proofs, tpk, manifest, fingerprint, ballot,
-                                        token_id))
+                key=tracker, payload=item, pk=tpk.public, items=list(checked.items),
+                check=functools.partial(_check_entry, ctx, entry))
             db.rollback()
             db.close()
             future = committer_for(app, eid).submit(pending)
@@ -217,7 +233,8 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
                 not_recorded="the server is busy and did not record the ballot; retry",
                 maybe_recorded="the server is busy; the ballot may still be recorded: retry "
                                "(the same ballot gets its receipt if it was)")
-        _check_proofs(tpk, manifest, fingerprint, ballot, token_id)
+        # The verifier's own entry check (every proof included): accepted => verifiable.
+        _check_entry(ctx, entry)
         db.rollback()  # end any read transaction before taking the write lock
         return _one(append_ballots(db, eid, [item])[0])
     finally:
@@ -364,7 +381,8 @@ def _all(items: Sequence[BallotAppend], error: ApiError, cause: BaseException | 
     return [error for _ in items]
 
 
-def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, Any]:
+def post_audited(app: Flask, election_id: object, payload: object,
+                 now_ms: int | None = None) -> dict[str, Any]:
     """Post a Benaloh-audited (spoiled) ballot with its revealed plaintexts and randomness.
 
     Accepted if well-formed: the ballot parses against the manifest and its proofs verify
@@ -381,24 +399,11 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             raise ApiError(409, "not_open", "audited ballots are accepted while the election is open")
         ballot = _parse_ballot(ballot_obj)
         tpk, fingerprint = _election_context(election)
-        manifest = election_service.manifest_of(election)
-        try:
-            secrets_ = BallotSecrets.from_json(secrets_obj)
-            if secrets_.to_json() != secrets_obj:
-                raise ApiError(400, "non_canonical", "the audit secrets are not in canonical form")
-            check_ballot(tpk.public, manifest, fingerprint, ballot, ballot.token_id)
-            verify_audited_ballot(tpk.public, manifest, ballot, secrets_)
-        except CryptoError as exc:
-            raise _crypto_error(exc) from exc
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ApiError(400, "invalid_encoding", f"malformed audit data: {exc}") from exc
         digests = _digests(tpk, ballot)
         tracker = board_service.tracker_of(ballot_obj)
         existing = board_service.by_tracker(db, election.id, tracker)
         if existing is not None and existing.kind == "audited":
             return board_service.stored_receipt(db, election, existing)
-        _check_copies(db, election.id, digests)
-        db.rollback()
         entry: dict[str, Any] = {
             "kind": "audited",
             "election_id": election.id,
@@ -406,8 +411,12 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": board_core.coarse_ms(),
+            "cast_at": board_core.coarse_ms(now_ms),
         }
+        # The verifier's own entry check: the secrets must cover exactly the manifest.
+        refuse_faults(check_audited_entry(entry_context(election, tpk, fingerprint), entry))
+        _check_copies(db, election.id, digests)
+        db.rollback()
         item = BallotAppend(entry, tuple(digests), None, tracker, revote=False)
         return _one(append_ballots(db, election.id, [item])[0])
     finally:
