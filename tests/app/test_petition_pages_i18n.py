@@ -110,7 +110,8 @@ ENGLISH = {
     "list": ("Start a petition", "most signatures", ">Apply<", "signature(s)", "petition(s)",
              ">Search ", ">Sort"),
     "show": ("We ask<", "Sign this petition", "Government response at", "Debate at",
-             "Status:", "signature(s)", "signed tree head"),
+             "Status:", "signature(s)", "signed tree head", "Parliamentary debate",
+             "Share this petition", "signatures needed"),
     "rejected": ("Rejected<", "Reason:", "not responsibility"),
     "new": ("Start a petition", "Save draft", "What do you want the government to do?",
             "Regions (signers choose one", ">Title ", " Akmola<", " East Kazakhstan<"),
@@ -129,7 +130,7 @@ EXPECTED = {
         "list": ("<h1>Петициялар</h1>", "Петиция бастау", "қолтаңбасы көбі", "Қолдану",
                  "ашық, 0 қолтаңба", "2 петиция."),
         "show": ("Күйі: <strong>ашық</strong>", "Біз сұраймыз", "Осы петицияға қол қою",
-                 "<h2>0 қолтаңба</h2>", "қолтаңбада үкімет жауабы", "қолтаңбада талқылау"),
+                 ">0 қолтаңба<", "Үкімет жауабы", "Парламенттегі талқылау", "Петицияны бөлісу"),
         "rejected": ("<h2>Қабылданбады</h2>", "үкіметтің құзыретіне жатпайды"),
         "new": ("<h1>Петиция бастау</h1>", "Жобаны сақтау", "Ақмола", "Шығыс Қазақстан",
                 'value="akmola"', 'value="east-kazakhstan"'),
@@ -146,7 +147,7 @@ EXPECTED = {
         "list": ("<h1>Петиции</h1>", "Создать петицию", "больше всего подписей", "Применить",
                  "открыта, 0 подписей", "2 петиции."),
         "show": ("Статус: <strong>открыта</strong>", "Мы просим", "Подписать эту петицию",
-                 "<h2>0 подписей</h2>", "Ответ правительства при", "Обсуждение при"),
+                 ">0 подписей<", "Ответ правительства", "Обсуждение в парламенте", "Поделиться петицией"),
         "rejected": ("<h2>Отклонена</h2>", "не в компетенции правительства"),
         "new": ("<h1>Создать петицию</h1>", "Сохранить черновик", "Акмолинская",
                 "Восточно-Казахстанская", 'value="akmola"', 'value="east-kazakhstan"'),
@@ -200,7 +201,8 @@ def test_moderation_page_is_translated(site: Site, lang: str) -> None:
 def test_english_pages_keep_their_wording(site: Site) -> None:
     client = site.app.test_client()
     _check(_page(client, f"/petitions/{site.open_id}", "en"),
-           ("Status: <strong>open</strong>", "<h2>0 signatures</h2>", "Sign this petition"), ())
+           ("Status: <strong>open</strong>", ">0 signatures<", "Sign this petition",
+            "Government response", "Parliamentary debate", "0 of 2 signatures needed", "0 of 3 signatures needed"), ())
     _check(_page(client, f"/petitions/{site.rejected_id}", "en"), ("not responsibility",), ())
 
 
