@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from crypto.errors import (
     CryptoError,
@@ -80,14 +80,15 @@ def register(app: Flask) -> None:
             message = "request body too large"
         if _wants_json():
             return json_error(status, code, message)
-        return render_template("error.html", status=status, message=message), status
+        # Werkzeug's stock descriptions are English; the page says the same, translated.
+        page_message = None if exc.description == type(exc).description else message
+        return render_template("error.html", status=status, message=page_message), status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
             raise exc
-        err = InternalServerError()
         if _wants_json():
             return json_error(500, "internal", "internal error")
-        return render_template("error.html", status=500, message=err.description), 500
+        return render_template("error.html", status=500, message=None), 500

@@ -231,16 +231,17 @@ def sponsor(pid: int, token: str) -> Any:
 def confirm(token: str) -> Any:
     if len(token) > 100:
         abort(404)
-    if request.method == "GET":
-        return render_template("petitions/confirm.html", token=token, done=False)
     db = get_session()
+    if request.method == "GET":
+        if not citizens.token_usable(db, token):
+            return render_template("petitions/confirm.html", token=token, done=False, bad=True), 400
+        return render_template("petitions/confirm.html", token=token, done=False)
     try:
         citizens.confirm_token(db, token)
         db.commit()
-    except ApiError as exc:
+    except ApiError:
         db.rollback()
-        flash(exc.message, "error")
-        return render_template("petitions/confirm.html", token=token, done=False), 400
+        return render_template("petitions/confirm.html", token=token, done=False, bad=True), 400
     return render_template("petitions/confirm.html", token=token, done=True)
 
 

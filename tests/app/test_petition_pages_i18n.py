@@ -125,6 +125,9 @@ ENGLISH = {
     "sign": (">Almaty Region<", ">East Kazakhstan<"),
 }
 
+BAD_LINK = {"kk": 'role="alert">Бұл растау сілтемесі жарамсыз',
+            "ru": 'role="alert">Эта ссылка для подтверждения недействительна'}
+
 EXPECTED = {
     "kk": {
         "list": ("<h1>Петициялар</h1>", "Петиция бастау", "қолтаңбасы көбі", "Қолдану",
@@ -173,7 +176,10 @@ def test_public_petition_pages_are_translated(site: Site, lang: str) -> None:
     _check(_page(client, f"/petitions/{site.rejected_id}", lang), want["rejected"], ENGLISH["rejected"])
     _check(_page(client, f"/petitions/{site.sponsoring_id}/sponsor/{site.sponsor_token}", lang),
            want["sponsor"], ENGLISH["sponsor"])
-    _check(_page(client, "/petitions/confirm/not-a-real-token", lang), want["confirm"], ENGLISH["confirm"])
+    bad = client.get(f"/petitions/confirm/not-a-real-token?lang={lang}")
+    assert bad.status_code == 400  # a bad link says so at once, translated, as an alert
+    _check(bad.get_data(as_text=True), (want["confirm"][0], BAD_LINK[lang]),
+           ENGLISH["confirm"] + ("This confirmation link is not valid", "invalid or expired"))
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
