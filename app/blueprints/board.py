@@ -126,7 +126,8 @@ def search(election_id: str) -> Any:
         BoardEntry.election_id == e.id, BoardEntry.tracker.startswith(text, autoescape=True))
         .order_by(BoardEntry.leaf_index).limit(20)).all()
     if len(rows) == 1:
-        return redirect(url_for("board.tracker", election_id=e.id, tracker=rows[0].tracker))
+        keep = {"lang": request.args["lang"]} if request.args.get("lang") else {}
+        return redirect(url_for("board.tracker", election_id=e.id, tracker=rows[0].tracker, **keep))
     if not rows:
         return _not_found(e, text)
     return render_template("board/not_found.html", election=e, tracker=text, matches=rows)
