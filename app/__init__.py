@@ -32,7 +32,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = _DbInteger  # before any route is added
-    app.config.update(config_mod.defaults())
     app.config.update(config_mod.from_environment(app.instance_path))
     if test_config is not None:
         app.config.update(test_config)
@@ -72,5 +71,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(petitions_views.bp)  # /petitions
     app.register_blueprint(petitions_api.bp)  # /api/v1/petitions
+    from app.petitions.batcher import APPEND_EXTENSION
+    from app.petitions.signing import append_signatures
+
+    app.extensions[APPEND_EXTENSION] = append_signatures  # injected: batcher never imports signing
     csrf.exempt(petitions_api.bp)  # JSON API: CSRF enforced per endpoint (app.blueprints.api.api_user)
     return app

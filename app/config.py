@@ -1,60 +1,200 @@
-"""Configuration from the environment (``SAYLAU_*``)."""
+"""Every setting of the web app in one place: :class:`Settings` (typed, documented).
+
+Loaded at start-up by :func:`from_environment` from, in increasing priority, the defaults
+below, an optional file named by ``SAYLAU_CONFIG_FILE`` (TOML, or Python with UPPER_CASE
+names like Flask's ``from_pyfile``) and ``SAYLAU_<NAME>`` environment variables (Flask's
+prefixed-env convention; values are converted to the setting's type).  Unknown
+``SAYLAU_*`` variables and test-only flags outside testing/demo refuse the start
+(:class:`ConfigError`).  ``docs/configuration.md`` is generated from this module:
+``python -m app.config`` rewrites it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import runpy
+import sys
+import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # 2 MiB
+PREFIX = "SAYLAU_"
+#: ``SAYLAU_*`` variables that are not settings (read by the CLI, the file loader or tests).
+NOT_SETTINGS = frozenset({"SAYLAU_CONFIG_FILE", "SAYLAU_INSTANCE", "SAYLAU_TEST_PG_URL",
+                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL"})
+#: Older variable names that keep working: ``variable -> (setting, converter)``.
+LEGACY_ENV: dict[str, tuple[str, Any]] = {
+    "SAYLAU_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),
+    "SAYLAU_INSECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v != "1"),
+}
 
 
 class ConfigError(RuntimeError):
     """The application is misconfigured and refuses to start."""
 
 
+def _s(default: Any, doc: str, *, test_only: bool = False, group: str = "web") -> Any:
+    return field(default=default, metadata={"doc": doc, "test_only": test_only, "group": group})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The app's settings; each is ``app.config[NAME]`` and ``SAYLAU_NAME`` in the environment."""
+
+    SECRET_KEY: str | None = _s(None, "Session and CSRF key; required outside testing "
+                                "(at least 16 characters).")
+    DATABASE_URL: str | None = _s(None, "SQLAlchemy URL; default `sqlite:///<instance>/saylau.db`.")
+    DATABASE_SCHEMA: str | None = _s(None, "PostgreSQL schema (search_path) to use.")
+    MAIL_BACKEND: str = _s("outbox", "`outbox` (files in OUTBOX_DIR) or `smtp`.")
+    OUTBOX_DIR: str | None = _s(None, "Directory of the outbox mail backend; default "
+                                "`<instance>/outbox`.")
+    SMTP_HOST: str = _s("localhost", "SMTP server.")
+    SMTP_PORT: int = _s(587, "SMTP port.")
+    SMTP_USER: str | None = _s(None, "SMTP user name.")
+    SMTP_PASSWORD: str | None = _s(None, "SMTP password.")
+    SMTP_FROM: str = _s("saylau@localhost", "From address of the mails.")
+    SMTP_STARTTLS: bool = _s(True, "Use STARTTLS.")
+    RATELIMIT_STORAGE_URI: str = _s("memory://", "Flask-Limiter storage (e.g. `redis://...`); "
+                                    "also `SAYLAU_RATELIMIT_STORAGE`.")
+    RATELIMIT_ENABLED: bool = _s(True, "Enforce rate limits (off by default under TESTING).")
+    RATELIMIT_HEADERS_ENABLED: bool = _s(True, "Send rate-limit headers.")
+    BASE_URL: str | None = _s(None, "Public base URL used in mails.")
+    DEMO: bool = _s(False, "Demo mode (demo data, test keys allowed).")
+    TESTING: bool = _s(False, "Flask testing mode (allows the test-only flags).")
+    SESSION_COOKIE_SECURE: bool = _s(True, "Secure session cookie; `SAYLAU_INSECURE_COOKIES=1` "
+                                     "also turns it off.")
+    SESSION_COOKIE_HTTPONLY: bool = _s(True, "HttpOnly session cookie.")
+    SESSION_COOKIE_SAMESITE: str = _s("Lax", "SameSite of the session cookie.")
+    SESSION_COOKIE_NAME: str = _s("saylau_session", "Name of the session cookie.")
+    PERMANENT_SESSION_LIFETIME: int = _s(8 * 3600, "Session lifetime (s).")
+    WTF_CSRF_TIME_LIMIT: int = _s(8 * 3600, "CSRF token lifetime (s).")
+    WTF_CSRF_SSL_STRICT: bool = _s(False, "Strict Referer check of CSRF over HTTPS.")
+    MAX_CONTENT_LENGTH: int = _s(MAX_CONTENT_LENGTH, "Largest request body (bytes).")
+    LOGIN_TOKEN_TTL_S: int = _s(72 * 3600, "Lifetime of a login/invitation link (s).")
+    API_TOKEN_TTL_S: int = _s(8 * 3600, "Lifetime of an API token (s).")
+    JSON_SORT_KEYS: bool = _s(False, "Sort keys of JSON responses.")
+    ALLOW_TEST_KEYS: bool = _s(False, "Accept the small test election keys.", test_only=True)
+    FAST_PASSWORD_HASH: bool = _s(False, "Cheap Argon2 parameters.", test_only=True)
+
+    PETITION_SPONSORS_REQUIRED: int = _s(5, "Sponsors needed before moderation.", group="petition")
+    PETITION_OPEN_DAYS: float = _s(182, "Days a petition stays open (about 6 months).",
+                                   group="petition")
+    PETITION_RESPONSE_THRESHOLD: int = _s(10_000, "Signatures for a government response.",
+                                          group="petition")
+    PETITION_DEBATE_THRESHOLD: int = _s(100_000, "Signatures for a debate.", group="petition")
+    PETITION_COUNT_MAX_AGE_S: float = _s(5.0, "Refresh the count on read when older (s).",
+                                         group="petition")
+    PETITION_COUNT_INTERVAL_S: float = _s(3.0, "Background count folding interval (s).",
+                                          group="petition")
+    PETITION_COUNT_WORKER: bool = _s(False, "Start the background count thread.", group="petition")
+    PETITION_CONFIRM_TTL_S: int = _s(72 * 3600, "Lifetime of a citizen confirmation link (s).",
+                                     group="petition")
+    PETITION_FLAG_WINDOW_S: float = _s(60, "Window of the burst flags (s).", group="petition")
+    PETITION_FLAG_CREDENTIALS_PER_ADDRESS: int = _s(20, "Credentials per address per window "
+                                                    "before a flag.", group="petition")
+    PETITION_FLAG_SIGNATURES_PER_ADDRESS: int = _s(20, "Signatures per address per window "
+                                                   "before a flag.", group="petition")
+    PETITION_ELECTION_KEY: str | None = _s(None, "Threshold public key JSON (the trustees' key).",
+                                           group="petition")
+    PETITION_CREDENTIAL_LIMIT: str = _s("30/minute", "Rate limit of credential issuance.",
+                                        group="petition")
+    PETITION_SIGN_LIMIT: str = _s("60/minute", "Rate limit of signing.", group="petition")
+    PETITION_BATCH_ENABLED: bool = _s(True, "Group-commit concurrent signatures.",
+                                      group="petition")
+    PETITION_BATCH_MAX: int = _s(32, "Largest signature batch.", group="petition")
+    PETITION_BATCH_WAIT_MS: float = _s(20, "How long a batch waits for more (ms).",
+                                       group="petition")
+    PETITION_BATCH_TIMEOUT_S: float = _s(30.0, "How long a request waits for its batch (s).",
+                                         group="petition")
+
+
+FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(Settings)}
+#: Every setting's default (``name -> value``).
+DEFAULTS: Mapping[str, Any] = {name: f.default for name, f in FIELDS.items()}
+TEST_ONLY = frozenset(name for name, f in FIELDS.items() if f.metadata["test_only"])
+
+
+def setting(name: str) -> Any:
+    """The current app's value of a setting (its default when the app config lacks it)."""
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def _convert(name: str, raw: str) -> Any:
+    """``SAYLAU_<NAME>`` text -> the setting's type."""
+    kind = str(FIELDS[name].type)
+    text = raw.strip()
+    if "None" in kind and text == "":
+        return None
+    try:
+        if kind.startswith("bool"):
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind.startswith("int"):
+            return int(text)
+        if kind.startswith("float"):
+            return float(text)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: not a valid {kind.split(' ')[0]}") from exc
+    return raw
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        if path.suffix == ".toml":
+            data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = {k: v for k, v in runpy.run_path(str(path)).items() if k.isupper()}
+    except (OSError, tomllib.TOMLDecodeError, SyntaxError) as exc:
+        raise ConfigError(f"SAYLAU_CONFIG_FILE {path}: cannot read ({exc})") from exc
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"SAYLAU_CONFIG_FILE {path}: unknown settings {unknown}")
+    return data
+
+
 def from_environment(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults < ``SAYLAU_CONFIG_FILE`` < ``SAYLAU_*`` variables; refuses unknown variables
+    and test-only flags set outside TESTING/DEMO."""
     env = os.environ if env is None else env
-    db_default = "sqlite:///" + str(Path(instance_path) / "saylau.db")
-    return {
-        "SECRET_KEY": env.get("SAYLAU_SECRET_KEY"),
-        "DATABASE_URL": env.get("SAYLAU_DATABASE_URL", db_default),
-        "DATABASE_SCHEMA": env.get("SAYLAU_DATABASE_SCHEMA") or None,
-        "MAIL_BACKEND": env.get("SAYLAU_MAIL_BACKEND", "outbox"),
-        "OUTBOX_DIR": env.get("SAYLAU_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
-        "SMTP_HOST": env.get("SAYLAU_SMTP_HOST", "localhost"),
-        "SMTP_PORT": int(env.get("SAYLAU_SMTP_PORT", "587")),
-        "SMTP_USER": env.get("SAYLAU_SMTP_USER"),
-        "SMTP_PASSWORD": env.get("SAYLAU_SMTP_PASSWORD"),
-        "SMTP_FROM": env.get("SAYLAU_SMTP_FROM", "saylau@localhost"),
-        "SMTP_STARTTLS": env.get("SAYLAU_SMTP_STARTTLS", "1") != "0",
-        "RATELIMIT_STORAGE_URI": env.get("SAYLAU_RATELIMIT_STORAGE", "memory://"),
-        "BASE_URL": env.get("SAYLAU_BASE_URL"),
-        "DEMO": env.get("SAYLAU_DEMO", "") == "1",
-        "SESSION_COOKIE_SECURE": env.get("SAYLAU_INSECURE_COOKIES", "") != "1",
-    }
-
-
-def defaults() -> dict[str, Any]:
-    return {
-        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_NAME": "saylau_session",
-        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-        "WTF_CSRF_SSL_STRICT": False,
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_TOKEN_TTL_S": 72 * 3600,
-        "API_TOKEN_TTL_S": 8 * 3600,
-        "ALLOW_TEST_KEYS": False,
-        "JSON_SORT_KEYS": False,
-    }
+    values: dict[str, Any] = dict(DEFAULTS)
+    values["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "saylau.db")
+    values["OUTBOX_DIR"] = str(Path(instance_path) / "outbox")
+    given: dict[str, Any] = {}
+    if env.get("SAYLAU_CONFIG_FILE"):
+        given.update(_from_file(Path(env["SAYLAU_CONFIG_FILE"])))
+    for key, raw in env.items():
+        if not key.startswith(PREFIX) or key in NOT_SETTINGS:
+            continue
+        if key in LEGACY_ENV:
+            name, convert = LEGACY_ENV[key]
+            given[name] = convert(raw)
+        elif key[len(PREFIX):] in FIELDS:
+            given[key[len(PREFIX):]] = _convert(key[len(PREFIX):], raw)
+        else:
+            raise ConfigError(f"unknown setting {key}: see docs/configuration.md")
+    if given.get("DATABASE_SCHEMA") == "":
+        given["DATABASE_SCHEMA"] = None
+    flags = sorted(n for n in TEST_ONLY if given.get(n))
+    if flags and not (given.get("TESTING") or given.get("DEMO")):
+        raise ConfigError(f"test-only settings {flags} are refused outside TESTING or DEMO")
+    values.update(given)
+    for name in ("TESTING", "RATELIMIT_ENABLED"):  # unset: Flask's / create_app's default rules
+        if name not in given:
+            values.pop(name)
+    return values
 
 
 def check(config: Mapping[str, Any]) -> None:
-    """Refuse unsafe configurations (DESIGN §6.8: no default secret key)."""
+    """Refuse unsafe configurations (docs/protocol.md: no default secret key)."""
     secret = config.get("SECRET_KEY")
     if not config.get("TESTING"):
         if not secret:
@@ -66,3 +206,32 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError("SAYLAU_SECRET_KEY is too short (at least 16 characters)")
     if config.get("MAIL_BACKEND") not in {"outbox", "smtp"}:
         raise ConfigError("SAYLAU_MAIL_BACKEND must be 'outbox' or 'smtp'")
+
+
+def docs_markdown() -> str:
+    """docs/configuration.md (generated: ``python -m app.config``)."""
+    lines = ["# Configuration", "",
+             "<!-- generated from app/config.py by `python -m app.config`; do not edit -->", "",
+             "Every setting is `app.config[NAME]` and is set by the environment variable "
+             "`SAYLAU_NAME` (booleans: `1/0`, `true/false`, `yes/no`, `on/off`; empty = unset "
+             "for optional values) or by a file named in `SAYLAU_CONFIG_FILE` (`.toml`, or "
+             "Python with UPPER_CASE names). Variables win over the file. An unknown "
+             "`SAYLAU_*` variable, or a test-only setting without `TESTING`/`DEMO`, stops the "
+             "start with an error.", ""]
+    for group, title in (("web", "Web app"), ("petition", "Petitions")):
+        lines += [f"## {title}", "", "| Setting | Type | Default | Meaning |", "|---|---|---|---|"]
+        for name, f in FIELDS.items():
+            if f.metadata["group"] != group:
+                continue
+            doc = f.metadata["doc"] + (" **Test only.**" if f.metadata["test_only"] else "")
+            lines.append(f"| `SAYLAU_{name}` | {f.type} | `{f.default!r}` | {doc} |")
+        lines.append("")
+    legacy = ", ".join(f"`{k}` → `{v[0]}`" for k, v in LEGACY_ENV.items())
+    lines += [f"Older names that keep working: {legacy}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    target = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    target.write_text(docs_markdown(), encoding="utf-8")
+    sys.stdout.write(f"wrote {target}\n")

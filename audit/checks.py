@@ -13,13 +13,11 @@ from typing import Any
 
 from audit.record import BOARD, INDEX_FILE, TREE_HEADS, Record, verify_index
 from audit.report import Report
+from crypto.ballot import tracker_of
 from crypto.encoding import hex_to_bytes, require
 from crypto.errors import CryptoError, InvalidMerkleProof
 from crypto.merkle import InclusionProof, entry_leaf_hash, node_hash, root_hash
 from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion, verify_tree_head
-from tally.verify_board import tracker_of
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
@@ -223,4 +221,4 @@ def check_receipt_only(record: Record, receipt: Mapping[str, Any]) -> Report:
     return report
 
 
-__all__ = ["ProgressFn", "check_receipt_only", "prefix_roots"]
+__all__ = ["check_receipt_only", "prefix_roots"]

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from audit.checks import (
-    ProgressFn,
     _check_index,
     _check_receipt,
     check_board_log,
@@ -28,11 +27,11 @@ from audit.record import (
     ISSUANCE,
     MANIFEST,
     PARTIALS,
-    PRODUCTION_KEY_BITS,
     RESULTS,
     Record,
     read_record,
 )
+from audit.record_io import PRODUCTION_KEY_BITS
 from audit.report import Report
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError, InvalidEncoding
@@ -46,6 +45,7 @@ from tally.decrypt import (
     combine_tally,
     results_from_json,
 )
+from tally.progress import ProgressFn
 from tally.verify_board import BoardResult, ElectionContext, verify_board
 
 #: verify_board problem kinds -> report check names (in report order).

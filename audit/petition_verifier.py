@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from audit.checks import (
-    ProgressFn,
     _check_index,
     _check_receipt,
     check_board_log,
@@ -41,6 +40,7 @@ from crypto.threshold import (
 from crypto.tree_head import petition_log_id
 from tally.petition import PetitionContext, region_tally_context, verify_petition_board
 from tally.petition import aggregate as aggregate_regions
+from tally.progress import ProgressFn
 
 #: tally.petition problem kinds -> report check names (in report order).
 PETITION_BOARD_CHECKS = {

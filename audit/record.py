@@ -22,72 +22,51 @@ A **petition record** (format ``saylau-petition-record/v1``) has the same layout
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature as _PycaInvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from audit.record_index import index_message, sign_index, verify_index
+from audit.record_io import (
+    BOARD,
+    CORE_FILES,
+    ELECTION,
+    ENCRYPTED_TALLY,
+    FILES,
+    FORMAT,
+    INDEX_FILE,
+    ISSUANCE,
+    ISSUER_EXPONENT,
+    KINDS,
+    MANIFEST,
+    PARTIALS,
+    PETITION,
+    PETITION_CORE_FILES,
+    PETITION_FILES,
+    PETITION_FORMAT,
+    RESULTS,
+    TALLY_FILES,
+    TREE_HEADS,
+    RecordError,
+    RecordFormatError,
+    encode_file,
+    format_of_files,
+    parse_json,
+    read_dir,
+    read_zip,
+    zip_bytes,
+)
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.election import Manifest
-from crypto.encoding import canonical_json, hex_to_bytes, require
-from crypto.errors import CryptoError, InvalidEncoding, InvalidKey, InvalidSignature
+from crypto.encoding import hex_to_bytes, require
+from crypto.errors import CryptoError, InvalidEncoding
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey
 from tally.verify_board import ElectionContext
-
-FORMAT = "saylau-election-record/v1"
-INDEX_FILE = "record-index.json"
-MANIFEST = "manifest.json"
-ELECTION = "election.json"
-BOARD = "board.json"
-TREE_HEADS = "tree-heads.json"
-ISSUANCE = "issuance.json"
-ENCRYPTED_TALLY = "encrypted-tally.json"
-PARTIALS = "partial-decryptions.json"
-RESULTS = "results.json"
-#: The files of a record, in verification order (the last three appear after the tally).
-CORE_FILES = (MANIFEST, ELECTION, BOARD, TREE_HEADS, ISSUANCE)
-TALLY_FILES = (ENCRYPTED_TALLY, PARTIALS, RESULTS)
-FILES = CORE_FILES + TALLY_FILES
-#: The issuer's RSA public exponent (RFC 9474 issuer keys in records).
-ISSUER_EXPONENT = 65537
-#: Election keys below this many bits are test-size keys: accepted, and reported as such.
-PRODUCTION_KEY_BITS = 2048
-#: Refuse files above this size (a zip bomb, not a record).
-MAX_FILE_BYTES = 2 << 30
-SCHEMA_PATH = Path(__file__).parent / "schema" / "election-record.schema.json"
-
-#: Petition records (kind "petition"): petition.json replaces manifest.json + election.json.
-PETITION_FORMAT = "saylau-petition-record/v1"
-PETITION = "petition.json"
-PETITION_CORE_FILES = (PETITION, BOARD, TREE_HEADS, ISSUANCE)
-PETITION_FILES = PETITION_CORE_FILES + TALLY_FILES
-PETITION_SCHEMA_PATH = Path(__file__).parent / "schema" / "petition-record.schema.json"
-#: format -> (record kind, files allowed, files required, schema path)
-KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Path]] = {
-    FORMAT: ("election", FILES, CORE_FILES, SCHEMA_PATH),
-    PETITION_FORMAT: ("petition", PETITION_FILES, PETITION_CORE_FILES, PETITION_SCHEMA_PATH),
-}
-
-
-class RecordError(Exception):
-    """The record cannot be read at all (no such path, not a directory or zip, no index)."""
-
-
-class RecordFormatError(RecordError):
-    """Files of the record are not valid JSON or do not follow the JSON Schema."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = list(errors)
 
 
 @cache
@@ -95,76 +74,6 @@ def load_schema(record_format: str = FORMAT) -> dict[str, Any]:
     """The record's JSON Schema (draft 2020-12) for ``record_format``."""
     schema: dict[str, Any] = json.loads(KINDS[record_format][3].read_text(encoding="utf-8"))
     return schema
-
-
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook``: a JSON object may name each key once (docs/election-record.md §1)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _reject_float(text: str) -> Any:
-    raise ValueError(f"float {text} (records contain no floats)")
-
-
-def _reject_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")
-
-
-def parse_json(blob: bytes) -> Any:
-    """Strict JSON of a record file: UTF-8, no duplicate keys, no floats, no NaN/Infinity."""
-    return json.loads(blob.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys,
-                      parse_float=_reject_float, parse_constant=_reject_constant)
-
-
-def format_of_files(names: Iterable[str]) -> str:
-    """The record format implied by the file names: a petition record has ``petition.json``."""
-    return PETITION_FORMAT if PETITION in set(names) else FORMAT
-
-
-def encode_file(content: object) -> bytes:
-    """The bytes written for one record file: canonical JSON and a newline."""
-    return canonical_json(content) + b"\n"
-
-
-def index_message(files: Mapping[str, str], record_format: str = FORMAT) -> bytes:
-    """The bytes the board key signs: ``canonical_json({"format", "files"})``."""
-    return canonical_json({"format": record_format, "files": dict(files)})
-
-
-def sign_index(raw: Mapping[str, bytes], board_key: BoardSigningKey,
-               record_format: str | None = None) -> dict[str, Any]:
-    """``record-index.json`` for the given file bytes (format implied by the file names)."""
-    fmt = record_format or format_of_files(raw)
-    files = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(raw.items())}
-    return {"format": fmt, "files": files,
-            "signature": board_key.sign(index_message(files, fmt)).hex()}
-
-
-def verify_index(index: object, board_public_key: bytes, record_format: str = FORMAT) -> None:
-    """Check the index signature by the board key; raises InvalidSignature.
-
-    ``record_format`` is the format the reader expects (the index must name it).
-    """
-    files = require(index, "files", dict, "record index")
-    if require(index, "format", str, "record index") != record_format:
-        raise InvalidEncoding(f"record index: format is not {record_format}")
-    signature = hex_to_bytes(require(index, "signature", str, "record index"), "signature", 64)
-    try:
-        key = Ed25519PublicKey.from_public_bytes(board_public_key)
-    except ValueError as exc:
-        raise InvalidKey("board public key is not an Ed25519 key") from exc
-    try:
-        key.verify(signature, index_message(files, record_format))
-    except _PycaInvalidSignature as exc:
-        raise InvalidSignature("record index signature does not verify under the board key") from exc
-
-
-# --------------------------------------------------------------------------- writer
 
 
 def encode_record(data: Mapping[str, Any], board_key: BoardSigningKey) -> dict[str, bytes]:
@@ -186,15 +95,6 @@ def encode_record(data: Mapping[str, Any], board_key: BoardSigningKey) -> dict[s
     return raw
 
 
-def zip_bytes(raw: Mapping[str, bytes]) -> bytes:
-    """A ``.zip`` archive of the record files (at the archive root)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, blob in raw.items():
-            archive.writestr(name, blob)
-    return buffer.getvalue()
-
-
 def write_record(path: str | Path, data: Mapping[str, Any], board_key: BoardSigningKey) -> Path:
     """Write ``data`` ({file name: JSON content}) as a record directory or ``.zip``.
 
@@ -210,9 +110,6 @@ def write_record(path: str | Path, data: Mapping[str, Any], board_key: BoardSign
         for name, blob in raw.items():
             (target / name).write_bytes(blob)
     return target
-
-
-# --------------------------------------------------------------------------- reader
 
 
 @dataclass
@@ -285,44 +182,6 @@ class Record:
         return int(count)
 
 
-def _read_zip(path: Path) -> dict[str, bytes]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise RecordError(f"{path}: not a readable zip file ({exc})") from exc
-    with archive:
-        names = [i for i in archive.infolist() if not i.is_dir()]
-        prefix = ""
-        index_names = [i.filename for i in names if i.filename.rsplit("/", 1)[-1] == INDEX_FILE]
-        if len(index_names) != 1:
-            raise RecordError(f"{path}: expected exactly one {INDEX_FILE} in the zip")
-        if "/" in index_names[0]:
-            prefix = index_names[0].rsplit("/", 1)[0] + "/"
-        raw: dict[str, bytes] = {}
-        for info in names:
-            if not info.filename.startswith(prefix):
-                continue
-            name = info.filename[len(prefix):]
-            if "/" in name:
-                continue
-            if info.file_size > MAX_FILE_BYTES:
-                raise RecordError(f"{path}: {name} is too large")
-            raw[name] = archive.read(info)
-    return raw
-
-
-def _read_dir(path: Path) -> dict[str, bytes]:
-    if not (path / INDEX_FILE).is_file():
-        raise RecordError(f"{path}: no {INDEX_FILE}; not an election record")
-    raw: dict[str, bytes] = {}
-    for child in sorted(path.iterdir()):
-        if child.is_file() and child.suffix == ".json":
-            if child.stat().st_size > MAX_FILE_BYTES:
-                raise RecordError(f"{child}: too large")
-            raw[child.name] = child.read_bytes()
-    return raw
-
-
 def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> list[str]:
     import jsonschema  # imported lazily: only the reader needs it
 
@@ -355,9 +214,9 @@ def read_record(path: str | Path, *, strict: bool = True) -> Record:
         raise RecordError(f"{source}: no such file or directory")
     try:
         if source.is_dir():
-            raw = _read_dir(source)
+            raw = read_dir(source)
         elif zipfile.is_zipfile(source):
-            raw = _read_zip(source)
+            raw = read_zip(source)
         else:
             raise RecordError(f"{source}: not a record directory or .zip")
     except OSError as exc:
@@ -392,9 +251,6 @@ def record_from_bytes(raw: Mapping[str, bytes], source: str = "<memory>") -> Rec
     record.format_errors.extend(_completeness_errors(record.raw))
     record.format_errors.extend(_schema_errors(record.files, record.format))
     return record
-
-
-# --------------------------------------------------------------------------- building
 
 
 def build_record_data(

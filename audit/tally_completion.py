@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit.checks import ProgressFn
 from audit.election_verifier import verify_board_record
 from audit.record import ENCRYPTED_TALLY, FILES, PARTIALS, RESULTS, Record
 from audit.report import Report
 from tally.decrypt import TrusteePartials, combine_tally
+from tally.progress import ProgressFn
 
 
 @dataclass

@@ -32,11 +32,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from audit.checks import ProgressFn
 from audit.election_verifier import verify_election_record
 from audit.petition_verifier import verify_petition_record
 from audit.record import Record, read_record
 from audit.report import Report
+from tally.progress import ProgressFn
 
 
 def verify_record(

@@ -138,11 +138,11 @@ def _timed(pool: ProcessPoolExecutor, fn: Callable[[Sequence[dict[str, Any]]], i
 
 def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -> float:
     """Board appends per second (one writer, SQLite WAL, a signed tree head per append)."""
-    from app import create_app
+    from app import clock, create_app
     from app.db import get_engine, new_session
     from app.migrate import upgrade
     from app.models import utcnow
-    from app.petitions import common, drafting, parameters, signing
+    from app.petitions import drafting, parameters, signing
     from app.petitions.models import PetitionCitizen
     from app.services import users as user_service
 
@@ -163,7 +163,7 @@ def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -
             pid = p.id
             entries = [{"kind": "signature", "petition_id": parameters.scope_id(pid),
                         "credential": x["credential"], "signature": x["signature"],
-                        "ed25519_signature": x["ed25519_signature"], "signed_at": common.now_ms()}
+                        "ed25519_signature": x["ed25519_signature"], "signed_at": clock.now_ms()}
                        for x in payloads]
             start = time.perf_counter()
             for entry in entries:

@@ -21,7 +21,14 @@ from typing import Any
 
 from crypto.batch import ProofItem, combined_check
 from crypto.election import Manifest
-from crypto.encoding import bytes_to_hex, hex_to_bytes, hex_to_int, int_to_hex, require
+from crypto.encoding import (
+    bytes_to_hex,
+    canonical_json,
+    hex_to_bytes,
+    hex_to_int,
+    int_to_hex,
+    require,
+)
 from crypto.errors import InvalidBallot, InvalidCiphertext, InvalidEncoding, InvalidProof
 from crypto.paillier import PublicKey, RandBelow, add, add_randomness, encrypt, validate_ciphertext
 from crypto.proofs import (
@@ -33,13 +40,21 @@ from crypto.proofs import (
     prove_membership,
     verify_membership,
 )
+from crypto.transcript import tagged_hash
 
+TRACKER_DOMAIN = "saylau/v1/tracker"
 OPTION_VALUES = (0, 1)
 
 
 def option_context(election_id: str, question_id: str, option_id: str, token_id: bytes) -> Context:
     return (("election_id", election_id), ("question_id", question_id),
             ("option_id", option_id), ("token_id", token_id.hex()))
+
+
+def tracker_of(ballot_json: Mapping[str, Any]) -> str:
+    """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex
+    (docs/protocol.md §1.6): what the voter writes down and looks up on the board."""
+    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(dict(ballot_json)))).hex()
 
 
 def count_context(election_id: str, question_id: str, token_id: bytes) -> Context:

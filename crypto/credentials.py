@@ -1,6 +1,6 @@
 """Saylau's anonymous credentials: an RFC 9474 blind signature on a ballot key.
 
-Construction (docs/protocol.md "Anonymous credentials", DESIGN.md §4)::
+Construction (docs/protocol.md §2.3 "The Saylau credential")::
 
     (bsk, bpk)  = fresh Ed25519 key pair of the voter ("ballot key"), bpk = 32 raw bytes
     msg         = tagged_hash("saylau/v1/credential-message",

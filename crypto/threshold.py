@@ -1,5 +1,9 @@
 """k-of-ℓ threshold Paillier (Shoup 2000 / Damgård–Jurik 2001, s = 1, trusted dealer).
 
+The trusted dealer and the combination of partial decryptions; the public face of the
+scheme (it re-exports the key types of :mod:`crypto.threshold_keys` and the proofs of
+:mod:`crypto.threshold_proofs`; safe primes are in :mod:`crypto.primes`).
+
 Equations (docs/protocol.md, "Threshold decryption"; eq. numbers T1..T9):
 
 * T1  safe primes ``p = 2p′+1``, ``q = 2q′+1``; ``n = pq``, ``N = n²``, ``m = p′q′``.
@@ -17,22 +21,20 @@ The public key never contains ``p, q, p′, q′, m`` or ``d``; the dealer's sec
 live only in local variables of :func:`generate_threshold_key`.
 """
 
+
 from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import gmpy2
 
-from crypto.encoding import byte_length, hex_to_int, int_to_hex, require
 from crypto.errors import (
     CryptoError,
     DecryptionError,
     InvalidCiphertext,
-    InvalidEncoding,
     InvalidKey,
     InvalidShare,
 )
@@ -45,209 +47,26 @@ from crypto.paillier import (
     powmod,
     validate_ciphertext,
 )
-from crypto.transcript import CHALLENGE_BITS, Transcript
+from crypto.primes import Progress, generate_safe_prime
+from crypto.threshold_keys import (
+    HIDING_BITS,
+    MAX_TRUSTEES,
+    PARTIAL_DECRYPTION_DOMAIN,
+    PUBLIC_KEY_DOMAIN,
+    KeyShare,
+    ThresholdPublicKey,
+    check_share,
+)
+from crypto.threshold_proofs import (
+    EqualityProof,
+    PartialDecryption,
+    partial_decrypt,
+    partial_decrypt_many,
+    response_bits,
+    verify_partial_decryption,
+)
 
-#: Domain tag of the partial-decryption proof transcript (T6).
-PARTIAL_DECRYPTION_DOMAIN = "saylau/v1/partial-decryption"
-#: Domain tag of the threshold public key fingerprint.
-PUBLIC_KEY_DOMAIN = "saylau/v1/threshold-public-key"
-#: Statistical hiding parameter of the proof response (bits).
-HIDING_BITS = CHALLENGE_BITS
-#: The largest number of trustees accepted (Δ = ℓ! must stay far below p, q).
-MAX_TRUSTEES = 64
-
-Progress = Callable[[str], None]
-
-# --------------------------------------------------------------------------- primes
-
-_SIEVE_LIMIT = 1 << 15
-_SIEVE_WINDOW = 4096
-_PROGRESS_EVERY = 100
-
-
-def _small_primes(limit: int) -> list[int]:
-    flags = bytearray([1]) * limit
-    flags[0:2] = b"\x00\x00"
-    for i in range(2, math.isqrt(limit - 1) + 1):
-        if flags[i]:
-            flags[i * i :: i] = bytes(len(range(i * i, limit, i)))
-    return [i for i in range(5, limit) if flags[i]]
-
-
-_SMALL_PRIMES = _small_primes(_SIEVE_LIMIT)
-_INV6 = [pow(6, -1, r) for r in _SMALL_PRIMES]
-
-
-def generate_safe_prime(
-    bits: int, *, progress: Progress | None = None, label: str = "safe prime"
-) -> int:
-    """A random safe prime ``p = 2p′+1`` of exactly ``bits`` bits, top two bits set (T1).
-
-    Candidates ``p′ ≡ 5 (mod 6)`` (so neither ``p′`` nor ``p`` is divisible by 2 or 3)
-    are taken in windows of 4096 from a random start; a sieve with the primes below
-    2^15 removes every ``p′`` with ``p′ ≡ 0`` or ``p ≡ 0`` modulo one of them, then a
-    base-2 Fermat test on both and finally ``gmpy2.is_prime(·, 40)`` on both.
-    """
-    if bits < 32:
-        raise ValueError("safe primes below 32 bits are not supported")
-    qbits = bits - 1
-    primes = [(r, inv) for r, inv in zip(_SMALL_PRIMES, _INV6, strict=True) if r < 1 << (qbits - 3)]
-    tested = 0
-    while True:
-        x0 = secrets.randbits(qbits) | (3 << (qbits - 2))
-        x0 += (5 - x0 % 6) % 6
-        sieve = bytearray(_SIEVE_WINDOW)
-        for r, inv6 in primes:
-            a = x0 % r
-            for target in (0, (r - 1) // 2):  # r | p′  or  r | 2p′+1
-                j = (target - a) * inv6 % r
-                if j < _SIEVE_WINDOW:
-                    sieve[j::r] = b"\x01" * len(range(j, _SIEVE_WINDOW, r))
-        for j in range(_SIEVE_WINDOW):
-            if sieve[j]:
-                continue
-            x = x0 + 6 * j
-            if x.bit_length() != qbits:
-                break
-            tested += 1
-            if progress is not None and tested % _PROGRESS_EVERY == 0:
-                progress(f"{label}: {tested} candidates tested")
-            p = 2 * x + 1
-            if powmod(2, x - 1, x) != 1 or powmod(2, p - 1, p) != 1:
-                continue
-            if gmpy2.is_prime(x, 40) and gmpy2.is_prime(p, 40):
-                if progress is not None:
-                    progress(f"{label}: found after {tested} candidates")
-                return p
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def _check_unit_mod_n2(n: int, value: int, what: str) -> None:
-    if not 0 < value < n * n or gmpy2.gcd(value, n) != 1:
-        raise InvalidKey(f"{what} is not in Z*_(n^2)")
-
-
-@dataclass(frozen=True)
-class ThresholdPublicKey:
-    """The election public key: Paillier ``n``, ``k``, ``ℓ``, ``v`` and ``v_1..v_ℓ`` (T4)."""
-
-    public: PublicKey
-    threshold: int
-    trustees: int
-    v: int
-    verification_keys: tuple[int, ...]
-    _fingerprint: bytes = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.trustees, int) or not 1 <= self.trustees <= MAX_TRUSTEES:
-            raise InvalidKey(f"trustees must be 1..{MAX_TRUSTEES}")
-        if not isinstance(self.threshold, int) or not 1 <= self.threshold <= self.trustees:
-            raise InvalidKey("threshold must satisfy 1 <= k <= trustees")
-        if len(self.verification_keys) != self.trustees:
-            raise InvalidKey("one verification key per trustee required")
-        n = self.public.n
-        _check_unit_mod_n2(n, self.v, "v")
-        for i, v_i in enumerate(self.verification_keys, start=1):
-            _check_unit_mod_n2(n, v_i, f"v_{i}")
-        object.__setattr__(self, "verification_keys", tuple(self.verification_keys))
-        object.__setattr__(self, "_fingerprint", self._compute_fingerprint())
-
-    @property
-    def delta(self) -> int:
-        """``Δ = ℓ!``."""
-        return math.factorial(self.trustees)
-
-    @property
-    def n(self) -> int:
-        return self.public.n
-
-    @property
-    def nsquare(self) -> int:
-        return self.public.nsquare
-
-    def verification_key(self, index: int) -> int:
-        """``v_i`` for ``i ∈ 1..ℓ``; InvalidShare for any other index."""
-        if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= self.trustees:
-            raise InvalidShare(f"trustee index {index!r} outside 1..{self.trustees}")
-        return self.verification_keys[index - 1]
-
-    def _compute_fingerprint(self) -> bytes:
-        nn = self.public.nsquare
-        t = Transcript(PUBLIC_KEY_DOMAIN)
-        t.integer("n", self.public.n, byte_length(self.public.n))
-        t.integer("threshold", self.threshold, 4)
-        t.integer("trustees", self.trustees, 4)
-        t.integer_mod("v", self.v, nn)
-        t.integers_mod("verification_keys", self.verification_keys, nn)
-        return t.digest()
-
-    def fingerprint(self) -> bytes:
-        """SHA-256 transcript of ``n, k, ℓ, v, v_1..v_ℓ`` (domain saylau/v1/threshold-public-key)."""
-        return self._fingerprint
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "public": self.public.to_json(),
-            "threshold": self.threshold,
-            "trustees": self.trustees,
-            "v": int_to_hex(self.v),
-            "verification_keys": [int_to_hex(v_i) for v_i in self.verification_keys],
-        }
-
-    @classmethod
-    def from_json(cls, obj: object) -> ThresholdPublicKey:
-        where = "threshold public key"
-        try:
-            public = PublicKey.from_json(require(obj, "public", dict, where))
-        except InvalidKey as exc:
-            raise InvalidEncoding(f"{where}: {exc}") from exc
-        threshold = require(obj, "threshold", int, where)
-        trustees = require(obj, "trustees", int, where)
-        v = hex_to_int(require(obj, "v", str, where), "v")
-        raw_keys = require(obj, "verification_keys", list, where)
-        keys = tuple(hex_to_int(item, "verification_keys[]") for item in raw_keys)
-        try:
-            return cls(public, threshold, trustees, v, keys)
-        except InvalidKey as exc:
-            raise InvalidEncoding(f"{where}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class KeyShare:
-    """Trustee ``i``'s secret share ``s_i = f(i) mod n·m`` (T3)."""
-
-    index: int
-    s: int = field(repr=False)
-    public: ThresholdPublicKey
-
-    def __post_init__(self) -> None:
-        self.public.verification_key(self.index)  # raises InvalidShare on a bad index
-        if not isinstance(self.s, int) or not 0 <= self.s < self.public.nsquare:
-            raise InvalidShare("share value out of range")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "s": int_to_hex(self.s), "public": self.public.to_json()}
-
-    @classmethod
-    def from_json(cls, obj: object) -> KeyShare:
-        where = "key share"
-        index = require(obj, "index", int, where)
-        s = hex_to_int(require(obj, "s", str, where), "s")
-        public = ThresholdPublicKey.from_json(require(obj, "public", dict, where))
-        try:
-            return cls(index, s, public)
-        except InvalidShare as exc:
-            raise InvalidEncoding(f"{where}: {exc}") from exc
-
-
-def check_share(share: KeyShare) -> None:
-    """A trustee checks ``v^(Δ·s_i) = v_i (mod N)`` against the published key (T4)."""
-    tpk = share.public
-    expected = tpk.verification_key(share.index)
-    if powmod(tpk.v, tpk.delta * share.s, tpk.nsquare) != expected:
-        raise InvalidShare(f"share {share.index} does not match its verification key")
+# --------------------------------------------------------------------------- dealer
 
 
 def _random_square(n: int) -> int:
@@ -329,183 +148,6 @@ def _poly_eval(coefficients: Sequence[int], x: int, modulus: int) -> int:
     return acc
 
 
-# --------------------------------------------------------------------------- proofs
-
-
-def response_bits(tpk: ThresholdPublicKey) -> int:
-    """Bit length ``W = 2·|n| + |Δ| + 2t`` of the proof randomness ``w`` (t = 256).
-
-    ``e·Δ·s_i < 2^t · Δ · n·m < 2^(t + |Δ| + 2|n|)``, so ``w`` uniform in ``[0, 2^W)``
-    makes ``z = w + e·Δ·s_i`` statistically ``2^-t``-close to uniform: ``z`` hides
-    ``s_i`` (Shoup 2000 §3: ``|N| + 2t`` bits at least).
-    """
-    return 2 * tpk.n.bit_length() + tpk.delta.bit_length() + 2 * HIDING_BITS
-
-
-@dataclass(frozen=True)
-class EqualityProof:
-    """Chaum–Pedersen-style proof over the integers: ``a, b`` commitments, ``e``, ``z`` (T6)."""
-
-    a: int
-    b: int
-    e: int
-    z: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "a": int_to_hex(self.a),
-            "b": int_to_hex(self.b),
-            "e": int_to_hex(self.e),
-            "z": int_to_hex(self.z),
-        }
-
-    @classmethod
-    def from_json(cls, obj: object) -> EqualityProof:
-        where = "equality proof"
-        return cls(
-            hex_to_int(require(obj, "a", str, where), "a"),
-            hex_to_int(require(obj, "b", str, where), "b"),
-            hex_to_int(require(obj, "e", str, where), "e"),
-            hex_to_int(require(obj, "z", str, where), "z"),
-        )
-
-
-@dataclass(frozen=True)
-class PartialDecryption:
-    """Trustee ``index``'s ``c_i = c^(2Δ·s_i) mod N`` with its proof (T5, T6)."""
-
-    index: int
-    c_i: int
-    proof: EqualityProof
-
-    def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "c_i": int_to_hex(self.c_i), "proof": self.proof.to_json()}
-
-    @classmethod
-    def from_json(cls, obj: object) -> PartialDecryption:
-        where = "partial decryption"
-        return cls(
-            require(obj, "index", int, where),
-            hex_to_int(require(obj, "c_i", str, where), "c_i"),
-            EqualityProof.from_json(require(obj, "proof", dict, where)),
-        )
-
-
-def _challenge(
-    tpk: ThresholdPublicKey,
-    c: int,
-    c_i: int,
-    index: int,
-    a: int,
-    b: int,
-    *,
-    fingerprint: bytes,
-    context: tuple[str, ...],
-) -> int:
-    """``e = SHA-256(transcript) mod 2^256`` over the fields in the documented order."""
-    if not isinstance(fingerprint, bytes):
-        raise InvalidEncoding("fingerprint must be bytes")
-    nn = tpk.nsquare
-    t = Transcript(PARTIAL_DECRYPTION_DOMAIN)
-    t.bytes("fingerprint", fingerprint)
-    t.integer("n", tpk.n, byte_length(tpk.n))
-    t.integer_mod("c", c, nn)
-    t.integer_mod("c_i", c_i, nn)
-    t.integer_mod("v", tpk.v, nn)
-    t.integer_mod("v_i", tpk.verification_key(index), nn)
-    t.integer("index", index, 4)
-    t.integer("context#count", len(context), 4)
-    for position, item in enumerate(context):
-        t.text(f"context[{position}]", item)
-    t.integer_mod("a", a, nn)
-    t.integer_mod("b", b, nn)
-    return t.challenge(CHALLENGE_BITS)
-
-
-def _check_context(context: object) -> tuple[str, ...]:
-    if not isinstance(context, tuple) or not all(isinstance(x, str) for x in context):
-        raise InvalidEncoding("context must be a tuple of strings")
-    return context
-
-
-def partial_decrypt(
-    share: KeyShare, c: int, *, fingerprint: bytes, context: tuple[str, ...]
-) -> PartialDecryption:
-    """``c_i = c^(2Δ·s_i) mod N`` and the proof ``log_{c⁴}(c_i²) = log_v(v_i)`` (T5, T6)."""
-    tpk = share.public
-    validate_ciphertext(tpk.public, c)
-    _check_context(context)
-    nn = tpk.nsquare
-    x = tpk.delta * share.s  # the common discrete log Δ·s_i
-    c_i = powmod(c, 2 * x, nn)
-    c4 = powmod(c, 4, nn)
-    w = secrets.randbits(response_bits(tpk))
-    a = powmod(c4, w, nn)
-    b = powmod(tpk.v, w, nn)
-    e = _challenge(tpk, c, c_i, share.index, a, b, fingerprint=fingerprint, context=context)
-    z = w + e * x
-    del w, x
-    return PartialDecryption(share.index, c_i, EqualityProof(a, b, e, z))
-
-
-def partial_decrypt_many(
-    share: KeyShare,
-    items: Sequence[tuple[int, tuple[str, ...]]],
-    *,
-    fingerprint: bytes,
-) -> list[PartialDecryption]:
-    """:func:`partial_decrypt` for each ``(c, context)`` (one per tally option)."""
-    return [partial_decrypt(share, c, fingerprint=fingerprint, context=ctx) for c, ctx in items]
-
-
-def _in_units(n: int, value: object) -> bool:
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and 0 < value < n * n
-        and gmpy2.gcd(value, n) == 1
-    )
-
-
-def verify_partial_decryption(
-    tpk: ThresholdPublicKey,
-    c: int,
-    partial: PartialDecryption,
-    *,
-    fingerprint: bytes,
-    context: tuple[str, ...],
-) -> None:
-    """Recompute ``e`` and check T7; raise InvalidShare on any failure."""
-    try:
-        validate_ciphertext(tpk.public, c)
-    except InvalidCiphertext as exc:
-        raise InvalidShare(f"ciphertext invalid: {exc}") from exc
-    _check_context(context)
-    index = partial.index
-    v_i = tpk.verification_key(index)
-    n, nn = tpk.n, tpk.nsquare
-    proof = partial.proof
-    if not _in_units(n, partial.c_i):
-        raise InvalidShare(f"share {index}: c_i is not in Z*_(n^2)")
-    if not _in_units(n, proof.a) or not _in_units(n, proof.b):
-        raise InvalidShare(f"share {index}: commitment is not in Z*_(n^2)")
-    if not isinstance(proof.e, int) or not 0 <= proof.e < 1 << CHALLENGE_BITS:
-        raise InvalidShare(f"share {index}: challenge out of range")
-    if not isinstance(proof.z, int) or not 0 <= proof.z < 1 << (response_bits(tpk) + 1):
-        raise InvalidShare(f"share {index}: response out of range")
-    e = _challenge(
-        tpk, c, partial.c_i, index, proof.a, proof.b, fingerprint=fingerprint, context=context
-    )
-    if e != proof.e:
-        raise InvalidShare(f"share {index}: challenge does not match the transcript")
-    c4 = powmod(c, 4, nn)
-    ci2 = partial.c_i * partial.c_i % nn
-    if powmod(c4, proof.z, nn) != proof.a * powmod(ci2, e, nn) % nn:
-        raise InvalidShare(f"share {index}: proof fails (c^4)^z = a·(c_i^2)^e")
-    if powmod(tpk.v, proof.z, nn) != proof.b * powmod(v_i, e, nn) % nn:
-        raise InvalidShare(f"share {index}: proof fails v^z = b·v_i^e")
-
-
 # --------------------------------------------------------------------------- combine
 
 
@@ -579,12 +221,15 @@ def combine(
 
 
 __all__ = [
+    "HIDING_BITS",
+    "MAX_TRUSTEES",
     "PARTIAL_DECRYPTION_DOMAIN",
     "PUBLIC_KEY_DOMAIN",
     "CombinedDecryption",
     "EqualityProof",
     "KeyShare",
     "PartialDecryption",
+    "Progress",
     "ThresholdPublicKey",
     "check_share",
     "combine",

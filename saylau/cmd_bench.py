@@ -1,7 +1,7 @@
 """``saylau bench crypto|verify [--quick] [--bits B …] [--json]``.
 
 Timing figures are ratios to the raw ``gmpy2.powmod(r, n, n²)`` floor measured in the
-same run (DESIGN §7), never absolute promises.
+same run, never absolute promises.
 """
 
 from __future__ import annotations

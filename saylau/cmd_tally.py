@@ -19,7 +19,8 @@ from audit.record import ENCRYPTED_TALLY, PARTIALS, RESULTS, RecordError, read_r
 from audit.tally_completion import complete_record
 from crypto.errors import CryptoError
 from crypto.tree_head import BoardSigningKey
-from saylau.cmd_verify import StageProgress, UsageError, load_json_file
+from saylau.cli_common import UsageError, load_json_file
+from saylau.progress import StageProgress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

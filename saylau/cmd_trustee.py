@@ -32,7 +32,8 @@ from crypto.errors import CryptoError, InvalidShare
 from crypto.keyfile import FORMAT as SHARE_FORMAT
 from crypto.keyfile import decrypt_share
 from crypto.threshold import KeyShare, ThresholdPublicKey, check_share
-from saylau.cmd_verify import StageProgress, UsageError, load_json_file
+from saylau.cli_common import UsageError, load_json_file
+from saylau.progress import StageProgress
 from tally.decrypt import trustee_decrypt
 
 
@@ -183,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action.startswith("petition-"):
             from saylau import cmd_trustee_petition
 
-            return cmd_trustee_petition.run(args)
+            return cmd_trustee_petition.run(args, load_share)
         return _upload(args)
     except UsageError as exc:
         print(f"saylau trustee {args.action}: error: {exc}", file=sys.stderr)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from crypto.encoding import bytes_to_hex
 from crypto.errors import CryptoError
 from crypto.merkle import entry_leaf_hash, root_hash
 from crypto.petition import PetitionParameters, petition_fingerprint
-from crypto.threshold import ThresholdPublicKey, check_share
+from crypto.threshold import KeyShare, ThresholdPublicKey, check_share
 from crypto.tree_head import SignedTreeHead, petition_log_id, verify_tree_head
 from saylau.cmd_verify import UsageError, load_json_file
 from tally.petition import (
@@ -113,14 +114,13 @@ def _board(client: Any, pid: int, size: int) -> list[Any]:
     return entries[:size]
 
 
-def decrypt(client: Any, pid: int, tally_id: int | None, share_path: Path,
-            passphrase_file: Path | None, expected_fp: str | None) -> tuple[dict[str, Any], str]:
+def decrypt(client: Any, pid: int, tally_id: int | None, load_share: Callable[[], KeyShare],
+            expected_fp: str | None) -> tuple[dict[str, Any], str]:
     """Verify and decrypt; returns the partial file's JSON and a one-line summary.
 
-    Raises :class:`CheckFailed` when a check fails (nothing is decrypted then).
+    ``load_share`` opens the trustee's share (asking for the passphrase) only after every
+    check passed.  Raises :class:`CheckFailed` when a check fails (nothing is decrypted then).
     """
-    from saylau.cmd_trustee import load_share
-
     info = client._get(f"/api/v1/petitions/{pid}")
     if not isinstance(info, dict) or not info.get("election_public_key"):
         raise CheckFailed("the petition has no election key (not opened?)")
@@ -177,7 +177,7 @@ def decrypt(client: Any, pid: int, tally_id: int | None, share_path: Path,
     if result.count != et.count or result.product != et.c:
         raise CheckFailed(f"the tally does not match the board: recomputed {result.count} counted "
                           f"signatures and their product; the service says {et.count}")
-    share = load_share(share_path, passphrase_file)
+    share = load_share()
     if share.public != tpk:
         raise CheckFailed("your share is not for this petition's election key")
     try:
@@ -196,12 +196,12 @@ class CheckFailed(Exception):
     """A check of the petition's board or keys failed: nothing was decrypted."""
 
 
-def _decrypt(args: argparse.Namespace) -> int:
+def _decrypt(args: argparse.Namespace, load_share: Callable[[Path, Path | None], KeyShare]) -> int:
     from saylau.voter_client import VoterClientError
 
     try:
-        doc, summary = decrypt(_client(args.server), args.petition, args.tally, args.share,
-                               args.passphrase_file, args.fingerprint)
+        doc, summary = decrypt(_client(args.server), args.petition, args.tally,
+                               lambda: load_share(args.share, args.passphrase_file), args.fingerprint)
     except (CheckFailed, VoterClientError) as exc:
         print(f"FAIL: {exc}", file=sys.stderr)
         return 1
@@ -242,8 +242,11 @@ def _upload(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    """Dispatch a ``petition-*`` action (usage errors are reported by ``saylau trustee``)."""
+def run(args: argparse.Namespace, load_share: Callable[[Path, Path | None], KeyShare]) -> int:
+    """Dispatch a ``petition-*`` action (usage errors are reported by ``saylau trustee``).
+
+    ``load_share`` is :func:`saylau.cmd_trustee.load_share` (passed in: no import cycle).
+    """
     if args.action == "petition-tallies":
         from saylau.voter_client import VoterClientError
 
@@ -253,5 +256,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"FAIL: {exc}", file=sys.stderr)
             return 1
     if args.action == "petition-decrypt":
-        return _decrypt(args)
+        return _decrypt(args, load_share)
     return _upload(args)

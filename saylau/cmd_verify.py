@@ -17,53 +17,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from audit.record import RecordError, read_record
 from audit.verifier import verify_record
 from crypto.encoding import hex_to_bytes
 from crypto.errors import CryptoError
-from saylau.progress import Progress
-
-
-class UsageError(Exception):
-    """A usage error: the command prints it and exits 2."""
-
-
-def load_json_file(path: Path, what: str) -> Any:
-    """Read a JSON file or raise :class:`UsageError` with a clear message."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise UsageError(f"{what} {path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{what} {path}: cannot read ({exc})") from exc
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{what} {path}: not valid JSON ({exc})") from exc
-
-
-class StageProgress:
-    """Adapts ``progress(stage, done, total)`` callbacks to one bar per stage."""
-
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.enabled = enabled
-        self.stage: str | None = None
-        self.bar: Progress | None = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            self.bar = Progress(stage, total, enabled=self.enabled).__enter__()
-        assert self.bar is not None
-        self.bar.advance(done - self.bar.done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
+from saylau.cli_common import UsageError, load_json_file
+from saylau.progress import StageProgress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,7 +23,7 @@ from crypto.ballot import BallotSecrets, EncryptedBallot, verify_audited_ballot
 from crypto.election import Manifest
 from crypto.errors import CryptoError
 from crypto.threshold import ThresholdPublicKey
-from saylau.cmd_verify import UsageError, load_json_file
+from saylau.cli_common import UsageError, load_json_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

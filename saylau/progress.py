@@ -59,3 +59,25 @@ class Progress:
             text = f"\r{self.label:<28} {self.done} {elapsed:6.1f}s"
         self.stream.write(text + "\x1b[K")
         self.stream.flush()
+
+
+class StageProgress:
+    """Adapts ``progress(stage, done, total)`` callbacks to one bar per stage."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = enabled
+        self.stage: str | None = None
+        self.bar: Progress | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = Progress(stage, total, enabled=self.enabled).__enter__()
+        assert self.bar is not None
+        self.bar.advance(done - self.bar.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

@@ -27,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from crypto.ballot import EncryptedBallot, encrypt_ballot, verify_audited_ballot
+from crypto.ballot import EncryptedBallot, encrypt_ballot, tracker_of, verify_audited_ballot
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import (
     Credential,
@@ -43,7 +43,6 @@ from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError
 from crypto.merkle import ConsistencyProof, InclusionProof, leaf_hash
 from crypto.threshold import ThresholdPublicKey
-from crypto.transcript import tagged_hash
 from crypto.tree_head import (
     SignedTreeHead,
     verify_receipt_inclusion,
@@ -51,15 +50,9 @@ from crypto.tree_head import (
     verify_tree_head_consistency,
 )
 
-TRACKER_DOMAIN = "saylau/v1/tracker"
 USER_AGENT = "saylau-voter-client/1"
 #: (method, path-with-query, JSON body or None, headers) -> (status, response bytes)
 Transport = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, bytes]]
-
-
-def compute_tracker(ballot_json: Mapping[str, Any]) -> str:
-    """``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` as hex."""
-    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(dict(ballot_json)))).hex()
 
 
 class VoterClientError(Exception):
@@ -299,7 +292,7 @@ class VoterClient:
             if choices is None:
                 raise VoterClientError("give choices or a ballot")
             ballot = self.encrypt(election, wallet, choices)
-        if delay_s > 0:  # decorrelate issuance and casting in time (DESIGN §2)
+        if delay_s > 0:  # decorrelate issuance and casting in time (docs/protocol.md §5.7)
             time.sleep(delay_s)
         ballot_json = ballot.to_json()
         signature = sign_payload(wallet.ballot_key, canonical_json(ballot_json))
@@ -334,7 +327,7 @@ class VoterClient:
         if proof.leaf_index != index:
             raise VoterClientError("the receipt's index and inclusion proof disagree")
         if expected_ballot is not None:
-            if compute_tracker(expected_ballot) != tracker:
+            if tracker_of(expected_ballot) != tracker:
                 raise VoterClientError("the receipt's tracker is not our ballot's tracker")
             eid = self._eid(str(receipt["election_id"]))
             entry = self._get(f"/api/v1/elections/{eid}/board/{tracker}")

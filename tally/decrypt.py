@@ -16,7 +16,7 @@ Trustee file (``saylau trustee decrypt`` output; one element of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,10 @@ from crypto.threshold import (
     verify_partial_decryption,
 )
 from tally.aggregate import EncryptedTally
+from tally.progress import ProgressFn
 
 #: ``{question_id: {option_id: count}}``.
 Results = dict[str, dict[str, int]]
-ProgressFn = Callable[[str, int, int], None]
 
 
 def tally_context(election_id: str, question_id: str, option_id: str) -> tuple[str, ...]:

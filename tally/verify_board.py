@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +39,7 @@ from crypto.ballot import (
     BallotSecrets,
     EncryptedBallot,
     ballot_proof_items,
+    tracker_of,
     verify_audited_ballot,
 )
 from crypto.batch import ProofItem, find_invalid
@@ -49,25 +50,18 @@ from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
-from crypto.transcript import tagged_hash
+from tally.progress import ProgressFn
 
 #: Revote policies (the voting service's ``REVOTE_POLICIES``).
 REVOTE_POLICIES = ("last-counts", "no-revote")
 ENTRY_KINDS = ("ballot", "audited")
-TRACKER_DOMAIN = "saylau/v1/tracker"
 #: Boards with more ballots than this are batch-checked in two worker processes.
 PARALLEL_THRESHOLD = 64
 WORKERS = 2
 #: Ballots per batch-verification chunk (a progress step).
 CHUNK = 32
 
-#: ``progress(stage, done, total)``.
-ProgressFn = Callable[[str, int, int], None]
 
-
-def tracker_of(ballot_json: dict[str, Any]) -> str:
-    """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex."""
-    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(ballot_json))).hex()
 
 
 
@@ -375,6 +369,5 @@ __all__ = [
     "CountedBallot",
     "ElectionContext",
     "Problem",
-    "tracker_of",
     "verify_board",
 ]

@@ -25,7 +25,7 @@ from audit.record import (
     build_record_data,
     write_record,
 )
-from crypto.ballot import EncryptedBallot, encrypt_ballot
+from crypto.ballot import EncryptedBallot, encrypt_ballot, tracker_of
 from crypto.blind_rsa import IssuerPrivateKey
 from crypto.credentials import (
     Credential,
@@ -43,7 +43,6 @@ from crypto.threshold import KeyShare, ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey, election_log_id, sign_tree_head
 from tally.aggregate import EncryptedTally, aggregate_ballots
 from tally.decrypt import TrusteePartials, combine_tally, trustee_decrypt
-from tally.verify_board import tracker_of
 from tests.manifests import demo_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"

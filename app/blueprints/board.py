@@ -126,8 +126,11 @@ def search(election_id: str) -> Any:
         BoardEntry.election_id == e.id, BoardEntry.tracker.startswith(text, autoescape=True))
         .order_by(BoardEntry.leaf_index).limit(20)).all()
     if len(rows) == 1:
-        keep = {"lang": request.args["lang"]} if request.args.get("lang") else {}
-        return redirect(url_for("board.tracker", election_id=e.id, tracker=rows[0].tracker, **keep))
+        target = url_for("board.tracker", election_id=e.id, tracker=rows[0].tracker)
+        lang = request.args.get("lang", "")
+        if lang.isalpha() and len(lang) <= 8:  # keep the reader's language across the redirect
+            target += f"?lang={lang}"
+        return redirect(target)
     if not rows:
         return _not_found(e, text)
     return render_template("board/not_found.html", election=e, tracker=text, matches=rows)

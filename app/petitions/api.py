@@ -15,6 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_limiter.util import get_remote_address
 
 from app.blueprints.api import api_user, json_body
+from app.config import setting
 from app.db import get_session
 from app.errors import ApiError
 from app.extensions import limiter
@@ -52,11 +53,11 @@ def _account_key() -> str:
 
 
 def _credential_limit() -> str:
-    return str(common.cfg("PETITION_CREDENTIAL_LIMIT"))
+    return str(setting("PETITION_CREDENTIAL_LIMIT"))
 
 
 def _sign_limit() -> str:
-    return str(common.cfg("PETITION_SIGN_LIMIT"))
+    return str(setting("PETITION_SIGN_LIMIT"))
 
 
 def _int_arg(name: str, default: int, minimum: int = 0, maximum: int = 2**31 - 1) -> int:

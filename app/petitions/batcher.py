@@ -40,6 +40,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import DEFAULTS
 from app.db import new_session
 from app.errors import ApiError
 from app.petitions.models import PetitionBoardEntry
@@ -48,19 +49,21 @@ from crypto.paillier import PublicKey
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "PETITION_BATCH_ENABLED": True,
-    "PETITION_BATCH_MAX": 32,
-    "PETITION_BATCH_WAIT_MS": 20,
-    "PETITION_BATCH_TIMEOUT_S": 30.0,
-}
 IDLE_EXIT_S = 5.0
 _EXTENSION = "saylau_petition_batchers"
+#: ``app.extensions`` key of the :data:`AppendFn` the app factory injects
+#: (:func:`app.petitions.signing.append_signatures`; the batcher never imports it).
+APPEND_EXTENSION = "saylau_petition_append"
 _REGISTRY_LOCK = threading.Lock()
 
 
 def _already_signed() -> ApiError:
     return ApiError(409, "already_signed", "this credential has already signed")
+
+
+#: ``append(db, petition_id, entries, addrs=...) -> receipts``: ONE transaction that appends
+#: already verified entries (raises :class:`ApiError` ``already_signed`` on a conflict).
+AppendFn = Callable[..., list[dict[str, Any]]]
 
 
 @dataclass(eq=False)
@@ -80,8 +83,10 @@ class PendingSignature:
 class SignatureBatcher:
     """The queue and worker of one petition in this process."""
 
-    def __init__(self, app: Flask, petition_id: int, *, max_items: int, wait_s: float) -> None:
+    def __init__(self, app: Flask, petition_id: int, *, append: AppendFn, max_items: int,
+                 wait_s: float) -> None:
         self.app = app
+        self.append = append
         self.petition_id = petition_id
         self.max_items = max(1, max_items)
         self.wait_s = max(0.0, wait_s)
@@ -159,12 +164,10 @@ class SignatureBatcher:
         self._append(unique)
 
     def _append(self, pending: list[PendingSignature]) -> None:
-        from app.petitions.signing import append_signatures
-
         while pending:
             db = new_session(self.app)
             try:
-                receipts = append_signatures(db, self.petition_id, [p.entry for p in pending],
+                receipts = self.append(db, self.petition_id, [p.entry for p in pending],
                                              addrs=[p.addr for p in pending])
             except ApiError as exc:
                 if exc.code != "already_signed" or len(pending) == 1:
@@ -224,21 +227,25 @@ def setting(app: Flask, name: str) -> Any:
     return app.config.get(name, DEFAULTS[name])
 
 
-def batcher_for(app: Flask, petition_id: int) -> SignatureBatcher:
-    """This process's batcher of the petition (a new one after a fork)."""
+def batcher_for(app: Flask, petition_id: int, append: AppendFn | None = None) -> SignatureBatcher:
+    """This process's batcher of the petition (a new one after a fork).
+
+    ``append`` defaults to the one the app factory put in ``app.extensions``."""
     with _REGISTRY_LOCK:
         registry: dict[int, SignatureBatcher] = app.extensions.setdefault(_EXTENSION, {})
         b = registry.get(petition_id)
         if b is None or b.pid != os.getpid():
-            b = SignatureBatcher(app, petition_id, max_items=int(setting(app, "PETITION_BATCH_MAX")),
+            b = SignatureBatcher(app, petition_id, append=append or app.extensions[APPEND_EXTENSION],
+                                 max_items=int(setting(app, "PETITION_BATCH_MAX")),
                                  wait_s=float(setting(app, "PETITION_BATCH_WAIT_MS")) / 1000)
             registry[petition_id] = b
         return b
 
 
-def submit_and_wait(app: Flask, petition_id: int, pending: PendingSignature) -> dict[str, Any]:
+def submit_and_wait(app: Flask, petition_id: int, pending: PendingSignature,
+                    append: AppendFn | None = None) -> dict[str, Any]:
     """Enqueue and wait for this signature's own receipt (after commit) or its own error."""
-    future = batcher_for(app, petition_id).submit(pending)
+    future = batcher_for(app, petition_id, append).submit(pending)
     try:
         return future.result(timeout=float(setting(app, "PETITION_BATCH_TIMEOUT_S")))
     except TimeoutError as exc:

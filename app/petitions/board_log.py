@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.board_cache import committed_logs
+from app.clock import now_ms
 from app.errors import ApiError
-from app.petitions.common import MAX_PAGE, now_ms
+from app.petitions.common import MAX_PAGE
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionTreeHead
 from app.petitions.parameters import board_key, log_id, scope_id
 from crypto.encoding import canonical_json

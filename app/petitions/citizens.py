@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import setting
 from app.errors import ApiError
 from app.models import User, utcnow
-from app.petitions.common import cfg
 from app.petitions.models import PetitionCitizen
 from app.security import aware, new_token, token_hash
 
@@ -37,7 +37,7 @@ def request_confirmation(db: Session, user: User, link_base: str) -> str:
         row = PetitionCitizen(user_id=user.id)
         db.add(row)
     row.token_hash = digest
-    row.token_expires_at = utcnow() + dt.timedelta(seconds=int(cfg("PETITION_CONFIRM_TTL_S")))
+    row.token_expires_at = utcnow() + dt.timedelta(seconds=int(setting("PETITION_CONFIRM_TTL_S")))
     db.flush()
     send_mail(db, user.email, "Confirm your e-mail for petitions",
               "Open this link and press the button to confirm your address for signing and "

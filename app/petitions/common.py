@@ -1,16 +1,10 @@
-"""Shared petition helpers: configuration defaults, time, lifecycle transitions, lookup.
+"""Shared petition helpers: regions, lifecycle transitions, lookup.
 
-``cfg`` reads the Flask config with :data:`DEFAULTS` as fallback; ``_apply`` and ``_flag``
-drive :mod:`app.petitions.lifecycle` and map an illegal step to HTTP 409.
+Settings live in :mod:`app.config`; ``_apply`` and ``_flag`` drive :mod:`app.petitions.lifecycle` and map an illegal step to HTTP 409.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-from typing import Any
-
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
@@ -18,7 +12,6 @@ from app.models import User
 from app.petitions import lifecycle
 from app.petitions.lifecycle import Flags, IllegalTransition
 from app.petitions.models import Petition
-from app.security import aware
 
 #: The default region scope: Kazakhstan's 17 regions and 3 cities of republican significance.
 DEFAULT_REGIONS: tuple[tuple[str, str], ...] = (
@@ -32,37 +25,6 @@ DEFAULT_REGIONS: tuple[tuple[str, str], ...] = (
     ("shymkent", "Shymkent"),
 )
 MAX_PAGE = 500
-
-
-DEFAULTS: dict[str, Any] = {
-    "PETITION_SPONSORS_REQUIRED": 5,
-    "PETITION_OPEN_DAYS": 182,          # about 6 months
-    "PETITION_RESPONSE_THRESHOLD": 10_000,
-    "PETITION_DEBATE_THRESHOLD": 100_000,
-    "PETITION_COUNT_MAX_AGE_S": 5.0,    # refresh on read when the count is older
-    "PETITION_COUNT_INTERVAL_S": 3.0,   # background folding interval
-    "PETITION_COUNT_WORKER": False,     # start the background thread in create_app callers
-    "PETITION_CONFIRM_TTL_S": 72 * 3600,
-    "PETITION_FLAG_WINDOW_S": 60,
-    "PETITION_FLAG_CREDENTIALS_PER_ADDRESS": 20,
-    "PETITION_FLAG_SIGNATURES_PER_ADDRESS": 20,
-    "PETITION_ELECTION_KEY": None,      # ThresholdPublicKey JSON (the trustees' key)
-    "PETITION_CREDENTIAL_LIMIT": "30/minute",
-    "PETITION_SIGN_LIMIT": "60/minute",
-}
-
-
-def cfg(name: str) -> Any:
-    return current_app.config.get(name, DEFAULTS[name])
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    v = aware(value)
-    return v.isoformat().replace("+00:00", "Z") if v else None
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _map_illegal(exc: IllegalTransition) -> ApiError:

@@ -6,8 +6,8 @@ import threading
 
 from flask import Flask
 
+from app.config import DEFAULTS
 from app.db import new_session
-from app.petitions.common import DEFAULTS
 from app.petitions.counts import refresh_counts
 from app.petitions.decisions import close_expired
 from app.petitions.fraud import prune_events

@@ -9,8 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from app.clock import now_ms
+from app.config import setting
 from app.models import utcnow
-from app.petitions.common import _flag, cfg, now_ms
+from app.petitions.common import _flag
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionCount
 from app.petitions.parameters import election_key
 from crypto.encoding import hex_to_int, int_to_hex
@@ -98,7 +100,7 @@ def maybe_refresh(db: Session, p: Petition) -> None:
     row = db.get(PetitionCount, p.id)
     if row is None:
         return
-    max_age_ms = float(cfg("PETITION_COUNT_MAX_AGE_S")) * 1000
+    max_age_ms = float(setting("PETITION_COUNT_MAX_AGE_S")) * 1000
     if p.board_size > row.folded_size and now_ms() - row.refreshed_ms >= max_age_ms:
         refresh_counts(db, p.id)
         db.refresh(p)

@@ -13,11 +13,12 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.config import setting
 from app.errors import ApiError
 from app.models import User, utcnow
 from app.petitions import lifecycle
 from app.petitions.board_log import sign_head
-from app.petitions.common import _apply, _flag, _map_illegal, cfg
+from app.petitions.common import _apply, _flag, _map_illegal
 from app.petitions.counts import _check_thresholds, _fold
 from app.petitions.lifecycle import IllegalTransition
 from app.petitions.models import Petition, PetitionCount, PetitionTally
@@ -65,7 +66,7 @@ def moderate(db: Session, p: Petition, moderator: User, decision: object,
     if not lifecycle.can(p.state, "approve"):
         raise _map_illegal(IllegalTransition(p.state, "approve"))
     if p.election_key_json is None:
-        configured = cfg("PETITION_ELECTION_KEY")
+        configured = setting("PETITION_ELECTION_KEY")
         if configured is None:
             raise ApiError(409, "no_key", "no election key: configure PETITION_ELECTION_KEY or "
                            "POST /api/v1/petitions/<id>/election-key")
@@ -74,7 +75,7 @@ def moderate(db: Session, p: Petition, moderator: User, decision: object,
     now = now or utcnow()
     p.moderated_by = moderator.id
     p.opened_at = now
-    p.closes_at = now + dt.timedelta(days=float(cfg("PETITION_OPEN_DAYS")))
+    p.closes_at = now + dt.timedelta(days=float(setting("PETITION_OPEN_DAYS")))
     p.fingerprint_hex = compute_fingerprint(p).hex()
     db.add(PetitionCount(petition_id=p.id, folded_size=0, count=0, invalidated=0,
                          product_hex="1", refreshed_ms=0))

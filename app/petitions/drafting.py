@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.config import setting
 from app.errors import ApiError
 from app.models import User, utcnow
 from app.petitions import lifecycle
 from app.petitions.citizens import require_citizen
-from app.petitions.common import DEFAULT_REGIONS, _apply, cfg
+from app.petitions.common import DEFAULT_REGIONS, _apply
 from app.petitions.models import Petition, PetitionSponsor
 from app.petitions.parameters import params_of
 from app.security import new_token, token_hash
@@ -67,9 +68,9 @@ def create_draft(db: Session, user: User, data: dict[str, Any]) -> tuple[Petitio
     p = Petition(
         title=title, action=action, background=background, details=details,
         regions_json=json.dumps(regions), state="draft", creator_id=user.id,
-        share_token_hash=digest, sponsors_required=int(cfg("PETITION_SPONSORS_REQUIRED")),
-        response_threshold=int(cfg("PETITION_RESPONSE_THRESHOLD")),
-        debate_threshold=int(cfg("PETITION_DEBATE_THRESHOLD")),
+        share_token_hash=digest, sponsors_required=int(setting("PETITION_SPONSORS_REQUIRED")),
+        response_threshold=int(setting("PETITION_RESPONSE_THRESHOLD")),
+        debate_threshold=int(setting("PETITION_DEBATE_THRESHOLD")),
         issuer_private_pem=sk.to_pem().decode("ascii"),
         issuer_public_json=json.dumps(sk.public_key().to_json()),
         board_seed_hex=board.to_seed_hex(), board_public_hex=board.public_key_bytes().hex(),

@@ -11,9 +11,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.clock import iso_z, now_ms
+from app.config import setting
 from app.errors import ApiError
 from app.petitions.board_log import _append, lock_petition, receipt, sign_head
-from app.petitions.common import MAX_PAGE, _iso, cfg, now_ms
+from app.petitions.common import MAX_PAGE
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionRateEvent
 from app.petitions.parameters import scope_id
 from tally import petition as ptally
@@ -35,14 +37,14 @@ def _note_event(db: Session, petition_id: int, kind: str, addr: str | None) -> i
     at = now_ms()
     db.add(PetitionRateEvent(petition_id=petition_id, kind=kind, addr_tag=tag, at_ms=at))
     db.flush()
-    window_ms = int(float(cfg("PETITION_FLAG_WINDOW_S")) * 1000)
+    window_ms = int(float(setting("PETITION_FLAG_WINDOW_S")) * 1000)
     return int(db.scalar(select(func.count()).select_from(PetitionRateEvent).where(
         PetitionRateEvent.addr_tag == tag, PetitionRateEvent.kind == kind,
         PetitionRateEvent.at_ms > at - window_ms)) or 0)
 
 
 def prune_events(db: Session) -> None:
-    window_ms = int(float(cfg("PETITION_FLAG_WINDOW_S")) * 1000)
+    window_ms = int(float(setting("PETITION_FLAG_WINDOW_S")) * 1000)
     from sqlalchemy import delete
     db.execute(delete(PetitionRateEvent).where(PetitionRateEvent.at_ms < now_ms() - 10 * window_ms))
 
@@ -57,7 +59,7 @@ def flags(db: Session, status: str | None = "open") -> list[PetitionFlag]:
 def flag_json(f: PetitionFlag) -> dict[str, Any]:
     return {"id": f.id, "petition_id": f.petition_id, "kind": f.kind, "detail": f.detail,
             "board_index": f.board_index, "user_id": f.user_id, "status": f.status,
-            "created_at": _iso(f.created_at)}
+            "created_at": iso_z(f.created_at)}
 
 
 def flag_signature(db: Session, p: Petition, board_index: int, kind: str, detail: str) -> PetitionFlag:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from app.clock import iso_z
 from app.errors import ApiError
 from app.petitions import lifecycle
-from app.petitions.common import _iso
 from app.petitions.counts import count_of
 from app.petitions.drafting import sponsor_count
 from app.petitions.models import Petition, PetitionCount
@@ -24,8 +24,8 @@ from app.petitions.signing import signers_count
 def summary_json(db: Session, p: Petition) -> dict[str, Any]:
     count, _ = count_of(db, p)
     return {"id": p.id, "title": p.title, "state": p.state, "signatures": count,
-            "created_at": _iso(p.created_at), "opened_at": _iso(p.opened_at),
-            "closes_at": _iso(p.closes_at), "response_threshold_reached": p.response_threshold_reached_at is not None,
+            "created_at": iso_z(p.created_at), "opened_at": iso_z(p.opened_at),
+            "closes_at": iso_z(p.closes_at), "response_threshold_reached": p.response_threshold_reached_at is not None,
             "responded": p.responded_at is not None, "debated": p.debated_at is not None,
             "rejection_code": p.rejection_code}
 
@@ -46,13 +46,13 @@ def public_json(db: Session, p: Petition) -> dict[str, Any]:
         "board_size": p.board_size, "credentials_issued": signers_count(db, p.id),
         "sponsors": {"required": p.sponsors_required, "count": sponsor_count(db, p.id)},
         "thresholds": {
-            "response": {"threshold": p.response_threshold, "reached_at": _iso(p.response_threshold_reached_at)},
-            "debate": {"threshold": p.debate_threshold, "reached_at": _iso(p.debate_threshold_reached_at)}},
-        "response": {"text": p.response_text, "at": _iso(p.responded_at)} if p.response_text else None,
-        "debate": {"text": p.debate_text, "at": _iso(p.debated_at)} if p.debate_text else None,
+            "response": {"threshold": p.response_threshold, "reached_at": iso_z(p.response_threshold_reached_at)},
+            "debate": {"threshold": p.debate_threshold, "reached_at": iso_z(p.debate_threshold_reached_at)}},
+        "response": {"text": p.response_text, "at": iso_z(p.responded_at)} if p.response_text else None,
+        "debate": {"text": p.debate_text, "at": iso_z(p.debated_at)} if p.debate_text else None,
         "rejection": {"code": p.rejection_code, "note": p.rejection_note} if p.state == "rejected" else None,
-        "created_at": _iso(p.created_at), "opened_at": _iso(p.opened_at),
-        "closes_at": _iso(p.closes_at), "closed_at": _iso(p.closed_at),
+        "created_at": iso_z(p.created_at), "opened_at": iso_z(p.opened_at),
+        "closes_at": iso_z(p.closes_at), "closed_at": iso_z(p.closed_at),
         "parameters": params_of(p).to_json(),
         "issuer_public_key": json.loads(p.issuer_public_json),
         "board_public_key": p.board_public_hex, "log_id": log_id(p.id),

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.clock import iso_z
 from app.errors import ApiError
 from app.models import utcnow
-from app.petitions.common import _iso
 from app.petitions.counts import _fold
 from app.petitions.models import Petition, PetitionCount, PetitionTally
 from app.petitions.parameters import election_key, fingerprint_of, params_of, regions_of, scope_id
@@ -85,7 +85,7 @@ def tally_json(p: Petition, t: PetitionTally) -> dict[str, Any]:
             "context": list(encrypted_tally(p, t).context),
             "partials": json.loads(t.partials_json),
             "results": json.loads(t.results_json) if t.results_json else None,
-            "created_at": _iso(t.created_at), "decrypted_at": _iso(t.decrypted_at)}
+            "created_at": iso_z(t.created_at), "decrypted_at": iso_z(t.decrypted_at)}
 
 
 def latest_results(db: Session, p: Petition) -> tuple[PetitionTally, dict[str, Any]] | None:
@@ -104,6 +104,6 @@ def region_results_json(db: Session, p: Petition) -> dict[str, Any] | None:
     t, res = found
     labels = {r.id: r.label for r in regions_of(p)}
     return {"tally_id": t.id, "tree_size": res["tree_size"], "count": res["count"],
-            "decrypted_at": _iso(t.decrypted_at), "trustees_used": res["trustees_used"],
+            "decrypted_at": iso_z(t.decrypted_at), "trustees_used": res["trustees_used"],
             "regions": [{"id": rid, "label": labels.get(rid, rid), "count": n}
                         for rid, n in res["counts"].items()]}

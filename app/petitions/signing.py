@@ -19,13 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app.clock import now_ms
+from app.config import setting
 from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import User, utcnow
-from app.petitions import lifecycle
+from app.petitions import batcher, lifecycle
 from app.petitions.board_log import _append, lock_petition, receipt, sign_head
 from app.petitions.citizens import require_citizen
-from app.petitions.common import cfg, get_petition, now_ms
+from app.petitions.common import get_petition
 from app.petitions.fraud import _note_event
 from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionSigner
 from app.petitions.parameters import (
@@ -106,10 +108,10 @@ def issue_credential(app: Flask, petition_id: object, user_id: int, blinded: byt
             db.add(PetitionSigner(petition_id=p.id, user_id=user.id, receipt_hex=receipt))
             db.flush()
             burst = _note_event(db, p.id, "credential", addr)
-            if burst > int(cfg("PETITION_FLAG_CREDENTIALS_PER_ADDRESS")):
+            if burst > int(setting("PETITION_FLAG_CREDENTIALS_PER_ADDRESS")):
                 db.add(PetitionFlag(petition_id=p.id, kind="credential_burst", user_id=user.id,
                                     detail=f"{burst} credential requests from one address within "
-                                    f"{cfg('PETITION_FLAG_WINDOW_S')} s"))
+                                    f"{setting('PETITION_FLAG_WINDOW_S')} s"))
             db.commit()
             return signature, receipt
         except IntegrityError as exc:
@@ -218,8 +220,6 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
         p = get_petition(db, petition_id)
         credential, sig, entry = prepare_signature(db, p, payload)
         if verify_proof and batching_enabled(app):
-            from app.petitions import batcher
-
             pk, params, fp = election_key(p).public, params_of(p), fingerprint_of(p)
             token = credential.token_id
             try:
@@ -232,7 +232,7 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             pid = p.id
             db.rollback()
             db.close()
-            return batcher.submit_and_wait(app, pid, pending)
+            return batcher.submit_and_wait(app, pid, pending, append_signatures)
         if verify_proof:
             _check_proof(election_key(p).public, params_of(p), fingerprint_of(p), sig,
                          credential.token_id)
@@ -280,10 +280,10 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
                       if addrs is not None else [(addr, index)])
             for event_addr, event_index in events:
                 burst = _note_event(db, petition_id, "signature", event_addr)
-                if burst > int(cfg("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
+                if burst > int(setting("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
                     db.add(PetitionFlag(petition_id=petition_id, kind="signature_burst",
                                         board_index=event_index, detail=f"{burst} signatures "
-                                        f"from one address within {cfg('PETITION_FLAG_WINDOW_S')} s"))
+                                        f"from one address within {setting('PETITION_FLAG_WINDOW_S')} s"))
             receipts = [receipt(p, row, log, sth) for row in rows]
             db.commit()
             return receipts

@@ -10,31 +10,30 @@ are therefore dense, and a rolled-back append leaves no gap.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.board_cache import committed_logs
+from app.clock import now_ms
 from app.errors import ApiError
 from app.models import BoardEntry, Election, TreeHead
-from app.services import elections as election_service
 from crypto.encoding import canonical_json
 from crypto.merkle import MerkleLog, leaf_hash, make_consistency_proof, make_inclusion_proof
-from crypto.tree_head import SignedTreeHead, sign_tree_head
-from saylau.voter_client import compute_tracker
+from crypto.tree_head import BoardSigningKey, SignedTreeHead, election_log_id, sign_tree_head
 
 MAX_PAGE = 500
 
 
-def tracker_of(ballot_json: dict[str, Any]) -> str:
-    """``tracker = tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` (hex)."""
-    return compute_tracker(ballot_json)
+def board_key(election: Election) -> BoardSigningKey:
+    """The election's board signing key (Ed25519, tree heads and receipts)."""
+    return BoardSigningKey.from_seed_hex(election.board_seed_hex)
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+def log_id(election_id: str) -> str:
+    """The Merkle log id signed into every tree head of this election's board."""
+    return election_log_id(election_id)
 
 
 def lock_election(db: Session, election_id: str) -> int:
@@ -68,7 +67,7 @@ def sign_head(db: Session, election: Election, *, final: bool, log: MerkleLog | 
               ) -> SignedTreeHead:
     """Sign and store a tree head for the board's current contents."""
     log = log if log is not None else load_log(db, election.id)
-    sth = sign_tree_head(election_service.board_key(election), election_service.log_id(election.id),
+    sth = sign_tree_head(board_key(election), log_id(election.id),
                          log.size, log.root(), now_ms())
     db.add(TreeHead(election_id=election.id, tree_size=sth.tree_size,
                     root_hash=sth.root_hash.hex(), timestamp_ms=sth.timestamp,
@@ -79,7 +78,7 @@ def sign_head(db: Session, election: Election, *, final: bool, log: MerkleLog | 
 
 def head_json(row: TreeHead, election_id: str) -> dict[str, Any]:
     return SignedTreeHead(
-        log_id=election_service.log_id(election_id), tree_size=row.tree_size,
+        log_id=log_id(election_id), tree_size=row.tree_size,
         root_hash=bytes.fromhex(row.root_hash), timestamp=row.timestamp_ms,
         signature=bytes.fromhex(row.signature),
     ).to_json()

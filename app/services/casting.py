@@ -25,12 +25,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
 from app.services import elections as election_service
-from crypto.ballot import BallotSecrets, EncryptedBallot, check_ballot, verify_audited_ballot
+from crypto.ballot import (
+    BallotSecrets,
+    EncryptedBallot,
+    check_ballot,
+    tracker_of,
+    verify_audited_ballot,
+)
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
 from crypto.errors import (
@@ -155,7 +162,7 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             "credential": credential.to_json(),
             "ballot": ballot_obj,
             "signature": signature.hex(),
-            "cast_at": now_ms if now_ms is not None else board_service.now_ms(),
+            "cast_at": now_ms if now_ms is not None else clock.now_ms(),
         }
         return _append(db, election.id, entry, digests, token_hex, revote=True)
     finally:
@@ -179,7 +186,7 @@ def _append(db: Session, election_id: str, entry: dict[str, Any], digests: list[
             previous = db.get(BoardEntry, used.current_entry_id)
         entry["index"] = index
         entry["replaces"] = previous.leaf_index if previous is not None else None
-        tracker = board_service.tracker_of(entry["ballot"])
+        tracker = tracker_of(entry["ballot"])
         row, log = board_service.append_entry(db, election, index, entry, kind=entry["kind"],
                                               token_id=token_hex, tracker=tracker)
         if token_hex is not None:
@@ -246,7 +253,7 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": board_service.now_ms(),
+            "cast_at": clock.now_ms(),
         }
         return _append(db, election.id, entry, digests, None, revote=False)
     finally:

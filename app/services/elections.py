@@ -15,16 +15,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.clock import iso_z
 from app.errors import ApiError
 from app.models import REVOTE_POLICIES, CredentialIssuance, Election, RollEntry, utcnow
 from app.security import aware
+from app.services import board as board_service
 from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError
 from crypto.threshold import ThresholdPublicKey
-from crypto.tree_head import BoardSigningKey, election_log_id
+from crypto.tree_head import BoardSigningKey
 
-#: smallest Paillier modulus accepted outside tests (DESIGN §4: 2048 allowed for small elections)
+#: smallest Paillier modulus accepted outside tests (docs/protocol.md §1.1 "Key sizes": 2048 allowed)
 MIN_ELECTION_KEY_BITS = 2048
 ISSUER_KEY_BITS = 2048
 
@@ -174,10 +176,6 @@ def issuer_private(election: Election) -> IssuerPrivateKey:
     return IssuerPrivateKey.from_pem(election.issuer_private_pem.encode("ascii"))
 
 
-def board_key(election: Election) -> BoardSigningKey:
-    return BoardSigningKey.from_seed_hex(election.board_seed_hex)
-
-
 def compute_fingerprint(election: Election) -> bytes:
     if election.election_key_json is None:
         raise ApiError(409, "no_key", "set the election public key first")
@@ -191,8 +189,6 @@ def compute_fingerprint(election: Election) -> bytes:
 
 def open_election(db: Session, election: Election) -> None:
     """draft -> open: freeze the setup, compute the fingerprint, sign the empty tree head."""
-    from app.services import board as board_service
-
     _require_draft(election)
     if election.election_key_json is None:
         raise ApiError(409, "no_key", "set the election public key before opening")
@@ -204,8 +200,6 @@ def open_election(db: Session, election: Election) -> None:
 
 def close_election(db: Session, election: Election) -> None:
     """open -> closed: sign the final tree head (the frozen board)."""
-    from app.services import board as board_service
-
     if election.state != "open":
         raise ApiError(409, "not_open", "only an open election can be closed")
     board_service.lock_election(db, election.id)
@@ -237,11 +231,6 @@ def roll_count(db: Session, election_id: str) -> int:
                          .where(RollEntry.election_id == election_id)) or 0)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    v = aware(value)
-    return v.isoformat().replace("+00:00", "Z") if v else None
-
-
 def public_json(db: Session, election: Election) -> dict[str, Any]:
     """What ``GET /api/v1/elections/<id>`` publishes."""
     return {
@@ -249,25 +238,20 @@ def public_json(db: Session, election: Election) -> dict[str, Any]:
         "title": election.title,
         "state": election.state,
         "manifest": json.loads(election.manifest_json),
-        "opens_at": _iso(election.opens_at),
-        "closes_at": _iso(election.closes_at),
+        "opens_at": iso_z(election.opens_at),
+        "closes_at": iso_z(election.closes_at),
         "revote_policy": election.revote_policy,
         "election_public_key": json.loads(election.election_key_json)
         if election.election_key_json else None,
         "issuer_public_key": json.loads(election.issuer_public_json),
         "board_public_key": election.board_public_hex,
-        "log_id": log_id(election.id),
+        "log_id": board_service.log_id(election.id),
         "fingerprint": election.fingerprint_hex,
         "credentials_issued": issuance_count(db, election.id),
         "voters_on_roll": roll_count(db, election.id),
         "board_size": election.board_size,
         "insecure_test_keys": election.insecure_test_keys,
     }
-
-
-def log_id(election_id: str) -> str:
-    """The Merkle log id signed into every tree head of this election's board."""
-    return election_log_id(election_id)
 
 
 def parse_datetime(value: object, name: str) -> dt.datetime | None:

@@ -32,7 +32,7 @@ def record_data(db: Session, election_id: str) -> dict[str, Any]:
         if election.election_key_json else None,
         "issuer_public_key": json.loads(election.issuer_public_json),
         "board_public_key": election.board_public_hex,
-        "log_id": election_service.log_id(election.id),
+        "log_id": board_service.log_id(election.id),
         "fingerprint": election.fingerprint_hex,
         "state": election.state,
         "revote_policy": election.revote_policy,

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
+from app.services import board as board_service
 from app.services import elections as election_service
 from app.services import record as record_service
 from audit.election_verifier import verify_board_record
@@ -45,7 +46,7 @@ def _board_record(db: Session, election_id: str, workdir: Path) -> Record:
     """The record up to the board (no tally files), signed and read back as an auditor would."""
     election = election_service.get_election(db, election_id)
     path = write_record(workdir / "record", _record_files(db, election_id, with_tally=False),
-                        election_service.board_key(election))
+                        board_service.board_key(election))
     return read_record(path)
 
 
@@ -112,5 +113,5 @@ def record_zip(db: Session, election_id: str) -> bytes:
     election = election_service.get_election(db, election_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_record(Path(tmp) / "record.zip", _record_files(db, election_id, with_tally=True),
-                            election_service.board_key(election))
+                            board_service.board_key(election))
         return path.read_bytes()

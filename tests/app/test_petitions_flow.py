@@ -363,7 +363,7 @@ def test_counts_are_batched_not_per_signature(papp, pclient):
     client = pclient
     pid, _ = open_petition(papp, client, moderator(papp, client))
     papp.config["PETITION_COUNT_MAX_AGE_S"] = 3600  # no refresh-on-read in this test
-    from app.petitions.common import now_ms
+    from app.clock import now_ms
     from app.petitions.counts import refresh_counts
     from app.petitions.models import PetitionCount
     with papp.app_context():
@@ -522,7 +522,7 @@ def test_rate_limits_answer_429_json(tmp_path, issuer_test_key):
 
 
 def test_background_count_worker(papp, pclient):
-    from app.petitions.common import now_ms
+    from app.clock import now_ms
     from app.petitions.count_worker import start_count_worker
     from app.petitions.models import PetitionCount
     client = pclient

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from tally.petition import EncryptedRegionTally, trustee_decrypt_regions
 from tests.app.helpers import voter
 from tests.app.petitions_helpers import citizen, moderator, sign, trustee_shares
 from tests.browser.conftest import LiveServer
 from tests.browser.test_petitions_browser import browser_login, petition_config
-from tally.petition import EncryptedRegionTally, trustee_decrypt_regions
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 

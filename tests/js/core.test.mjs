@@ -167,3 +167,30 @@ test('Ed25519 ballot key: raw public key, signature over canonical JSON, tamperi
   await assert.rejects(sc.credentialMessage('', key.publicKeyBytes), sc.InvalidEncoding);
   await assert.rejects(sc.credentialMessage('e', key.publicKeyBytes.slice(1)), sc.InvalidEncoding);
 });
+
+test('trackerOf is tracker_of of Python (§5.4) and follows every byte of the ballot', async () => {
+  // Expected values from tally.verify_board.tracker_of on the same JSON.
+  assert.equal(await sc.trackerOf(vectors.ballot.ballot),
+    '635fe8735f29cf6e629df1134ccbc1c073badb871fe529b8336c08a92809aebd');
+  const small = { election_id: 'e1', token_id: '00'.repeat(32), contests: [], note: 'é中' };
+  assert.equal(await sc.trackerOf(small), 'd5804a1b5253d6c3da13422a321636eab0008dda6d2df4203fd0eb13ff40800a');
+  assert.notEqual(await sc.trackerOf({ ...small, election_id: 'e2' }), await sc.trackerOf(small));
+  assert.equal(sc.TRACKER_DOMAIN, 'saylau/v1/tracker');
+});
+
+test('worker protocol: RpcClient and createRpcHandler talk to each other (progress, errors)', async () => {
+  const { RpcClient, createRpcHandler, IN_WORKER } = await import('../../app/static/js/crypto/rpc.js');
+  assert.equal(IN_WORKER, false);
+  let handle;
+  const client = new RpcClient((msg) => { handle(msg); }, { ErrorClass: sc.CryptoError });
+  handle = createRpcHandler((msg) => client.receive(msg), {
+    async square(m, progress) { progress({ done: 1, total: 1 }); return m.x * m.x; },
+    fail() { throw new sc.InvalidProof('nope'); },
+  });
+  const progress = [];
+  assert.equal(await client.call('square', { x: 7 }, (p) => progress.push(p)), 49);
+  assert.deepEqual(progress, [{ done: 1, total: 1 }]);
+  await assert.rejects(client.call('fail'), (err) => err instanceof sc.CryptoError && err.message === 'nope');
+  await assert.rejects(client.call('toString'), /unknown request type "toString"/);
+  assert.equal(client.pending.size, 0);
+});

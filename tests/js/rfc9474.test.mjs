@@ -64,3 +64,23 @@ test('beginCredential/finishCredential round trip with the RFC key as issuer', a
   const other = await sc.beginCredential(key, 'election-2', publicKeyBytes);
   await assert.rejects(sc.finishCredential(key, other.state, blindSig), sc.InvalidSignature);
 });
+
+test('requestCredential: key, Prepare+Blind, the issuer callback, Finalize into a wallet', async () => {
+  const v = doc.vectors[0];
+  const key = { n: I(v.n), e: I(v.e) };
+  const d = I(v.d);
+  const seen = [];
+  const wallet = await sc.requestCredential({ n: sc.intToHex(key.n), e: sc.intToHex(key.e) }, 'election-1',
+    async (blindedHex) => {
+      seen.push(blindedHex);
+      const z = sc.bytesToInt(sc.hexToBytes(blindedHex));
+      return sc.bytesToHex(sc.intToBytes(sc.modPow(z, d, key.n), blindedHex.length / 2));
+    });
+  assert.equal(seen.length, 1);
+  assert.deepEqual(Object.keys(wallet.credential), ['scope_id', 'ballot_public_key', 'randomizer', 'signature']);
+  assert.equal(wallet.tokenId, await sc.credentialTokenId(wallet.credential));
+  assert.equal(wallet.privateKey.extractable, false);
+  // An issuer answering garbage yields no wallet.
+  await assert.rejects(sc.requestCredential({ n: sc.intToHex(key.n), e: sc.intToHex(key.e) }, 'election-1',
+    async (blindedHex) => blindedHex), sc.InvalidSignature);
+});

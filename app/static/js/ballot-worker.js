@@ -1,5 +1,5 @@
 /**
- * ballot-worker.js — a module Web Worker around saylau-crypto.js, so that the
+ * ballot-worker.js — a module Web Worker around crypto/client.js (BallotClient), so that the
  * exponentiations never block the voting page:
  *
  *   new Worker(new URL('./ballot-worker.js', import.meta.url), {type: 'module'})
@@ -19,7 +19,8 @@
  * whose secrets were shown must never be cast.
  */
 
-import { BallotClient } from './saylau-crypto.js';
+import { BallotClient } from './crypto/client.js';
+import { createRpcHandler, serveInWorker } from './crypto/rpc.js';
 
 /** A message handler; `post(message)` sends replies (self.postMessage in a worker). */
 export function createWorkerHandler(post) {
@@ -28,39 +29,20 @@ export function createWorkerHandler(post) {
     if (!client) throw new Error('worker not initialised: send {type: "init", election} first');
     return client;
   };
-  return async function handle(message) {
-    const { id, type } = message || {};
-    try {
-      let result;
-      if (type === 'init') {
-        client = new BallotClient(message.election);
-        result = { fingerprint: await client.ready() };
-      } else if (type === 'precompute') {
-        result = await requireClient().precompute({
-          ballots: message.ballots,
-          onProgress: (progress) => post({ id, type: 'progress', progress }),
-        });
-      } else if (type === 'encrypt') {
-        result = await requireClient().encrypt(message.choices, message.tokenId,
-          (progress) => post({ id, type: 'progress', progress }));
-      } else if (type === 'audit') {
-        result = { chosen: requireClient().audit(message.ballot, message.secrets) };
-      } else if (type === 'stop') {
-        if (client) client.stopPrecompute();
-        result = null;
-      } else {
-        throw new Error(`unknown request type ${JSON.stringify(type)}`);
-      }
-      post({ id, type: 'done', result });
-    } catch (err) {
-      post({ id, type: 'error', name: err && err.name, message: String(err && err.message) });
-    }
-  };
+  return createRpcHandler(post, {
+    async init(message) {
+      client = new BallotClient(message.election);
+      return { fingerprint: await client.ready() };
+    },
+    precompute: (message, progress) => requireClient().precompute({ ballots: message.ballots, onProgress: progress }),
+    encrypt: (message, progress) => requireClient().encrypt(message.choices, message.tokenId, progress),
+    audit: (message) => ({ chosen: requireClient().audit(message.ballot, message.secrets) }),
+    stop() {
+      if (client) client.stopPrecompute();
+      return null;
+    },
+  });
 }
 
 // Install only inside a dedicated worker (not when imported by tests in Node).
-if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined'
-    && self instanceof WorkerGlobalScope) {
-  const handle = createWorkerHandler((msg) => self.postMessage(msg));
-  self.onmessage = (event) => { handle(event.data); };
-}
+serveInWorker(createWorkerHandler((msg) => self.postMessage(msg)));

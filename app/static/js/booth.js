@@ -18,63 +18,21 @@
  */
 
 import {
-  PaillierPublicKey, WorkerBallotClient, auditBallot, beginCredential, bytesToHex, canonicalJson,
-  finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson, normalizeManifest, signBallot,
-  taggedHash,
+  PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, normalizeManifest, requestCredential,
+  signBallot, trackerOf,
 } from './saylau-crypto.js';
 import { api } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
-
-const TRACKER_DOMAIN = 'saylau/v1/tracker';
+import { walletStore } from './wallet-store.js';
 
 const $ = (id) => document.getElementById(id);
 const root = $('booth');
 const strings = JSON.parse(($('booth-strings') || { textContent: '{}' }).textContent);
 const t = (key) => strings[key] || key;
 
-/** tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot))) as hex. */
-export async function computeTracker(ballot) {
-  return bytesToHex(await taggedHash(TRACKER_DOMAIN, ['ballot', canonicalJson(ballot)]));
-}
-
 // ------------------------------------------------------------------ wallet (IndexedDB)
 
-const DB_NAME = 'saylau';
-const STORE = 'wallets';
-
-function openDb() {
-  return new Promise((resolve, reject) => {
-    if (!globalThis.indexedDB) { reject(new Error('IndexedDB unavailable')); return; }
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function idb(mode, fn) {
-  const db = await openDb();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(req && req.result);
-      tx.onerror = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-const walletKey = (electionId) => `${location.origin}|${electionId}`;
-
-async function loadWallet(electionId) {
-  try { return (await idb('readonly', (s) => s.get(walletKey(electionId)))) || null; } catch { return null; }
-}
-
-async function saveWallet(electionId, wallet) {
-  try { await idb('readwrite', (s) => s.put(wallet, walletKey(electionId))); } catch { /* memory only */ }
-}
+const wallets = walletStore('saylau', (electionId) => `${location.origin}|${electionId}`);
 
 // ------------------------------------------------------------------ page state
 
@@ -191,7 +149,7 @@ async function init() {
       setStatus(t('fingerprint_bad'), 'error');
       return;
     }
-    state.wallet = await loadWallet(state.electionId);
+    state.wallet = await wallets.load(state.electionId);
     setStatus(`${t('fingerprint_ok')} ${t('precomputed')}`, 'ok');
     $('encrypt-button').disabled = false;
     precompute();
@@ -203,25 +161,18 @@ async function init() {
 async function obtainCredential() {
   if (state.wallet) return state.wallet;
   setStatus(t('credential'));
-  const issuerKey = issuerKeyFromJson(state.info.issuer_public_key);
-  const key = await generateBallotKey(); // non-extractable private key
-  const { blindedMessage, state: blindState } = await beginCredential(issuerKey, state.electionId, key.publicKeyBytes);
-  let answer;
-  try {
-    answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
-      method: 'POST', body: { blinded_message: bytesToHex(blindedMessage) }, session: true,
-    });
-  } catch (err) {
-    if (err.status === 409) throw new Error(t('credential_taken'));
-    throw err;
-  }
-  const full = await finishCredential(issuerKey, blindState, hexToBytes(answer.blind_signature));
-  const credential = {
-    scope_id: full.scope_id, ballot_public_key: full.ballot_public_key,
-    randomizer: full.randomizer, signature: full.signature,
-  };
-  state.wallet = { credential, tokenId: full.token_id, privateKey: key.privateKey };
-  await saveWallet(state.electionId, state.wallet);
+  state.wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded) => {
+    try {
+      const answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
+        method: 'POST', body: { blinded_message: blinded }, session: true,
+      });
+      return answer.blind_signature;
+    } catch (err) {
+      if (err.status === 409) throw new Error(t('credential_taken'));
+      throw err;
+    }
+  });
+  await wallets.save(state.electionId, state.wallet);
   return state.wallet;
 }
 
@@ -233,7 +184,7 @@ async function encryptNow() {
   const { ballot, secrets } = await state.client.encrypt(state.choices, state.wallet.tokenId, (p) => {
     if (p.total) { bar.max = p.total; bar.value = p.done; }
   });
-  state.pending = { ballot, secrets, tracker: await computeTracker(ballot) };
+  state.pending = { ballot, secrets, tracker: await trackerOf(ballot) };
   $('review-tracker').textContent = state.pending.tracker;
   renderChoices($('review-choices'), state.choices);
   setStatus(t('encrypted'), 'ok');

@@ -22,11 +22,12 @@
  */
 
 import {
-  PaillierPublicKey, PrecomputePool, beginCredential, bytesToHex, canonicalJson,
-  encryptPetitionSignature, finishCredential, generateBallotKey, hexToBytes, issuerKeyFromJson,
-  normalizePetitionParameters, petitionFingerprint, petitionPoolNeeds, signPayload,
+  PaillierPublicKey, PrecomputePool, bytesToHex, canonicalJson, encryptPetitionSignature,
+  normalizePetitionParameters, petitionFingerprint, petitionPoolNeeds, requestCredential, signPayload,
 } from './saylau-crypto.js';
+import { createRpcHandler, RpcClient, serveInWorker } from './crypto/rpc.js';
 import { api } from './page-api.js';
+import { walletStore } from './wallet-store.js';
 
 // ------------------------------------------------------------------ worker side
 
@@ -44,85 +45,61 @@ export function createPetitionHandler(post) {
     return next;
   };
   const fill = (onProgress) => serial(() => ctx.pool.fill(ctx.needs, { onProgress }));
-  return async function handle(message) {
-    const { id, type } = message || {};
-    try {
-      let result;
-      if (type === 'init') {
-        const info = message.petition;
-        const params = normalizePetitionParameters(info.parameters);
-        const pk = PaillierPublicKey.fromJson(info.election_public_key);
-        const fp = await petitionFingerprint(params, info.election_public_key, info.issuer_public_key,
-          info.board_public_key);
-        if (bytesToHex(fp) !== info.fingerprint) throw new Error('petition fingerprint does not match the published one');
-        ctx = { params, pk, fp, pool: new PrecomputePool(pk), needs: petitionPoolNeeds(params) };
-        result = { fingerprint: bytesToHex(fp) };
-      } else if (type === 'precompute') {
-        if (!ctx) throw new Error('not initialised');
-        result = await fill((progress) => post({ id, type: 'progress', progress }));
-      } else if (type === 'encrypt') {
-        if (!ctx) throw new Error('not initialised');
-        const total = ctx.needs.encryptions + ctx.needs.units + 1;
-        const report = (done) => post({ id, type: 'progress', progress: { stage: 'encrypt', done, total } });
-        // Finish (or do) the precomputation first: its steps are this signature's steps.
-        await fill((p) => report(total - 1 - (p.total - p.done)));
-        const signature = await serial(() => encryptPetitionSignature(ctx.pk, ctx.params, ctx.fp,
-          message.tokenId, message.regionId, { pool: ctx.pool }));
-        report(total);
-        result = { signature };
-      } else {
-        throw new Error(`unknown request type ${JSON.stringify(type)}`);
-      }
-      post({ id, type: 'done', result });
-    } catch (err) {
-      post({ id, type: 'error', name: err && err.name, message: String(err && err.message) });
-    }
+  const requireCtx = () => {
+    if (!ctx) throw new Error('not initialised');
+    return ctx;
   };
+  return createRpcHandler(post, {
+    async init(message) {
+      const info = message.petition;
+      const params = normalizePetitionParameters(info.parameters);
+      const pk = PaillierPublicKey.fromJson(info.election_public_key);
+      const fp = await petitionFingerprint(params, info.election_public_key, info.issuer_public_key,
+        info.board_public_key);
+      if (bytesToHex(fp) !== info.fingerprint) throw new Error('petition fingerprint does not match the published one');
+      ctx = { params, pk, fp, pool: new PrecomputePool(pk), needs: petitionPoolNeeds(params) };
+      return { fingerprint: bytesToHex(fp) };
+    },
+    precompute(message, progress) {
+      requireCtx();
+      return fill(progress);
+    },
+    async encrypt(message, progress) {
+      const { needs } = requireCtx();
+      const total = needs.encryptions + needs.units + 1;
+      const report = (done) => progress({ stage: 'encrypt', done, total });
+      // Finish (or do) the precomputation first: its steps are this signature's steps.
+      await fill((p) => report(total - 1 - (p.total - p.done)));
+      const signature = await serial(() => encryptPetitionSignature(ctx.pk, ctx.params, ctx.fp,
+        message.tokenId, message.regionId, { pool: ctx.pool }));
+      report(total);
+      return { signature };
+    },
+  });
 }
 
-const inWorker = typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined'
-  && self instanceof WorkerGlobalScope;
-
-if (inWorker) {
-  const handle = createPetitionHandler((msg) => self.postMessage(msg));
-  self.onmessage = (event) => { handle(event.data); };
-}
+const inWorker = serveInWorker(createPetitionHandler((msg) => self.postMessage(msg)));
 
 // ------------------------------------------------------------------ page side
 
 /** Promise wrapper around the worker (or, without workers, the same handler in the page). */
 class SignerClient {
   constructor(petition) {
-    this.pending = new Map();
-    this.nextId = 1;
-    const receive = (msg) => {
-      const entry = this.pending.get(msg.id);
-      if (!entry) return;
-      if (msg.type === 'progress') {
-        if (entry.onProgress) entry.onProgress(msg.progress);
-        return;
-      }
-      this.pending.delete(msg.id);
-      if (msg.type === 'error') entry.reject(new Error(msg.message));
-      else entry.resolve(msg.result);
-    };
+    let send;
+    this.rpc = new RpcClient((msg) => send(msg));
     try {
       this.worker = new Worker(import.meta.url, { type: 'module' });
-      this.worker.onmessage = (event) => receive(event.data);
-      this.send = (msg) => this.worker.postMessage(msg);
+      this.worker.onmessage = (event) => this.rpc.receive(event.data);
+      send = (msg) => this.worker.postMessage(msg);
     } catch {
-      const handle = createPetitionHandler((msg) => receive(msg));
-      this.send = (msg) => { handle(msg); };
+      const handle = createPetitionHandler((msg) => this.rpc.receive(msg));
+      send = (msg) => { handle(msg); };
     }
     this.initialised = this.call('init', { petition });
   }
 
   call(type, payload = {}, onProgress = undefined) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onProgress });
-      this.send({ id, type, ...payload });
-    });
+    return this.rpc.call(type, payload, onProgress);
   }
 
   async precompute(onProgress) {
@@ -139,39 +116,14 @@ class SignerClient {
 const RECEIPTS_KEY = 'saylau.petition-receipts';
 
 /** Append a petition receipt to localStorage (kept apart from ballot receipts). */
-export function storePetitionReceipt(receipt) {
-  let list = [];
-  try { list = JSON.parse(localStorage.getItem(RECEIPTS_KEY) || '[]'); } catch { list = []; }
-  if (!Array.isArray(list)) list = [];
-  list = list.filter((r) => !(r.petition_id === receipt.petition_id && r.leaf_hash === receipt.leaf_hash));
-  list.push({ ...receipt, stored_at: new Date().toISOString() });
-  localStorage.setItem(RECEIPTS_KEY, JSON.stringify(list));
+export async function storePetitionReceipt(receipt) {
+  const { storeReceiptIn } = await import('./receipt.js');
+  storeReceiptIn(RECEIPTS_KEY, receipt,
+    (r) => r.petition_id === receipt.petition_id && r.leaf_hash === receipt.leaf_hash);
 }
 
 // A wallet {credential, tokenId, privateKey} survives a failed upload (IndexedDB).
-const DB_NAME = 'saylau-petitions';
-const STORE = 'wallets';
-
-function idb(mode, fn) {
-  return new Promise((resolve, reject) => {
-    if (!globalThis.indexedDB) { reject(new Error('IndexedDB unavailable')); return; }
-    const open = indexedDB.open(DB_NAME, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => { db.close(); resolve(req && req.result); };
-      tx.onerror = () => { db.close(); reject(tx.error); };
-    };
-  });
-}
-
-const walletKey = (pid) => `${location.origin}|petition|${pid}`;
-const loadWallet = async (pid) => { try { return (await idb('readonly', (s) => s.get(walletKey(pid)))) || null; } catch { return null; } };
-const saveWallet = async (pid, w) => { try { await idb('readwrite', (s) => s.put(w, walletKey(pid))); } catch { /* memory only */ } };
-const dropWallet = async (pid) => { try { await idb('readwrite', (s) => s.delete(walletKey(pid))); } catch { /* none */ } };
+const wallets = walletStore('saylau-petitions', (pid) => `${location.origin}|petition|${pid}`);
 
 function runPage() {
   const $ = (id) => document.getElementById(id);
@@ -214,7 +166,7 @@ function runPage() {
         setStatus(t('fingerprint_bad'), 'error');
         return;
       }
-      state.wallet = await loadWallet(ds.petitionId);
+      state.wallet = await wallets.load(ds.petitionId);
       $('sign-button').disabled = false;
       precompute();
       setStatus(`${t('fingerprint_ok')} ${t('ready')} ${t('precomputing')}`, 'ok');
@@ -232,20 +184,11 @@ function runPage() {
   async function obtainCredential() {
     if (state.wallet) return state.wallet;
     setStatus(t('credential'));
-    const issuerKey = issuerKeyFromJson(state.info.issuer_public_key);
-    const key = await generateBallotKey(); // non-extractable private key
-    const { blindedMessage, state: blindState } = await beginCredential(issuerKey, state.info.scope_id,
-      key.publicKeyBytes);
-    const answer = await api(ds.credentialUrl, {
-      method: 'POST', body: { blinded_message: bytesToHex(blindedMessage) }, session: true,
+    state.wallet = await requestCredential(state.info.issuer_public_key, state.info.scope_id, async (blinded) => {
+      const answer = await api(ds.credentialUrl, { method: 'POST', body: { blinded_message: blinded }, session: true });
+      return answer.blind_signature;
     });
-    const full = await finishCredential(issuerKey, blindState, hexToBytes(answer.blind_signature));
-    const credential = {
-      scope_id: full.scope_id, ballot_public_key: full.ballot_public_key,
-      randomizer: full.randomizer, signature: full.signature,
-    };
-    state.wallet = { credential, tokenId: full.token_id, privateKey: key.privateKey };
-    await saveWallet(ds.petitionId, state.wallet);
+    await wallets.save(ds.petitionId, state.wallet);
     return state.wallet;
   }
 
@@ -285,8 +228,8 @@ function runPage() {
         fingerprint: state.info.fingerprint, tracker: data.leaf_hash, ...data,
       };
       await verifyReceipt(receipt);
-      storePetitionReceipt(receipt);
-      await dropWallet(ds.petitionId);
+      await storePetitionReceipt(receipt);
+      await wallets.drop(ds.petitionId);
       state.wallet = null;
       $('receipt-tracker').textContent = receipt.tracker;
       $('receipt-index').textContent = `#${receipt.index}`;
@@ -299,7 +242,7 @@ function runPage() {
       show('done');
     } catch (err) {
       if (err.status === 409 && err.code === 'already_signed') {
-        await dropWallet(ds.petitionId);
+        await wallets.drop(ds.petitionId);
         state.wallet = null;
         alreadySigned();
         return;

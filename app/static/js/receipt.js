@@ -19,6 +19,7 @@
 import {
   bytesToHex, canonicalJson, concatBytes, hexToBytes, sha256, utf8, verifyPayloadSignature,
 } from './saylau-crypto.js';
+import { u32be } from './crypto/encoding.js';
 
 const STORAGE_KEY = 'saylau.receipts';
 const TREE_HEAD_DOMAIN = concatBytes(utf8('saylau/v1/tree-head'), new Uint8Array([0]));
@@ -27,19 +28,29 @@ export class ReceiptError extends Error {}
 
 // ------------------------------------------------------------------ storage
 
-export function loadReceipts() {
+/** The receipts kept under localStorage `key` (a JSON list; [] when absent or unreadable). */
+export function loadReceiptList(key) {
   try {
-    const list = JSON.parse(localStorage.getItem(STORAGE_KEY) || '[]');
+    const list = JSON.parse(localStorage.getItem(key) || '[]');
     return Array.isArray(list) ? list : [];
   } catch {
     return [];
   }
 }
 
-export function storeReceipt(receipt) {
-  const list = loadReceipts().filter((r) => !(r.election_id === receipt.election_id && r.tracker === receipt.tracker));
+/** Append `receipt` (stamped stored_at) to the list under `key`, replacing those sameAs() it. */
+export function storeReceiptIn(key, receipt, sameAs) {
+  const list = loadReceiptList(key).filter((r) => !sameAs(r));
   list.push({ ...receipt, stored_at: new Date().toISOString() });
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(list));
+  localStorage.setItem(key, JSON.stringify(list));
+}
+
+export function loadReceipts() {
+  return loadReceiptList(STORAGE_KEY);
+}
+
+export function storeReceipt(receipt) {
+  storeReceiptIn(STORAGE_KEY, receipt, (r) => r.election_id === receipt.election_id && r.tracker === receipt.tracker);
 }
 
 // ------------------------------------------------------------------ Merkle (RFC 9162)
@@ -122,12 +133,6 @@ export async function verifyConsistency(oldSize, newSize, oldRoot, newRoot, path
 }
 
 // ------------------------------------------------------------------ tree heads
-
-function u32be(n) {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
 
 function u64be(n) {
   const out = new Uint8Array(8);
