@@ -6,7 +6,8 @@
   SwaggerUIBundle({
     url: el.dataset.spec,
     dom_id: '#swagger-ui',
-    deepLinking: true,
+    deepLinking: false, // no links inside the operation buttons (axe: nested-interactive)
+    defaultModelsExpandDepth: -1, // the schemas are in openapi.json; no low-contrast model widgets
     supportedSubmitMethods: [], // a read-only reference: no "Try it out"
     validatorUrl: null,
   });
