@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from crypto.errors import (
     CryptoError,
@@ -103,7 +103,6 @@ def register(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
             raise exc
-        err = InternalServerError()
         if _wants_json():
             return json_error(500, "internal", "internal error")
-        return render_template("error.html", status=500, message=err.description), 500
+        return render_template("error.html", status=500, message=None), 500

@@ -354,3 +354,11 @@ def openapi() -> Any:
     # other blueprints under /api/v1 (petitions, …) add their paths here at registration
     doc["paths"].update(current_app.extensions.get("saylau_openapi_paths", {}))
     return jsonify(doc)
+
+
+@bp.get("/docs")
+def docs() -> Any:
+    """A human-readable page for the OpenAPI document (vendored Swagger UI, read-only)."""
+    from flask import render_template
+
+    return render_template("api_docs.html")

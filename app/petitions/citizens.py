@@ -68,3 +68,13 @@ def confirm_token(db: Session, token: str) -> User:
     user = db.get(User, row.user_id)
     assert user is not None
     return user
+
+
+def token_usable(db: Session, token: str) -> bool:
+    """Whether a confirmation link's token is known and unexpired (read only: a GET never confirms)."""
+    if not token or len(token) > 100:
+        return False
+    row = db.scalars(select(PetitionCitizen).where(
+        PetitionCitizen.token_hash == token_hash(token))).first()
+    expires = aware(row.token_expires_at) if row is not None else None
+    return row is not None and expires is not None and expires >= utcnow()

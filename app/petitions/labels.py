@@ -10,11 +10,12 @@ id with underscores as spaces.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import format_date, format_decimal, format_time, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 from app import regions
 from app.i18n import current_locale
@@ -101,8 +102,38 @@ def translate_region_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]
             for rid in order]
 
 
+def _parse(iso: str | None) -> dt.datetime | None:
+    if not iso:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def when_date(iso: str | None) -> str:
+    """An ISO timestamp of the API as a date in the reader's language («29 мамыр 2027 ж.»)."""
+    value = _parse(iso)
+    return format_date(value, "long") if value is not None else ""
+
+
+def when(iso: str | None) -> str:
+    """An ISO timestamp as date and minutes in the reader's language (no seconds, no microseconds)."""
+    value = _parse(iso)
+    if value is None:
+        return ""
+    return f"{format_date(value, 'long')}, {format_time(value, 'short')}"
+
+
+def number(value: int) -> str:
+    """A count with the locale's digit grouping (10 000 / 10,000)."""
+    return format_decimal(value)
+
+
 #: For ``Blueprint.context_processor``: the label helpers as template globals.
 TEMPLATE_HELPERS: dict[str, Any] = {
     "state_label": state_label, "filter_label": filter_label, "reason_label": reason_label,
     "flag_label": flag_label, "region_label": region_label,
+    "when": when, "when_date": when_date, "number": number,
 }

@@ -111,7 +111,8 @@ ENGLISH = {
     "list": ("Start a petition", "most signatures", ">Apply<", "signature(s)", "petition(s)",
              ">Search ", ">Sort"),
     "show": ("We ask<", "Sign this petition", "Government response at", "Debate at",
-             "Status:", "signature(s)", "signed tree head"),
+             "Status:", "signature(s)", "signed tree head", "Parliamentary debate",
+             "Share this petition", "signatures needed"),
     "rejected": ("Rejected<", "Reason:", "not responsibility"),
     "new": ("Start a petition", "Save draft", "What do you want the government to do?",
             "Regions (signers choose one", ">Title ", " Akmola<", " East Kazakhstan<"),
@@ -125,12 +126,15 @@ ENGLISH = {
     "sign": (">Almaty Region<", ">East Kazakhstan<"),
 }
 
+BAD_LINK = {"kk": 'role="alert">Бұл растау сілтемесі жарамсыз',
+            "ru": 'role="alert">Эта ссылка для подтверждения недействительна'}
+
 EXPECTED = {
     "kk": {
         "list": ("<h1>Петициялар</h1>", "Петиция бастау", "ең көп қол жинағандар", "Қолдану",
                  "ашық, 0 қол", "2 петиция."),
         "show": ("Күйі: <strong>ашық</strong>", "Біз сұраймыз", "Осы петицияға қол қою",
-                 "<h2>0 қол</h2>", "Үкімет жауабының шегі: ", "Талқылау шегі: "),
+                 ">0 қол<", "Үкімет жауабы", "Парламенттегі талқылау", "Петицияны бөлісу"),
         "rejected": ("<h2>Қабылданбады</h2>", "үкіметтің құзыретіне жатпайды"),
         "new": ("<h1>Петиция бастау</h1>", "Жобаны сақтау", "Ақмола облысы", "Шығыс Қазақстан облысы",
                 'value="akmola"', 'value="east-kazakhstan"'),
@@ -148,7 +152,7 @@ EXPECTED = {
         "list": ("<h1>Петиции</h1>", "Создать петицию", "больше всего подписей", "Применить",
                  "открыта, 0 подписей", "2 петиции."),
         "show": ("Статус: <strong>открыта</strong>", "Мы просим", "Подписать эту петицию",
-                 "<h2>0 подписей</h2>", "Ответ правительства: порог подписей — ", "Обсуждение: порог подписей — "),
+                 ">0 подписей<", "Ответ правительства", "Обсуждение в парламенте", "Поделиться петицией"),
         "rejected": ("<h2>Отклонена</h2>", "не в компетенции правительства"),
         "new": ("<h1>Создать петицию</h1>", "Сохранить черновик", "Акмолинская область",
                 "Восточно-Казахстанская область", 'value="akmola"', 'value="east-kazakhstan"'),
@@ -174,7 +178,10 @@ def test_public_petition_pages_are_translated(site: Site, lang: str) -> None:
     _check(_page(client, f"/petitions/{site.rejected_id}", lang), want["rejected"], ENGLISH["rejected"])
     _check(_page(client, f"/petitions/{site.sponsoring_id}/sponsor/{site.sponsor_token}", lang),
            want["sponsor"], ENGLISH["sponsor"])
-    _check(_page(client, "/petitions/confirm/not-a-real-token", lang), want["confirm"], ENGLISH["confirm"])
+    bad = client.get(f"/petitions/confirm/not-a-real-token?lang={lang}")
+    assert bad.status_code == 400  # a bad link says so at once, translated, as an alert
+    _check(bad.get_data(as_text=True), (want["confirm"][0], BAD_LINK[lang]),
+           ENGLISH["confirm"] + ("This confirmation link is not valid", "invalid or expired"))
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -202,7 +209,8 @@ def test_moderation_page_is_translated(site: Site, lang: str) -> None:
 def test_english_pages_keep_their_wording(site: Site) -> None:
     client = site.app.test_client()
     _check(_page(client, f"/petitions/{site.open_id}", "en"),
-           ("Status: <strong>open</strong>", "<h2>0 signatures</h2>", "Sign this petition"), ())
+           ("Status: <strong>open</strong>", ">0 signatures<", "Sign this petition",
+            "Government response", "Parliamentary debate", "0 of 2 signatures needed", "0 of 3 signatures needed"), ())
     _check(_page(client, f"/petitions/{site.rejected_id}", "en"), ("not responsibility",), ())
 
 

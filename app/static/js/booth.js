@@ -71,7 +71,9 @@ function show(sectionId, focus = true) {
 }
 
 function readChoices() {
+  // Every question is checked and marked, not only the first one that is wrong.
   const choices = {};
+  let ok = true;
   for (const fs of document.querySelectorAll('#ballot-form fieldset.question')) {
     const qid = fs.dataset.questionId;
     const chosen = [...fs.querySelectorAll('input:checked')].map((i) => i.value);
@@ -79,12 +81,31 @@ function readChoices() {
     const max = Number(fs.dataset.max);
     if (chosen.length < min || chosen.length > max) {
       fs.setAttribute('aria-invalid', 'true');
-      return null;
+      ok = false;
+      continue;
     }
     fs.removeAttribute('aria-invalid');
     choices[qid] = chosen;
   }
-  return choices;
+  return ok ? choices : null;
+}
+
+function questionLabel(qid) {
+  const legend = document.querySelector(`#ballot-form fieldset[data-question-id="${CSS.escape(qid)}"]`);
+  return legend && legend.dataset.title ? legend.dataset.title : questionTitle(qid);
+}
+
+/** The review list: each question with the chosen options, in the page's language. */
+function renderChoices(list, chosen) {
+  list.replaceChildren();
+  for (const q of state.manifest.questions) {
+    const li = document.createElement('li');
+    const strong = document.createElement('strong');
+    strong.textContent = `${questionLabel(q.id)}: `;
+    const picked = (chosen[q.id] || []).map((o) => labelOf(q.id, o));
+    li.append(strong, picked.length ? picked.join(', ') : t('none_selected'));
+    list.append(li);
+  }
 }
 
 function labelOf(qid, oid) {
@@ -165,6 +186,7 @@ async function encryptNow() {
   });
   state.pending = { ballot, secrets, tracker: await trackerOf(ballot) };
   $('review-tracker').textContent = state.pending.tracker;
+  renderChoices($('review-choices'), state.choices);
   setStatus(t('encrypted'), 'ok');
   show('review');
   precompute(); // refill the pool for a possible next encryption
@@ -206,12 +228,7 @@ async function onChallenge() {
   show('audit');
   try {
     const chosen = auditBallot(state.pk, state.manifest, ballot, secrets); // re-encryption, eq. P1
-    for (const q of state.manifest.questions) {
-      const li = document.createElement('li');
-      const picked = (chosen[q.id] || []).map((o) => labelOf(q.id, o));
-      li.textContent = `${questionTitle(q.id)}: ${picked.length ? picked.join(', ') : t('none_selected')}`;
-      list.append(li);
-    }
+    renderChoices(list, chosen);
     const same = state.manifest.questions.every((q) => {
       const a = [...(chosen[q.id] || [])].sort().join('\n');
       const b = [...(state.choices[q.id] || [])].sort().join('\n');
@@ -227,8 +244,10 @@ async function onChallenge() {
     const p = $('audit-board');
     p.textContent = `${t('audit_posted')} `;
     const a = document.createElement('a');
-    a.href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
-    a.textContent = `#${receipt.index}`;
+    // The check page: opened and checked again by the server's Python code, with a QR code
+    // so that a second device can confirm the choices (and saylau verify-audit offline).
+    a.href = root.dataset.check.replace('TRACKER', receipt.tracker);
+    a.textContent = `${root.dataset.checkLabel} (#${receipt.index})`;
     a.id = 'audit-receipt-link';
     p.append(a);
     $('continue-button').focus();
