@@ -1,7 +1,7 @@
 """user and roll-entry language (the language of the e-mails a person receives)
 
 Revision ID: 1701_user_language
-Revises: 0100
+Revises: 1003_trustee_index
 Create Date: 2026-11-29 13:30:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '1701_user_language'
-down_revision: str | None = '0100'
+down_revision: str | None = '1003_trustee_index'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
