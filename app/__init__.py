@@ -27,7 +27,7 @@ class _DbInteger(IntegerConverter):
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import config as config_mod
-    from app import db, errors, security
+    from app import db, errors, hardening, security
     from app.extensions import csrf, limiter
 
     app = Flask(__name__, instance_relative_config=True)
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     security.register(app)
     errors.register(app)
+    hardening.init_app(app)  # ProxyFix (PROXY_HOPS) and the edge input guard
 
     from app.blueprints import admin, api, auth, board, vote
 

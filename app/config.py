@@ -27,7 +27,8 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # 2 MiB
 PREFIX = "SAYLAU_"
 #: ``SAYLAU_*`` variables that are not settings (read by the CLI, the file loader or tests).
 NOT_SETTINGS = frozenset({"SAYLAU_CONFIG_FILE", "SAYLAU_INSTANCE", "SAYLAU_TEST_PG_URL",
-                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL"})
+                          "SAYLAU_FUZZ_EXAMPLES", "SAYLAU_AXE_ALL",
+                          "SAYLAU_VERIFY_ALLOW_TEST_KEYS"})
 #: Older variable names that keep working: ``variable -> (setting, converter)``.
 LEGACY_ENV: dict[str, tuple[str, Any]] = {
     "SAYLAU_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),
@@ -91,6 +92,27 @@ class Settings:
                           "a voter to their ballot.")
     CAST_LIMIT: str = _s("30000/minute", "Rate limit of anonymous casting and audited ballots: "
                          "one global bucket, never keyed on an address.")
+    TRUSTEE_BINDING_REQUIRED: bool = _s(True, "A trustee account must be bound to its trustee "
+                                        "index (users.trustee_index) to upload partials; "
+                                        "a bound account uploads its own index only.")
+    PROXY_HOPS: int = _s(0, "Trusted reverse proxies in front of the app (ProxyFix: client "
+                         "address, scheme, host from X-Forwarded-*; HSTS behind TLS). 0 = none.")
+    LOGIN_ACCOUNT_LIMIT: str = _s("20 per 15 minutes", "Login attempts per account (across "
+                                  "addresses), on top of the per-address limit.")
+    AUDITED_BALLOT_LIMIT: str = _s("600/minute;60/second", "Anonymous audited ballots: one "
+                                   "service-wide bucket (no address key).")
+
+    BOARD_TIME_GRANULARITY_S: int = _s(3600, "Stored and published board times (`cast_at`, "
+                                       "`signed_at`, tree-head timestamps) are floored to this "
+                                       "many seconds; the board order gives the sequence.",
+                                       group="board")
+    BALLOT_BATCH_ENABLED: bool = _s(True, "Group-commit concurrent casts (one proof equation, "
+                                    "one transaction, one tree head per batch).", group="board")
+    BALLOT_BATCH_MAX: int = _s(32, "Largest ballot batch.", group="board")
+    BALLOT_BATCH_WAIT_MS: float = _s(20, "How long a ballot batch waits for more (ms).",
+                                     group="board")
+    BALLOT_BATCH_TIMEOUT_S: float = _s(30.0, "How long a cast waits for its batch (s).",
+                                       group="board")
 
     PETITION_SPONSORS_REQUIRED: int = _s(5, "Sponsors needed before moderation.", group="petition")
     PETITION_OPEN_DAYS: float = _s(182, "Days a petition stays open (about 6 months).",
@@ -116,6 +138,10 @@ class Settings:
                                         group="petition")
     PETITION_SIGN_LIMIT: str = _s("30000/minute", "Rate limit of anonymous signing: one global "
                                   "bucket, never keyed on an address.", group="petition")
+    PETITION_TALLY_MIN_DIFFERENCE: int = _s(10, "K of rule D1: a region tally is decrypted only "
+                                            "if its counted set equals, or differs by at least K "
+                                            "signatures from, every decrypted one.",
+                                            group="petition")
     PETITION_BATCH_ENABLED: bool = _s(True, "Group-commit concurrent signatures.",
                                       group="petition")
     PETITION_BATCH_MAX: int = _s(32, "Largest signature batch.", group="petition")
@@ -229,7 +255,7 @@ def docs_markdown() -> str:
              "Python with UPPER_CASE names). Variables win over the file. An unknown "
              "`SAYLAU_*` variable, or a test-only setting without `TESTING`/`DEMO`, stops the "
              "start with an error.", ""]
-    for group, title in (("web", "Web app"), ("petition", "Petitions")):
+    for group, title in (("web", "Web app"), ("board", "Bulletin board"), ("petition", "Petitions")):
         lines += [f"## {title}", "", "| Setting | Type | Default | Meaning |", "|---|---|---|---|"]
         for name, f in FIELDS.items():
             if f.metadata["group"] != group:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from crypto.errors import (
     CryptoError,
@@ -56,12 +56,27 @@ _CODES = {
 }
 
 
+def _page_message(code: str | None, status: int, detail: str) -> str:
+    """An HTML error page's note.  English pages show the English detail; kk/ru pages show
+    the code's translated sentence (``app.error_messages``), or nothing when the code has
+    none (the page's heading already says what the status means, translated)."""
+    from app.error_messages import message_for
+    from app.i18n import current_locale
+
+    if current_locale() == "en":
+        return detail
+    known = message_for(code, status) if code else None
+    return known or ""
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Any:
         if _wants_json():
             return json_error(exc.status, exc.code, exc.message)
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        # People read the code's sentence in their language, not the English detail.
+        return render_template("error.html", status=exc.status,
+                               message=_page_message(exc.code, exc.status, exc.message)), exc.status
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
@@ -80,14 +95,14 @@ def register(app: Flask) -> None:
             message = "request body too large"
         if _wants_json():
             return json_error(status, code, message)
-        return render_template("error.html", status=status, message=message), status
+        return render_template("error.html", status=status,
+                               message=_page_message(None, status, message)), status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
             raise exc
-        err = InternalServerError()
         if _wants_json():
             return json_error(500, "internal", "internal error")
-        return render_template("error.html", status=500, message=err.description), 500
+        return render_template("error.html", status=500, message=None), 500

@@ -8,6 +8,15 @@ The locale of a request is chosen, first match wins, from
 3. the browser's ``Accept-Language`` header;
 4. English.
 
+Dates are shown per locale in the display time zone (``BABEL_DEFAULT_TIMEZONE``, by default
+``Asia/Almaty``, UTC+5 for the whole country since March 2024) through the Jinja filters
+``datetime_local`` (date and time, to the minute) and ``date_local`` (the date alone); they
+accept an aware ``datetime`` or an ISO 8601 string and never show seconds or microseconds.
+Counts go through ``number_local`` (the locale's digit grouping).
+
+A logged-in person who switches the language also makes it the language of their e-mails
+(``User.language``).
+
 Catalogs live in ``app/translations/<locale>/LC_MESSAGES/messages.po`` (compiled to
 ``.mo`` with ``pybabel compile -d app/translations``; ``babel.cfg`` at the repository
 root drives ``pybabel extract``).
@@ -15,10 +24,14 @@ root drives ``pybabel extract``).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from flask import Blueprint, Flask, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_timezone
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -51,20 +64,86 @@ def current_locale() -> str:
     return str(locale) if locale is not None else DEFAULT_LOCALE
 
 
+def _as_datetime(value: dt.datetime | dt.date | str) -> dt.datetime | dt.date:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)  # the database stores UTC
+    return value
+
+
+def datetime_local(value: dt.datetime | dt.date | str | None, locale: str | None = None) -> str:
+    """``value`` as the locale's long date and short time in the display time zone, e.g.
+    «29 ноября 2026 г., 14:05», «2026 ж. 29 қараша, 14:05», "November 29, 2026, 2:05 PM"."""
+    if value is None or value == "":
+        return ""
+    moment = _as_datetime(value)
+    loc = Locale.parse(locale or current_locale())
+    if not isinstance(moment, dt.datetime):
+        return format_date(moment, "long", locale=loc)
+    moment = moment.astimezone(get_timezone())
+    pattern = str(loc.datetime_formats["long"]).replace("'", "")
+    return (pattern.replace("{1}", format_date(moment, "long", locale=loc))
+            .replace("{0}", format_time(moment, "short", locale=loc)))
+
+
+def date_local(value: dt.datetime | dt.date | str | None, locale: str | None = None) -> str:
+    """The date alone (a petition's deadline), in the display time zone."""
+    if value is None or value == "":
+        return ""
+    moment = _as_datetime(value)
+    if isinstance(moment, dt.datetime):
+        moment = moment.astimezone(get_timezone()).date()
+    return format_date(moment, "long", locale=Locale.parse(locale or current_locale()))
+
+
+def number_local(value: int | float | None, locale: str | None = None) -> str:
+    """A count with the locale's digit grouping: «10 000» (kk, ru), "10,000" (en)."""
+    if value is None:
+        return ""
+    return str(format_decimal(value, locale=Locale.parse(locale or current_locale())))
+
+
+def date_format_data(locale: str | None = None) -> dict[str, Any]:
+    """For browsers whose Intl lacks the locale (Chromium builds without Kazakh data): the
+    locale's month names (format context: «қараша», «ноября») and a template of
+    :func:`datetime_local` with ``{y} {d} {MMMM} {HH} {mm}`` slots, read by
+    ``static/js/page-api.js``."""
+    loc = Locale.parse(locale or current_locale())
+    months = [format_date(dt.date(2026, month, 1), "MMMM", locale=loc) for month in range(1, 13)]
+    sample = dt.datetime(2026, 11, 29, 14, 5, tzinfo=get_timezone())
+    template = datetime_local(sample, str(loc))
+    for value, slot in ((months[10], "{MMMM}"), ("2026", "{y}"), ("29", "{d}"), ("14", "{HH}"),
+                        ("05", "{mm}")):
+        template = template.replace(value, slot, 1)
+    return {"months": months, "template": template}
+
+
 def safe_next(target: str | None) -> str:
     """Only same-site absolute paths; anything else goes to the home page."""
-    if (target and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target and not any(ord(ch) < 32 for ch in target)):
-        return target
-    return url_for("index")
+    from app.hardening import safe_next as _safe
+
+    return _safe(target, url_for("index"))
 
 
 def _switch(lang: str | None, target: str | None) -> Response:
     response = redirect(safe_next(target), code=303)
     if _valid(lang):
+        _remember_for_mail(str(lang))
         response.set_cookie(COOKIE, str(lang), max_age=COOKIE_MAX_AGE, samesite="Lax",
                             httponly=True, secure=request.is_secure)
     return response
+
+
+def _remember_for_mail(lang: str) -> None:
+    """A logged-in person's choice becomes the language of their e-mails."""
+    from app.db import get_session
+    from app.security import current_user
+
+    user = current_user()
+    if user is not None and user.language != lang:
+        user.language = lang
+        get_session().commit()
 
 
 @bp.post("/lang")
@@ -83,13 +162,20 @@ def init_app(app: Flask) -> None:
     """Install Flask-Babel, the ``/lang`` routes and the template globals."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
+    app.add_template_filter(datetime_local, "datetime_local")
+    app.add_template_filter(date_local, "date_local")
+    app.add_template_filter(number_local, "number_local")
 
     @app.context_processor
     def _inject_i18n() -> dict[str, Any]:
-        return {"lang": current_locale(), "text_dir": "ltr", "languages": LANGUAGE_NAMES}
+        from app.error_messages import catalogue
+
+        return {"lang": current_locale(), "text_dir": "ltr", "languages": LANGUAGE_NAMES,
+                "error_messages": catalogue, "date_format_data": date_format_data}
 
 
 __all__ = ["LOCALES", "LANGUAGE_NAMES", "init_app", "select_locale", "current_locale",
-           "safe_next", "_"]
+           "safe_next", "datetime_local", "date_local", "number_local", "_"]

@@ -5,6 +5,10 @@ the backend accepted it.  An SMTP failure never fails the request that sent the 
 (the roll import or the confirmation stays committed): the row stays unsent, and
 :func:`resend_pending` delivers what is left.  Bodies hold one-time login links, so
 they are never logged.
+
+Mails are written in the recipient's language: :func:`render_mail` renders the text template
+``templates/mail/<name>.txt`` (first line ``Subject: …``) under Flask-Babel's
+``force_locale``, so ``_()`` and the ``datetime_local`` filter follow that language.
 """
 
 from __future__ import annotations
@@ -14,11 +18,34 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import DEFAULT_LOCALE, LOCALES, current_locale
 from app.models import OutboxMessage, utcnow
+
+
+def mail_language(*choices: str | None) -> str:
+    """The first valid language among ``choices`` (the recipient's roll entry, then account),
+    else the language of the current request, else the default."""
+    for choice in choices:
+        if choice in LOCALES:
+            return str(choice)
+    return current_locale() if has_request_context() else DEFAULT_LOCALE
+
+
+def render_mail(template: str, locale: str, /, **context: object) -> tuple[str, str]:
+    """``(subject, body)`` of ``mail/<template>.txt`` rendered in ``locale``."""
+    with force_locale(locale):
+        # the Jinja environment directly: no request needed (the CLI sends invitations too),
+        # and no page context processors; ``_`` and the date filters follow ``locale``
+        text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context)
+    head, _, body = text.lstrip().partition("\n")
+    if not head.startswith("Subject: "):
+        raise ValueError(f"mail/{template}.txt must start with a 'Subject: ' line")
+    return head.removeprefix("Subject: ").strip(), body.strip("\n") + "\n"
 
 
 def _message(to_addr: str, subject: str, body: str) -> EmailMessage:

@@ -42,7 +42,12 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     #: space-separated subset of :data:`ROLES`
     roles: Mapped[str] = mapped_column(String(100), nullable=False, default="voter")
+    #: ``kk``/``ru``/``en``: the language of the e-mails this person receives (None: not chosen)
+    language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: a trustee account's trustee index (migration 1003_trustee_index): it may upload
+    #: partial decryptions for that index only
+    trustee_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles.split()
@@ -63,6 +68,20 @@ class LoginToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserSession(Base):
+    """A browser session, server side (migration 1002_user_sessions): the signed cookie holds
+    the session id, only its SHA-256 is stored.  Deleting the rows of a user ends all of the
+    user's sessions at once (logout, password change): a saved cookie opens nothing."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+                                         index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ApiToken(Base):
@@ -123,6 +142,8 @@ class RollEntry(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: the optional ``language`` column of the roll CSV (the invitation's language)
+    language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -147,6 +147,10 @@ def openapi_document() -> dict[str, Any]:
                                    _ref("Election"), errors=(401, 403, 404, 409), auth=True,
                                    tag="officials")},
         "/openapi.json": {"get": _op("This document", OBJ, errors=(), tag="meta")},
+        "/docs": {"get": {"summary": "This document as a human-readable page (Swagger UI, HTML)",
+                          "tags": ["meta"], "security": [],
+                          "responses": {"200": {"description": "success",
+                                                "content": {"text/html": {"schema": {"type": "string"}}}}}}},
     }
     from app.petitions.openapi import PETITION_PATHS
 

@@ -24,10 +24,10 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.db import get_session
-from app.models import ApiToken, User, utcnow
+from app.models import ApiToken, User, UserSession, utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
 #: tests only (TESTING and FAST_PASSWORD_HASH): cheap parameters, never in production
@@ -90,20 +90,51 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def login_user(user: User) -> None:
+    """Start a server-side session: a fresh random id in the cookie, its hash in the DB."""
     session.clear()
+    sid = secrets.token_urlsafe(32)
+    db = get_session()
+    db.add(UserSession(user_id=user.id, sid_hash=token_hash(sid)))
+    db.commit()
     session["user_id"] = user.id
+    session["sid"] = sid
     session.permanent = True
 
 
+def end_sessions(db: Any, user_id: int) -> None:
+    """End every browser session of the user (logout, password change); caller commits."""
+    db.execute(delete(UserSession).where(UserSession.user_id == user_id))
+
+
 def logout_user() -> None:
+    """Logout ends every session of the user, not only this browser's."""
+    user_id = session.get("user_id")
+    if isinstance(user_id, int) and _session_valid(user_id):
+        db = get_session()
+        end_sessions(db, user_id)
+        db.commit()
     session.clear()
+
+
+def _session_valid(user_id: int) -> bool:
+    sid = session.get("sid")
+    if not isinstance(sid, str):
+        return False
+    row = get_session().scalars(select(UserSession).where(
+        UserSession.sid_hash == token_hash(sid))).first()
+    if row is None or row.user_id != user_id:
+        return False
+    created = aware(row.created_at)
+    lifetime = dt.timedelta(seconds=int(current_app.config.get("PERMANENT_SESSION_LIFETIME",
+                                                               8 * 3600)))
+    return created is not None and created + lifetime > utcnow()
 
 
 def current_user() -> User | None:
     if "current_user" not in g:
         user = None
         user_id = session.get("user_id")
-        if isinstance(user_id, int):
+        if isinstance(user_id, int) and _session_valid(user_id):
             user = get_session().get(User, user_id)
         g.current_user = user
     result: User | None = g.current_user

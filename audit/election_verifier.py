@@ -31,7 +31,7 @@ from audit.record import (
     Record,
     read_record,
 )
-from audit.record_io import PRODUCTION_KEY_BITS
+from audit.record_io import PRODUCTION_KEY_BITS, test_keys_allowed
 from audit.report import Report
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError, InvalidEncoding
@@ -69,6 +69,15 @@ BOARD_PASS = {
     "revote-chains": "revotes replace the same credential's previous ballot",
     "issuance": "ballots counted ≤ credentials issued",
 }
+
+
+#: Report checks whose failures are entry-level operator faults: the entry should never
+#: have been accepted (the server runs the same entry checks, tally.entry_checks), it is
+#: excluded from the counted set, and the tally of the valid entries stays checkable.
+OPERATOR_FAULT_CHECKS = frozenset({
+    "board-entries", "credentials", "ballot-signatures", "ballot-proofs", "audited-ballots",
+    "ciphertext-copies", "revote-chains",
+})
 
 
 def _key_size_note(tpk: ThresholdPublicKey) -> str:
@@ -118,6 +127,8 @@ def verify_board_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    scheduler: str | None = None,
+    allow_test_keys: bool | None = None,
 ) -> BoardVerification:
     """Checks 1–7 (and the receipt): everything up to the tally.
 
@@ -126,7 +137,7 @@ def verify_board_record(
     """
     if not isinstance(record, Record):
         record = read_record(record, strict=False)
-    report = Report(record.source)
+    report = Report(record.source, operator_fault_checks=OPERATOR_FAULT_CHECKS)
     out = BoardVerification(report)
 
     # 1. format
@@ -176,6 +187,9 @@ def verify_board_record(
     if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
                                                                     expected_fingerprint):
         fp_details.append("the fingerprint differs from the one you expected")
+    if tpk.n.bit_length() < PRODUCTION_KEY_BITS and not test_keys_allowed(allow_test_keys):
+        fp_details.append(f"TEST-SIZE election key ({tpk.n.bit_length()} bits < "
+                          f"{PRODUCTION_KEY_BITS}): refused without --allow-test-keys")
     if fp_details:
         report.add("election-fingerprint", False, "election fingerprint mismatch", fp_details)
     else:
@@ -194,7 +208,7 @@ def verify_board_record(
     except CryptoError:
         issued = None
     result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
-                                       workers=workers)
+                                       workers=workers, scheduler=scheduler)
     for kind, name in BOARD_CHECKS.items():
         details = [str(p) for p in result.by_check(kind)]
         if kind == "issuance" and issued is not None:
@@ -276,6 +290,8 @@ def verify_election_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    scheduler: str | None = None,
+    allow_test_keys: bool | None = None,
 ) -> Report:
     """Checks 1–11 and the receipt of an election record (see :mod:`audit.verifier`).
 
@@ -284,7 +300,9 @@ def verify_election_record(
     if not isinstance(record, Record):
         record = read_record(record, strict=False)
     board_part = verify_board_record(record, receipt, progress, workers=workers,
-                                     expected_fingerprint=expected_fingerprint)
+                                     expected_fingerprint=expected_fingerprint,
+                                     scheduler=scheduler,
+                                     allow_test_keys=allow_test_keys)
     report = board_part.report
     ctx, tpk, recomputed = board_part.ctx, board_part.tpk, board_part.fingerprint
     recomputed_tally = board_part.tally
@@ -364,7 +382,9 @@ def verify_election_record(
         report.add("results", True, "published results = decrypted tally")
     if report.valid:
         report.tally = combined.results
+    elif report.verdict == "operator-fault":
+        report.valid_entries_tally = combined.results
     return report
 
 
-__all__ = ["BOARD_CHECKS", "BOARD_PASS", "BoardVerification", "verify_board_record", "verify_election_record"]
+__all__ = ["BOARD_CHECKS", "OPERATOR_FAULT_CHECKS", "BOARD_PASS", "BoardVerification", "verify_board_record", "verify_election_record"]

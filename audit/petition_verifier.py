@@ -26,6 +26,7 @@ from audit.record import (
     Record,
     read_record,
 )
+from audit.record_io import PRODUCTION_KEY_BITS, test_keys_allowed
 from audit.report import Report
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.encoding import hex_to_bytes, hex_to_int, require
@@ -38,6 +39,7 @@ from crypto.threshold import (
     verify_partial_decryption,
 )
 from crypto.tree_head import petition_log_id
+from tally.entry_checks import copied_ciphertexts
 from tally.petition import PetitionContext, region_tally_context, verify_petition_board
 from tally.petition import aggregate as aggregate_regions
 from tally.progress import ProgressFn
@@ -110,25 +112,28 @@ def _petition_board_log_id(petition_id: str) -> str:
     return petition_log_id(int(number))
 
 
-def _ciphertext_copies(board: Sequence[Any], report_to: list[str]) -> set[int]:
-    """Entries whose region ciphertext already appeared on the board (copied signatures)."""
-    seen: dict[str, int] = {}
-    copies: set[int] = set()
+def _ciphertext_copies(n: int, board: Sequence[Any], report_to: list[str]) -> set[int]:
+    """Entries whose region ciphertext already appeared on the board (copied signatures).
+
+    The shared copy check :func:`tally.entry_checks.copied_ciphertexts` — the server's
+    ``petition_ciphertext_registry`` (UNIQUE per petition) enforces the same rule.
+    """
+    items: list[tuple[int, int]] = []
     for position, entry in enumerate(board):
         if not isinstance(entry, dict) or entry.get("kind") != "signature":
             continue
         sig = entry.get("signature")
         region = sig.get("region") if isinstance(sig, dict) else None
         c = region.get("ciphertext") if isinstance(region, dict) else None
-        if not isinstance(c, str):
+        try:
+            items.append((position, hex_to_int(c, "ciphertext")))
+        except CryptoError:
             continue
-        if c in seen:
-            copies.add(position)
-            report_to.append(f"entry {position}: region ciphertext copied from entry {seen[c]} "
-                             "(a signature copied under another credential)")
-        else:
-            seen[c] = position
-    return copies
+    copies = copied_ciphertexts(n, items)
+    for position, first in sorted(copies.items()):
+        report_to.append(f"entry {position}: region ciphertext copied from entry {first} "
+                         "(a signature copied under another credential)")
+    return set(copies)
 
 
 def verify_petition_record(
@@ -137,6 +142,7 @@ def verify_petition_record(
     progress: ProgressFn | None = None,
     *,
     expected_fingerprint: bytes | None = None,
+    allow_test_keys: bool | None = None,
 ) -> PetitionReport:
     """Verify a petition record (docs/election-record.md §"Petition records", checks P1–P13).
 
@@ -181,6 +187,9 @@ def verify_petition_record(
     if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
                                                                     expected_fingerprint):
         fp_details.append("the fingerprint differs from the one you expected")
+    if tpk.n.bit_length() < PRODUCTION_KEY_BITS and not test_keys_allowed(allow_test_keys):
+        fp_details.append(f"TEST-SIZE election key ({tpk.n.bit_length()} bits < "
+                          f"{PRODUCTION_KEY_BITS}): refused without --allow-test-keys")
     try:
         params.check_key(tpk.public)
     except CryptoError as exc:
@@ -201,7 +210,7 @@ def verify_petition_record(
     if progress is not None:
         progress("petition board", len(board), len(board))
     copy_details: list[str] = []
-    copies = _ciphertext_copies(board, copy_details)
+    copies = _ciphertext_copies(tpk.n, board, copy_details)
     for kind, name in PETITION_BOARD_CHECKS.items():
         details = (copy_details if kind == "ciphertext-copy"
                    else [str(p) for p in result.problems if p.check == kind])

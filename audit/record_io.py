@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,16 @@ FILES = CORE_FILES + TALLY_FILES
 ISSUER_EXPONENT = 65537
 #: Election keys below this many bits are test-size keys: accepted, and reported as such.
 PRODUCTION_KEY_BITS = 2048
+#: Environment variable equivalent to ``saylau verify --allow-test-keys`` (the test suite sets it).
+ALLOW_TEST_KEYS_ENV = "SAYLAU_VERIFY_ALLOW_TEST_KEYS"
+
+
+def test_keys_allowed(flag: bool | None) -> bool:
+    """Keys below :data:`PRODUCTION_KEY_BITS` pass only with ``--allow-test-keys``
+    (``flag=True``) or, when ``flag`` is None, with ``SAYLAU_VERIFY_ALLOW_TEST_KEYS=1``."""
+    if flag is not None:
+        return flag
+    return os.environ.get(ALLOW_TEST_KEYS_ENV, "") == "1"
 #: Refuse files above this size (a zip bomb, not a record).
 MAX_FILE_BYTES = 2 << 30
 SCHEMA_PATH = Path(__file__).parent / "schema" / "election-record.schema.json"
@@ -159,7 +170,9 @@ __all__ = [
     "PETITION_FILES",
     "PETITION_FORMAT",
     "PETITION_SCHEMA_PATH",
+    "ALLOW_TEST_KEYS_ENV",
     "PRODUCTION_KEY_BITS",
+    "test_keys_allowed",
     "RESULTS",
     "SCHEMA_PATH",
     "TALLY_FILES",

@@ -46,9 +46,13 @@ def verify_record(
     *,
     workers: int | None = None,
     expected_fingerprint: bytes | None = None,
+    scheduler: str | None = None,
+    allow_test_keys: bool | None = None,
 ) -> Report:
     """Verify everything in a record; return the report (``report.valid``, ``report.tally``).
 
+    Election keys below 2048 bits fail the fingerprint check unless ``allow_test_keys``
+    (None: the ``SAYLAU_VERIFY_ALLOW_TEST_KEYS=1`` environment variable).
     Raises :class:`audit.record.RecordError` only when ``record`` is a path that is not a
     record at all.
     """
@@ -56,9 +60,11 @@ def verify_record(
         record = read_record(record, strict=False)
     if record.kind == "petition":
         return verify_petition_record(record, receipt, progress,
-                                      expected_fingerprint=expected_fingerprint)
+                                      expected_fingerprint=expected_fingerprint,
+                                      allow_test_keys=allow_test_keys)
     return verify_election_record(record, receipt, progress, workers=workers,
-                                  expected_fingerprint=expected_fingerprint)
+                                  expected_fingerprint=expected_fingerprint, scheduler=scheduler,
+                                  allow_test_keys=allow_test_keys)
 
 
 __all__ = ["verify_record"]

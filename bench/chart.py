@@ -78,4 +78,21 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
         return svg_bar_chart("Petition signatures accepted per second (2 cores)", bars,
                              unit="/s", reference=("Revoke-Article-50 peak",
                                                    results[0]["revoke_a50_peak"]))
+    if suite == "cast":
+        bars = []
+        for r in results:
+            bars.append(Bar(f"{r['bits']}-bit casts, {r['nodes']} node(s)", r["casts_per_s"],
+                            f"p99 {r['p99_ms']:.0f} ms, {r['floor_per_cast']}× floor"))
+            bars.append(Bar(f"{r['bits']}-bit raw powmod floor", r["floor_ops_per_s"]))
+        return svg_bar_chart("Ballots cast per second (gunicorn on PostgreSQL)", bars,
+                             unit="/s", reference=("goal", 100.0))
+    if suite == "size":
+        bars = []
+        for r in results:
+            bars.append(Bar(f"{r['bits']}-bit JSON", r["json_bytes_per_ballot"],
+                            f"{r['json_over_binary']}× binary"))
+            bars.append(Bar(f"{r['bits']}-bit zip (deflate)", r["zip_bytes_per_ballot"],
+                            f"{r['zip_over_binary']}× binary"))
+            bars.append(Bar(f"{r['bits']}-bit binary numbers", r["binary_bytes_per_ballot"]))
+        return svg_bar_chart("Record size per 5-option ballot", bars, unit="B")
     raise ValueError(f"no chart for {suite!r}")

@@ -7,7 +7,9 @@ and checks the single combined equation (small-exponent batch test, Bellare–Ga
 
     ( ∏ z^δ )^n  ≡  ∏ a^δ · ∏_c c^(Σ e·δ) · (1 + n)^(−Σ m·e·δ)      (mod N)
 
-which costs one full exponentiation plus short ones, instead of one full
+with the sign free, exactly as in eq. Z5 (``z^n ≡ ±a·u^e``): the multipliers are odd, so
+a branch whose equation holds up to the sign contributes a factor ±1 either way; both checks
+accept the same proofs.  This costs one full exponentiation plus short ones, instead of one full
 exponentiation per branch.  ``(1+n)^x mod N = 1 + (x mod n)·n``.  The three products of
 short powers are multi-exponentiations (:func:`multi_exp`, Pippenger's bucket method),
 which share the squarings between all bases of a batch.  If the combined test
@@ -25,7 +27,7 @@ import gmpy2
 
 from crypto.errors import CryptoError, InvalidProof
 from crypto.paillier import PublicKey, powmod
-from crypto.proofs import MembershipProof, check_membership_shape
+from crypto.proofs import MembershipProof, check_membership_shape, equal_up_to_sign
 
 DELTA_BITS = 128
 
@@ -105,7 +107,7 @@ def combined_check(pk: PublicKey, items: Sequence[ProofItem],
     lhs = powmod(multi_exp(z_terms, nn), n, nn)
     rhs = multi_exp(a_terms, nn) * multi_exp(c_terms, nn) % nn
     rhs = rhs * (1 + ((-plain_shift) % n) * n) % nn
-    if lhs != rhs:
+    if not equal_up_to_sign(lhs, rhs, nn):
         raise InvalidProof("batch verification equation fails")
 
 

@@ -8,7 +8,15 @@ proofs of n-th residuosity (Baudron–Fouque–Pointcheval–Poupard–Stern; Da
     i = j:  ρ ←$ Z*_n,                       a_j = ρ^n                 mod N
     e   = H(transcript) mod 2^t
     e_j = e − Σ_{i≠j} e_i  mod 2^t,          z_j = ρ · r^(e_j)          mod n
-    verify:  Σ e_i ≡ e (mod 2^t)  and  z_i^n ≡ a_i · u_i^(e_i)  (mod N)  for every i
+    verify:  Σ e_i ≡ e (mod 2^t)  and  z_i^n ≡ ±a_i · u_i^(e_i)  (mod N)  for every i   (Z5)
+
+Eq. Z5 accepts either sign.  Sound: ``n`` is odd, so ``−1 = (n − 1)^n mod N`` is itself
+an n-th residue (``x ≡ y (mod n)`` implies ``x^n ≡ y^n (mod n²)``), and a response with
+``z^n ≡ −a·u^e`` is the response ``n − z`` with ``(n − z)^n ≡ a·u^e``; two accepting
+transcripts still give ``u^(e − e')`` = ± an n-th power, hence ``u`` an n-th residue.
+It is also what the batched check (:mod:`crypto.batch`, eq. V1) can establish — its odd
+multipliers cannot tell ``x`` from ``−x`` — so batch and one-by-one checks accept exactly
+the same proofs (docs/protocol.md §1.5, §1.7).
 
 The proof keeps its commitments ``a_i`` so that many proofs can be checked at once by
 :mod:`crypto.batch`.  A decryption proof for a single-key decryption is the same proof
@@ -97,6 +105,11 @@ def membership_challenge(
     t.integers_mod("statement.allowed", allowed, pk.n)
     t.integers_mod("commitments", commitments, pk.nsquare)
     return t.challenge(CHALLENGE_BITS)
+
+
+def equal_up_to_sign(x: int, y: int, modulus: int) -> bool:
+    """``x ≡ ±y (mod modulus)`` for ``x, y`` reduced mod ``modulus`` (eqs. Z5, V1)."""
+    return x == y or (x + y) % modulus == 0
 
 
 def _u(pk: PublicKey, c: int, m: int) -> int:
@@ -211,14 +224,15 @@ def verify_membership(
     context: Context,
     statement_ciphertexts: Sequence[int] | None = None,
 ) -> None:
-    """Verify a set-membership proof (eq. Z5); raise :class:`InvalidProof` on failure."""
+    """Verify a set-membership proof (eq. Z5: ``z^n ≡ ±a·u^e``); raise :class:`InvalidProof`."""
     allowed = tuple(allowed)
     check_membership_challenge(pk, c, allowed, proof, domain=domain, fingerprint=fingerprint,
                                context=context, statement_ciphertexts=statement_ciphertexts)
     nn = pk.nsquare
     for m_i, a_i, e_i, z_i in zip(allowed, proof.a, proof.e, proof.z, strict=True):
-        if powmod(z_i, pk.n, nn) != a_i * powmod(_u(pk, c, m_i), e_i, nn) % nn:
-            raise InvalidProof("verification equation z^n = a·u^e fails")
+        if not equal_up_to_sign(powmod(z_i, pk.n, nn), a_i * powmod(_u(pk, c, m_i), e_i, nn) % nn,
+                                nn):
+            raise InvalidProof("verification equation z^n = ±a·u^e fails")
 
 
 @dataclass(frozen=True)

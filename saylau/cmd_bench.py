@@ -1,4 +1,4 @@
-"""``saylau bench crypto|verify [--quick] [--bits B …] [--json]``.
+"""``saylau bench crypto|verify|sign|cast|size [--quick] [--bits B …] [--json]``.
 
 Timing figures are ratios to the raw ``gmpy2.powmod(r, n, n²)`` floor measured in the
 same run, never absolute promises.
@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign"}
+SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign",
+          "cast": "bench.bench_cast", "size": "bench.bench_size"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a smoke test at 1024 bits")
     parser.add_argument("--bits", type=int, nargs="+", help="modulus sizes (default 2048 3072)")
     parser.add_argument("--ballots", type=int, help="board size for 'verify' (default 8)")
+    parser.add_argument("--clients", type=int, help="client threads for 'cast' (default 16)")
+    parser.add_argument("--nodes", type=int, help="gunicorn nodes for 'cast' (default 1)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--svg", type=Path, help="also write the results as an SVG bar chart")
 
@@ -33,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     module = importlib.import_module(SUITES[args.suite])
     kwargs = {"quick": args.quick, "bits": tuple(args.bits) if args.bits else None}
-    if args.suite == "verify":
+    if args.suite in ("verify", "cast", "size"):
         kwargs["ballots"] = args.ballots
+    if args.suite == "cast":
+        kwargs["clients"] = args.clients
+        kwargs["nodes"] = args.nodes
     if args.json:
         results = module.run(**kwargs, out=lambda _line: None)
         print(json.dumps(results, indent=2))

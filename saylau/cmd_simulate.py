@@ -121,8 +121,9 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
         db = new_session(app)
         user_service.get_or_create_user(db, "official@simulation.invalid", "Official",
                                         ("official",), password=password)
-        for email in trustees:
-            user_service.get_or_create_user(db, email, "Trustee", ("trustee",), password=password)
+        for i, email in enumerate(trustees, 1):
+            user_service.get_or_create_user(db, email, "Trustee", ("trustee",), password=password,
+                                            trustee_index=i)
         for email in emails:
             user_service.get_or_create_user(db, email, "Voter", ("voter",), password=password)
         db.commit()

@@ -8,7 +8,9 @@
   proofs (:class:`tally.decrypt.TrusteePartials` JSON);
 * ``upload --server URL --election ID --partials FILE --email E --password-file F`` —
   log in as a trustee and upload the partials; the service checks every proof and
-  publishes the results once ``k`` valid sets are in.
+  publishes the results once ``k`` valid sets are in;
+* ``petition-tallies`` / ``petition-decrypt`` / ``petition-upload`` — the same for a
+  petition's by-region tally (:mod:`saylau.cmd_trustee_petition`).
 
 Share files: the sealed ``saylau-trustee-share/v1`` files of the key ceremony (the
 passphrase comes from ``--passphrase-file`` or a prompt), or a plain key-share JSON
@@ -47,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dec.add_argument("--share", type=Path, required=True)
     dec.add_argument("--passphrase-file", type=Path)
     dec.add_argument("--out", type=Path, required=True, help="where to write the partials JSON")
+    dec.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="recompute the tally's board checks on this Dask distributed cluster")
     dec.add_argument("--force", action="store_true",
                      help="decrypt even if board checks fail (NOT recommended)")
     up = sub.add_parser("upload", help="upload partial decryptions to the voting service")
@@ -55,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     up.add_argument("--partials", type=Path, required=True)
     up.add_argument("--email", required=True, help="the trustee's account")
     up.add_argument("--password-file", type=Path, required=True)
+    from saylau import cmd_trustee_petition
+
+    cmd_trustee_petition.add_subcommands(sub)
 
 
 def _passphrase(path: Path | None) -> str:
@@ -114,7 +121,8 @@ def _decrypt(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read the record: {exc}") from exc
     share = load_share(args.share, args.passphrase_file)
     progress = StageProgress()
-    checked = verify_board_record(record, progress=progress)
+    checked = verify_board_record(record, progress=progress,
+                                  scheduler=getattr(args, "scheduler", None))
     progress.close()
     report = checked.report
     failed = report.failed()
@@ -176,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
             return _check_share(args)
         if args.action == "decrypt":
             return _decrypt(args)
+        if args.action.startswith("petition-"):
+            from saylau import cmd_trustee_petition
+
+            return cmd_trustee_petition.run(args, load_share)
         return _upload(args)
     except UsageError as exc:
         print(f"saylau trustee {args.action}: error: {exc}", file=sys.stderr)

@@ -35,8 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='machine-readable output: {"valid", "checks", "tally"}')
     parser.add_argument("--fingerprint",
                         help="the election fingerprint (hex) you expect, e.g. from your ballot")
+    parser.add_argument("--allow-test-keys", action="store_true",
+                        help="accept election keys below 2048 bits (test records only)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes for ballot-proof checking (default 2; 1 = none)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="check the ballot proofs on this Dask distributed cluster")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     progress = StageProgress(enabled=False if args.json else None)
     try:
         report = verify_record(record, receipt, progress, workers=args.workers,
-                               expected_fingerprint=expected)
+                               expected_fingerprint=expected, scheduler=args.scheduler,
+                               allow_test_keys=True if args.allow_test_keys else None)
     except (CryptoError, ValueError, KeyError, TypeError) as exc:
         progress.close()
         print(f"saylau verify: verification could not complete: {exc}", file=sys.stderr)
@@ -76,7 +81,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = report.to_json()
         doc = {"valid": out["valid"], "election_id": out["election_id"],
-               "checks": out["checks"], "tally": out["tally"]}
+               "checks": out["checks"], "tally": out["tally"], "verdict": out["verdict"]}
+        if out["verdict"] == "operator-fault":
+            doc.update(operator_faults=out["operator_faults"],
+                       valid_entries_tally=out["valid_entries_tally"])
         if record.kind == "petition":
             doc.update(kind="petition", petition_id=out["election_id"])
         print(json.dumps(doc, indent=2))

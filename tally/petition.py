@@ -20,7 +20,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.batch import ProofItem, find_invalid
+from crypto.batch import ProofItem
 from crypto.blind_rsa import IssuerPublicKey
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
 from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int, int_to_hex, require
@@ -40,6 +40,7 @@ from crypto.threshold import (
     combine,
     partial_decrypt,
 )
+from tally.board_batch import find_invalid_parallel
 
 ENTRY_KINDS = ("signature", "invalidation")
 INVALIDATION_REASONS = ("fraud_suspected", "duplicate_person", "coerced", "other")
@@ -105,40 +106,86 @@ class PetitionBoardResult:
         return not self.problems
 
 
-def _parse_signature(ctx: PetitionContext, position: int, entry: dict[str, Any],
-                     problems: list[Problem]) -> tuple[bytes, EncryptedSignature] | None:
-    def bad(check: str, message: str) -> None:
-        problems.append(Problem(position, check, message))
+@dataclass
+class SignatureCheck:
+    """Outcome of :func:`check_signature_entry`: token, parsed signature, proof item, faults."""
 
+    faults: list[Problem] = field(default_factory=list)
+    token: bytes | None = None
+    signature: EncryptedSignature | None = None
+    item: ProofItem | None = None
+    errors: list[CryptoError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+
+def check_signature_entry(ctx: PetitionContext, entry: object, *, position: int | None = None,
+                          verify_proofs: bool = True) -> SignatureCheck:
+    """Every entry-local check of a petition ``signature`` entry (docs/protocol.md §11).
+
+    The server runs it on the entry it is about to append (``position=None``: the index
+    is assigned under the append lock), the verifier on every board entry, so that an
+    accepted signature is a verifiable one.  Checks, named as the verifier reports them:
+    ``entry-format`` (object, index, kind, petition id, canonical signature), ``credential``
+    (RFC 9474, scope = petition id), ``signature`` (Ed25519 over
+    ``canonical_json(signature)``, token = the credential's), ``region-proof`` (shape and
+    challenge; with ``verify_proofs`` the exponentiations too — else ``item`` is left for a
+    batch check, which accepts exactly the same proofs, eq. Z5).
+    """
+    out = SignatureCheck()
+    where = -1 if position is None else position
+
+    def bad(check: str, message: str, error: CryptoError | None = None) -> None:
+        out.faults.append(Problem(where, check, message))
+        if error is not None:
+            out.errors.append(error)
+
+    if not isinstance(entry, dict) or entry.get("kind") != "signature" \
+            or entry.get("petition_id") != ctx.params.petition_id \
+            or (position is not None and entry.get("index") != position):
+        bad("entry-format", "index, kind or petition_id is wrong")
+        return out
     try:
         credential = Credential.from_json(entry.get("credential"))
     except (CryptoError, TypeError, ValueError) as exc:
         bad("entry-format", f"credential: {exc}")
-        return None
+        return out
     try:
         verify_credential(ctx.issuer_key, credential, ctx.params.petition_id)
     except CryptoError as exc:
-        bad("credential", str(exc))
-        return None
+        bad("credential", str(exc), exc)
+        return out
     sig_obj = entry.get("signature")
     try:
         ed = hex_to_bytes(entry.get("ed25519_signature"), "ed25519_signature", 64)
         verify_payload_signature(credential.ballot_public_key, canonical_json(sig_obj), ed)
     except CryptoError as exc:
-        bad("signature", str(exc))
-        return None
+        bad("signature", str(exc), exc)
+        return out
     try:
         sig = EncryptedSignature.from_json(sig_obj)
         if sig.to_json() != sig_obj:
             raise InvalidEncoding("signature is not in canonical form")
     except (CryptoError, TypeError, ValueError) as exc:
-        bad("entry-format", f"signature: {exc}")
-        return None
-    return credential.token_id, sig
+        bad("entry-format", f"signature: {exc}",
+            exc if isinstance(exc, CryptoError) else InvalidEncoding(str(exc)))
+        return out
+    out.token, out.signature = credential.token_id, sig
+    try:
+        if verify_proofs:
+            verify_signature(ctx.public_key, ctx.params, ctx.fingerprint, sig, credential.token_id)
+        else:
+            out.item = signature_proof_item(ctx.public_key, ctx.params, ctx.fingerprint, sig,
+                                            credential.token_id)
+    except CryptoError as exc:
+        bad("region-proof", str(exc), exc)
+    return out
 
 
 def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
-                          batch: bool = True) -> PetitionBoardResult:
+                          batch: bool = True, workers: int | None = None) -> PetitionBoardResult:
     """Check every entry; the result lists problems instead of stopping at the first.
 
     Checks: ``index`` = position, kind known, ``petition_id`` = this petition;
@@ -174,27 +221,25 @@ def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
                 continue
             invalidations.append((position, target))
             continue
-        parsed = _parse_signature(ctx, position, entry, result.problems)
-        if parsed is None:
+        checked = check_signature_entry(ctx, entry, position=position, verify_proofs=not batch)
+        if checked.token is None or checked.signature is None:
+            result.problems.extend(checked.faults)
             continue
-        token, sig = parsed
+        token, sig = checked.token, checked.signature
         if token in tokens:
             result.problems.append(Problem(position, "token-reuse",
                                            f"token already used by entry {tokens[token]}"))
             continue
         tokens[token] = position
-        try:
-            if batch:
-                pending[position] = (sig, signature_proof_item(pk, params, ctx.fingerprint, sig, token))
-            else:
-                verify_signature(pk, params, ctx.fingerprint, sig, token)
-                pending[position] = (sig, None)
-        except CryptoError as exc:
-            result.problems.append(Problem(position, "region-proof", str(exc)))
+        if checked.faults:
+            result.problems.extend(checked.faults)
+        else:
+            pending[position] = (sig, checked.item)
     if batch and pending:
         keyed: list[tuple[Hashable, Sequence[ProofItem]]] = [
             (i, [item]) for i, (_, item) in pending.items() if item is not None]
-        for i in find_invalid(pk, keyed):
+        for i in sorted(find_invalid_parallel(pk, keyed, workers=workers,  # type: ignore[type-var]
+                                              stage="signature proofs")):
             assert isinstance(i, int)
             result.problems.append(Problem(i, "region-proof", "proof fails"))
             del pending[i]
@@ -236,9 +281,62 @@ class EncryptedRegionTally:
                    hex_to_int(require(obj, "ciphertext", str, w), "ciphertext"))
 
 
+#: Default ``K`` of the differential-decryption rule (docs/protocol.md §11.6).
+MIN_TALLY_DIFFERENCE = 10
+
+
+class DifferentialTally(CryptoError):
+    """Decrypting this region tally would reveal the regions of fewer than K signers."""
+
+
+def counted_set(entries: Sequence[object], tree_size: int) -> frozenset[int]:
+    """The counted signatures of the first ``tree_size`` entries: indices of ``signature``
+    entries not named by an ``invalidation`` entry before ``tree_size`` (unverified; the
+    caller verifies the board)."""
+    sigs: set[int] = set()
+    for i, entry in enumerate(entries[:tree_size]):
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("kind") == "signature":
+            sigs.add(i)
+        elif entry.get("kind") == "invalidation" and isinstance(entry.get("target_index"), int):
+            sigs.discard(entry["target_index"])
+    return frozenset(sigs)
+
+
+def check_differential(counted: frozenset[int], earlier: Sequence[frozenset[int]],
+                       min_difference: int = MIN_TALLY_DIFFERENCE) -> None:
+    """The differential-decryption rule (docs/protocol.md §11.6, rule D1).
+
+    A region tally over the counted set ``S`` may be decrypted only if, for every counted
+    set ``S'`` of a region tally of the same petition already decrypted (or with a partial
+    decryption published), ``|S Δ S'| = 0`` or ``|S Δ S'| ≥ K``.  Invalidations count: an
+    invalidated signature leaves the set.  Otherwise the difference of the two decrypted
+    breakdowns would be the regions of fewer than ``K`` signers (with ``s`` then ``s + 1``:
+    one signer's region).  Raises :class:`DifferentialTally`.
+    """
+    for other in earlier:
+        diff = len(counted ^ other)
+        if 0 < diff < min_difference:
+            raise DifferentialTally(
+                f"this tally differs from an already decrypted one by {diff} signature(s) "
+                f"(< K = {min_difference}): decrypting it would reveal their regions")
+
+
 def trustee_decrypt_regions(share: KeyShare, tally: EncryptedRegionTally, *,
-                            fingerprint: bytes) -> PartialDecryption:
-    """Trustee ``i``: ``c_i = C^(2Δ·s_i)`` with its equality proof (threshold T5, T6)."""
+                            fingerprint: bytes, counted: frozenset[int] | None = None,
+                            earlier: Sequence[frozenset[int]] = (),
+                            min_difference: int = MIN_TALLY_DIFFERENCE) -> PartialDecryption:
+    """Trustee ``i``: ``c_i = C^(2Δ·s_i)`` with its equality proof (threshold T5, T6).
+
+    With ``counted`` (the tally's counted set, from the verified board) and ``earlier``
+    (the counted sets of the tallies already decrypted), the trustee first applies the
+    differential-decryption rule (:func:`check_differential`) and refuses to help.
+    """
+    if counted is not None:
+        if len(counted) != tally.count:
+            raise DifferentialTally("the counted set does not match the tally's count")
+        check_differential(counted, earlier, min_difference)
     return partial_decrypt(share, tally.c, fingerprint=fingerprint, context=tally.context)
 
 
@@ -281,7 +379,9 @@ def combine_regions(tpk: ThresholdPublicKey, params: PetitionParameters,
 
 __all__ = [
     "ENTRY_KINDS", "INVALIDATION_REASONS", "EncryptedRegionTally", "PetitionBoardResult",
-    "PetitionContext", "Problem", "RegionResult", "aggregate", "combine_regions",
+    "PetitionContext", "Problem", "RegionResult", "SignatureCheck", "aggregate",
+    "DifferentialTally", "MIN_TALLY_DIFFERENCE", "check_differential", "check_signature_entry",
+    "combine_regions", "counted_set",
     "region_tally_context", "remove", "trustee_decrypt_regions",
     "verify_petition_board",
 ]

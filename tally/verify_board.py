@@ -28,62 +28,24 @@ board = ``leaf_hash(canonical_json(entry_i))`` (:mod:`crypto.merkle`).
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Hashable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crypto.ballot import (
-    BallotSecrets,
-    EncryptedBallot,
-    ballot_proof_items,
-    tracker_of,
-    verify_audited_ballot,
-)
-from crypto.batch import ProofItem, find_invalid
-from crypto.blind_rsa import IssuerPublicKey
-from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.election import Manifest
-from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.ballot import BallotSecrets, EncryptedBallot, tracker_of, verify_audited_ballot
+from crypto.batch import ProofItem
+from crypto.batch_open import find_invalid_openings
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from crypto.paillier import PublicKey
+from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
+    CHUNK,
+    PARALLEL_THRESHOLD,
+    WORKERS,
+    find_invalid_parallel,
+)
+from tally.entry_checks import ENTRY_KINDS, REVOTE_POLICIES, ElectionContext, check_board_entry
 from tally.progress import ProgressFn
-
-#: Revote policies (the voting service's ``REVOTE_POLICIES``).
-REVOTE_POLICIES = ("last-counts", "no-revote")
-ENTRY_KINDS = ("ballot", "audited")
-#: Boards with more ballots than this are batch-checked in two worker processes.
-PARALLEL_THRESHOLD = 64
-WORKERS = 2
-#: Ballots per batch-verification chunk (a progress step).
-CHUNK = 32
-
-
-
-
-
-@dataclass(frozen=True)
-class ElectionContext:
-    """What a verifier needs about one election (all public)."""
-
-    manifest: Manifest
-    public_key: PublicKey
-    issuer_key: IssuerPublicKey
-    fingerprint: bytes
-    revote_policy: str
-
-    def __post_init__(self) -> None:
-        if self.revote_policy not in REVOTE_POLICIES:
-            raise InvalidEncoding(f"revote policy must be one of {REVOTE_POLICIES}")
-        if len(self.fingerprint) != 32:
-            raise InvalidEncoding("fingerprint must be 32 bytes")
-
-    @property
-    def election_id(self) -> str:
-        return self.manifest.election_id
 
 
 @dataclass(frozen=True)
@@ -140,132 +102,57 @@ class _Parsed:
     token: bytes | None
     replaces: object
     items: list[ProofItem]
+    #: an audited entry's openings ``(c, m, r)``, re-encryptions checked in one batch
+    openings: list[tuple[int, int, int]] = field(default_factory=list)
+    secrets: BallotSecrets | None = None
 
 
-def _check_audit(ctx: ElectionContext, ballot: EncryptedBallot, secrets_json: object) -> None:
-    """Benaloh audit of an ``audited`` entry (docs/protocol.md §9.2 check 5).
-
-    ``secrets`` is ``{q: {o: {"m": 0|1, "r": hex}}}`` in canonical form, covering exactly
-    the manifest's questions and options, with ``r ∈ Z*_n``; every option re-encrypts (P1).
-    """
-    secrets_ = BallotSecrets.from_json(secrets_json)
-    if secrets_.to_json() != secrets_json:
-        raise InvalidEncoding("secrets are not in canonical form (extra fields)")
-    expected = {q.id: set(q.option_ids) for q in ctx.manifest.questions}
-    if {q: set(opts) for q, opts in secrets_.plaintexts.items()} != expected:
-        raise InvalidEncoding("secrets do not cover exactly the manifest's questions and options")
-    n = ctx.public_key.n
-    for opts in secrets_.randomness.values():
-        for r in opts.values():
-            if not 0 < r < n or math.gcd(r, n) != 1:
-                raise InvalidEncoding("secrets: r is not in Z*_n")
-    verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
-
-
-def _check_batch(pk: PublicKey, keyed: list[tuple[Hashable, list[ProofItem]]]) -> list[Hashable]:
-    """Worker: keys of the groups whose proofs fail (batch test + bisection)."""
-    return find_invalid(pk, keyed)
 
 
 def _parse_entry(ctx: ElectionContext, position: int, entry: object,
                  problems: list[Problem]) -> _Parsed | None:
-    def bad(check: str, message: str) -> None:
-        problems.append(Problem(position, check, message))
-
-    if not isinstance(entry, dict):
-        bad("entry-format", "entry is not a JSON object")
+    """The shared entry check (:func:`tally.entry_checks.check_board_entry`), proofs deferred."""
+    checked = check_board_entry(ctx, entry, position=position, verify_proofs=False)
+    problems.extend(Problem(position, f.check, f.message) for f in checked.faults)
+    if checked.kind is None or checked.ballot is None or checked.ballot_json is None:
         return None
-    index = entry.get("index")
-    if isinstance(index, bool) or index != position:
-        bad("entry-format", f"index {index!r} is not its position {position}")
-    kind = entry.get("kind")
-    if kind not in ENTRY_KINDS:
-        bad("entry-format", f"unknown kind {kind!r}")
+    if checked.kind == "ballot" and checked.token is None:
         return None
-    if entry.get("election_id") != ctx.election_id:
-        bad("entry-format", "entry is for another election")
-    ballot_json = entry.get("ballot")
-    try:
-        if not isinstance(ballot_json, dict):
-            raise InvalidEncoding("ballot: expected a JSON object")
-        ballot = EncryptedBallot.from_json(ballot_json)
-    except CryptoError as exc:
-        bad("entry-format", f"malformed ballot: {exc}")
-        return None
-    cast_at = entry.get("cast_at")
-    if isinstance(cast_at, bool) or not isinstance(cast_at, int):
-        bad("entry-format", "cast_at must be an integer (ms)")
-
-    if ballot.to_json() != ballot_json:
-        bad("entry-format", "ballot is not in canonical form (unknown or extra fields)")
-        return None
-    if isinstance(cast_at, int) and not isinstance(cast_at, bool) and cast_at < 0:
-        bad("entry-format", "cast_at must be non-negative")
-
-    if kind == "audited":
-        for name in ("credential", "signature", "replaces"):
-            if entry.get(name) is not None:
-                bad("entry-format", f"an audited entry must have {name} = null")
-        try:
-            _check_audit(ctx, ballot, entry.get("secrets"))
-        except CryptoError as exc:
-            bad("audit", f"audited ballot does not open: {exc}")
-        token: bytes | None = None
-        proof_token = ballot.token_id
-    else:
-        try:
-            credential = Credential.from_json(entry.get("credential"))
-        except CryptoError as exc:
-            bad("credential", f"malformed credential: {exc}")
-            return None
-        try:
-            verify_credential(ctx.issuer_key, credential, ctx.election_id)
-        except CryptoError as exc:
-            bad("credential", f"credential not issued by this election's issuer: {exc}")
-        token = credential.token_id
-        try:
-            signature = hex_to_bytes(entry.get("signature"), "signature")
-            verify_payload_signature(credential.ballot_public_key, canonical_json(ballot_json),
-                                     signature)
-        except CryptoError as exc:
-            bad("signature", f"ballot signature: {exc}")
-        if ballot.token_id != token:
-            bad("signature", "ballot.token_id is not the credential's token id")
-        proof_token = token
-    try:
-        items = ballot_proof_items(ctx.public_key, ctx.manifest, ctx.fingerprint, ballot,
-                                   proof_token)
-    except CryptoError as exc:
-        bad("ballot-proof", f"ballot proof: {exc}")
-        items = []
-    return _Parsed(position, kind, ballot, ballot_json, token, entry.get("replaces"), items)
+    assert isinstance(entry, dict)
+    parsed = _Parsed(position, checked.kind, checked.ballot, checked.ballot_json, checked.token,
+                     entry.get("replaces"), checked.items)
+    if checked.kind == "audited":
+        parsed.openings, parsed.secrets = checked.openings, checked.secrets
+    return parsed
 
 
 def _batch_verify(pk: PublicKey, parsed: Sequence[_Parsed], progress: ProgressFn | None,
-                  workers: int | None) -> set[int]:
-    keyed: list[tuple[Hashable, list[ProofItem]]] = [(p.index, p.items) for p in parsed if p.items]
-    chunks = [keyed[i:i + CHUNK] for i in range(0, len(keyed), CHUNK)]
-    bad: set[int] = set()
-    total = len(keyed)
-    done = 0
-    if progress is not None:
-        progress("ballot proofs", 0, total)
-    n_workers = WORKERS if workers is None else workers
-    if len(keyed) > PARALLEL_THRESHOLD and n_workers > 1 and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            futures = [pool.submit(_check_batch, pk, chunk) for chunk in chunks]
-            for chunk, future in zip(chunks, futures, strict=True):
-                bad.update(int(k) for k in future.result())  # type: ignore[call-overload]
-                done += len(chunk)
-                if progress is not None:
-                    progress("ballot proofs", done, total)
-    else:
-        for chunk in chunks:
-            bad.update(int(k) for k in _check_batch(pk, chunk))  # type: ignore[call-overload]
-            done += len(chunk)
-            if progress is not None:
-                progress("ballot proofs", done, total)
-    return bad
+                  workers: int | None, scheduler: str | None = None) -> set[int]:
+    """The entries whose proofs fail (:func:`tally.board_batch.find_invalid_parallel`)."""
+    bad = find_invalid_parallel(pk, [(p.index, p.items) for p in parsed], progress=progress,
+                                workers=workers, scheduler=scheduler)
+    return {int(k) for k in bad}  # type: ignore[call-overload]
+
+
+def _batch_audits(ctx: ElectionContext, parsed: Sequence[_Parsed],
+                  problems: list[Problem]) -> None:
+    """The audited entries' re-encryptions in ONE combined equation (crypto.batch_open);
+    a failing entry is re-checked one by one for its message (problems stay in entry order
+    within the ``audit`` check)."""
+    keyed = [(p.index, p.openings) for p in parsed if p.openings]
+    failing = set(find_invalid_openings(ctx.public_key, keyed))
+    for p in parsed:
+        if p.index in failing and p.secrets is not None:
+            try:
+                verify_audited_ballot(ctx.public_key, ctx.manifest, p.ballot, p.secrets)
+            except CryptoError as exc:
+                problems.append(Problem(p.index, "audit", f"audited ballot does not open: {exc}"))
+            else:  # never expected: the batch test and the one-by-one check disagree
+                problems.append(Problem(p.index, "audit", "audited ballot does not open"))
+    slots = [i for i, problem in enumerate(problems) if problem.check == "audit"]
+    ordered = sorted((problems[i] for i in slots), key=lambda problem: problem.index)
+    for i, problem in zip(slots, ordered, strict=True):  # entry order, as if checked in turn
+        problems[i] = problem
 
 
 def verify_board(
@@ -275,11 +162,13 @@ def verify_board(
     credentials_issued: int | None = None,
     progress: ProgressFn | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> BoardResult:
     """Check every entry of a frozen board; return the problems and the counted ballots.
 
     Raises only for unusable input (``entries`` not a sequence).  ``workers`` overrides
-    the number of processes used for large boards (1 = no processes).
+    the number of processes used for large boards (1 = no processes); ``scheduler`` (a Dask
+    distributed scheduler address) runs the batched proof checks on that cluster instead.
     """
     if isinstance(entries, str | bytes) or not isinstance(entries, Sequence):
         raise InvalidEncoding("board: expected a list of entries")
@@ -301,9 +190,10 @@ def verify_board(
     if progress is not None:
         progress("entries", len(entries), len(entries))
 
-    for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers)):
+    for index in sorted(_batch_verify(ctx.public_key, parsed, progress, workers, scheduler)):
         problems.append(Problem(index, "ballot-proof",
                                 "ballot proof fails its verification equation"))
+    _batch_audits(ctx, parsed, problems)
 
     # Copy attack: a ciphertext may appear once on the whole board; the later one fails.
     seen: dict[int, tuple[int, bytes | None]] = {}
@@ -364,6 +254,7 @@ def verify_board(
 
 
 __all__ = [
+    "ENTRY_KINDS",
     "REVOTE_POLICIES",
     "BoardResult",
     "CountedBallot",

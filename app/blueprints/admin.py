@@ -228,5 +228,8 @@ def start_voting(election_id: str) -> Any:
 @bp.post("/elections/<election_id>/close")
 @role_required("official")
 def close(election_id: str) -> Any:
+    if request.form.get("confirm") != "yes":  # the page's check box: closing cannot be undone
+        flash(_("Not closed: tick the box to confirm that you want to close the election."), "error")
+        return redirect(url_for("admin.election", election_id=election_id))
     return _action(election_id, election_service.close_election,
                    _("The election is closed; the final tree head is signed (frozen board)."))

@@ -16,6 +16,7 @@ from app import jsontext
 from app.db import get_session
 from app.errors import ApiError
 from app.extensions import csrf, limiter
+from app.hardening import AUDITED_LIMIT, account_key, account_limit
 from app.models import User
 from app.openapi import openapi_document
 from app.security import bearer_user, current_user
@@ -91,6 +92,7 @@ def created(data: dict[str, Any]) -> tuple[Response, int]:
 # -- authentication -------------------------------------------------------------------
 @bp.post("/auth/login")
 @limiter.limit("20/minute")
+@limiter.limit(account_limit, key_func=account_key)  # per account, across addresses
 def login() -> Any:
     data = json_body()
     email = _str_field(data, "email", 254)
@@ -177,8 +179,9 @@ def cast(election_id: str) -> Any:
 
 
 @bp.post("/elections/<election_id>/audited-ballots")
-@limiter.limit(_cast_limit, key_func=_anonymous_key)
+@limiter.limit(AUDITED_LIMIT, key_func=lambda: "audited-ballots")  # global: no address key
 def audited(election_id: str) -> Any:
+    """Anonymous: no session, no address logged; one service-wide token bucket."""
     return created(casting.post_audited(current_app._get_current_object(),  # type: ignore[attr-defined]
                                         election_id, json_body()))
 
@@ -268,9 +271,9 @@ def encrypted_tally(election_id: str) -> Any:
 @bp.post("/elections/<election_id>/partial-decryptions")
 def upload_partials(election_id: str) -> Any:
     """A trustee's partial decryptions with proofs; results are published at k valid sets."""
-    api_user("trustee")
+    user = api_user("trustee")
     db = get_session()
-    outcome = tally_service.accept_partials(db, election_id, json_body())
+    outcome = tally_service.accept_partials(db, election_id, json_body(), uploader=user)
     db.commit()
     return created(outcome)
 
@@ -318,7 +321,8 @@ def import_roll(election_id: str) -> Any:
     db = get_session()
     election = election_service.get_election(db, election_id)
     try:
-        added = roll_service.import_roll(db, election, _str_field(data, "csv", 20_000_000))
+        added = roll_service.import_roll(db, election,
+                                         _str_field(data, "csv", roll_service.ROLL_MAX_BYTES))
     except RollError as exc:
         db.rollback()
         return jsonify({"error": {"code": "invalid_roll", "message": str(exc),
@@ -376,3 +380,11 @@ def openapi() -> Any:
     # other blueprints under /api/v1 (petitions, …) add their paths here at registration
     doc["paths"].update(current_app.extensions.get("saylau_openapi_paths", {}))
     return jsonify(doc)
+
+
+@bp.get("/docs")
+def docs() -> Any:
+    """A human-readable page for the OpenAPI document (vendored Swagger UI, read-only)."""
+    from flask import render_template
+
+    return render_template("api_docs.html")

@@ -9,6 +9,7 @@ from flask_babel import gettext
 
 from app.db import get_session
 from app.extensions import limiter
+from app.hardening import account_key, account_limit, safe_next
 from app.security import login_user, logout_user
 from app.services import users as user_service
 
@@ -16,13 +17,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("index")
+    return safe_next(target, url_for("index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20/minute", methods=["POST"])
+@limiter.limit(account_limit, key_func=account_key, methods=["POST"])  # per account too
 def login() -> Any:
     if request.method == "POST":
         email = request.form.get("email", "")

@@ -27,7 +27,7 @@ from app.db import get_session
 from app.errors import ApiError
 from app.i18n import _
 from app.models import Election
-from app.security import role_required
+from app.security import current_user, role_required
 from app.services import elections as election_service
 from app.services import record as record_service
 from app.services import tally as tally_service
@@ -248,7 +248,7 @@ def _upload(db: Any, election: Election) -> Any:
                 other=str(data.get("election_id"))[:64]), "error")
         return back
     try:
-        outcome = tally_service.accept_partials(db, election.id, data)
+        outcome = tally_service.accept_partials(db, election.id, data, uploader=current_user())
     except ApiError as exc:
         db.rollback()
         flash(_upload_error_message(exc), "error")

@@ -37,6 +37,7 @@ from app.petitions import (
 )
 from app.petitions.models import Petition, PetitionFlag
 from app.security import bearer_user, current_user
+from app.services import users as user_service
 from crypto.encoding import hex_to_bytes
 from crypto.errors import InvalidEncoding
 
@@ -477,11 +478,14 @@ def request_tally(pid: int) -> Any:
 
 @bp.post("/<int:pid>/tallies/<int:tid>/partials")
 def post_partial(pid: int, tid: int) -> Any:
-    api_user("trustee")
+    user = api_user("trustee")
     data = json_body()
     db = get_session()
     p = common.get_petition(db, pid)
     t = region_tally.get_tally(db, p, tid)
+    partial = data.get("partial")
+    if isinstance(partial, dict) and isinstance(partial.get("index"), int):
+        user_service.check_trustee_index(user, partial["index"])
     region_tally.add_partial(db, p, t, data.get("partial"))
     db.commit()
     return jsonify(region_tally.tally_json(p, t)), 201

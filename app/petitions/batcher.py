@@ -1,214 +1,117 @@
-"""Group commit of petition signatures: one batched proof check, one transaction, one tree head.
+"""Group commit of petition signatures on the board core (:mod:`app.services.group_commit`).
 
-Per process and per petition, a :class:`SignatureBatcher` owns a queue and a daemon worker
-thread (started on demand, gone after :data:`IDLE_EXIT_S` idle seconds).  A request thread
-runs the cheap checks itself (:func:`app.petitions.signing.prepare_signature`, the proof's
-shape and Fiat–Shamir challenges), enqueues a :class:`PendingSignature` and waits on its
-future.  The worker takes up to ``PETITION_BATCH_MAX`` queued signatures, or what arrived
-within ``PETITION_BATCH_WAIT_MS`` of the oldest one, then
+A request thread runs the cheap checks (:func:`app.petitions.signing.prepare_signature`,
+the proof's shape and Fiat–Shamir challenges), enqueues a :class:`~app.services.group_commit.Pending`
+(key = token id) and waits.  The petition's committer verifies the batch's region proofs
+together, shuffles them, and :func:`_commit`
 
-1. verifies all their region proofs together with :func:`crypto.batch.find_invalid` (one
-   full exponentiation per batch; bisection names the failing ones, and each of those is
-   re-checked alone with :func:`crypto.petition.check_signature` so that its client gets
-   exactly the error of the unbatched path);
-2. keeps the first valid signature per token id (a later one in the batch: 409
+1. keeps the first valid signature per token id (a later one in the batch: 409
    ``already_signed``);
-3. appends the rest with ONE :func:`app.petitions.signing.append_signatures` call (one
+2. appends the rest with ONE :func:`app.petitions.signing.append_signatures` call (one
    transaction, one signed tree head); a conflict with a token already on the board
    (``UNIQUE(petition_id, token_id)``, e.g. from another process) drops the conflicting
    entries with 409 and retries the others;
-4. resolves each future with its own receipt — only after the commit — or its own error.
+3. resolves each future with its own receipt — only after the commit — or its own error.
 
-If the append fails otherwise, the transaction is rolled back and every waiter of the
-batch gets the error: nothing is half committed.  A waiter gives up after
-``PETITION_BATCH_TIMEOUT_S`` with 503 ``timeout``.
+Settings: ``PETITION_BATCH_ENABLED``, ``_MAX``, ``_WAIT_MS``, ``_TIMEOUT_S``.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-import time
-from collections import deque
+import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import DEFAULTS
 from app.db import new_session
 from app.errors import ApiError
 from app.petitions.models import PetitionBoardEntry
-from crypto.batch import ProofItem, find_invalid
+from app.services import group_commit
+from app.services.group_commit import GroupCommitter, Pending
+from crypto.batch import ProofItem
+from crypto.encoding import hex_to_int
 from crypto.paillier import PublicKey
+from tally.entry_checks import ciphertext_digest
 
-log = logging.getLogger(__name__)
-
-IDLE_EXIT_S = 5.0
+PREFIX = "PETITION_BATCH"
 _EXTENSION = "saylau_petition_batchers"
 #: ``app.extensions`` key of the :data:`AppendFn` the app factory injects
 #: (:func:`app.petitions.signing.append_signatures`; the batcher never imports it).
 APPEND_EXTENSION = "saylau_petition_append"
-_REGISTRY_LOCK = threading.Lock()
+
+#: ``append(db, petition_id, entries) -> receipts``: ONE transaction that appends
+#: already verified entries (raises :class:`ApiError` ``already_signed`` on a conflict).
+AppendFn = Callable[..., list[dict[str, Any]]]
+
+#: The committer of one petition in this process (kept for the tests' vocabulary).
+SignatureBatcher = GroupCommitter
 
 
 def _already_signed() -> ApiError:
     return ApiError(409, "already_signed", "this credential has already signed")
 
 
-#: ``append(db, petition_id, entries) -> receipts``: ONE transaction that appends
-#: already verified entries (raises :class:`ApiError` ``already_signed`` on a conflict).
-AppendFn = Callable[..., list[dict[str, Any]]]
+def PendingSignature(*, token_hex: str, entry: dict[str, Any],  # noqa: N802
+                     pk: PublicKey, item: ProofItem, check: Callable[[], None]) -> Pending:
+    """One signature that passed the cheap checks (payload = ``(entry,)``; anonymous: no
+    address or account travels with it)."""
+    return Pending(key=token_hex, payload=(entry,), pk=pk, items=[item], check=check)
 
 
-@dataclass(eq=False)
-class PendingSignature:
-    """One signature that passed the cheap checks, waiting for its batch."""
-
-    token_hex: str
-    entry: dict[str, Any]
-    pk: PublicKey
-    item: ProofItem
-    check: Callable[[], None]  # the unbatched check: raises the signature's own ApiError
-    future: Future[dict[str, Any]] = field(default_factory=Future)
-    enqueued: float = field(default_factory=time.monotonic)
+def _digest(p: Pending) -> str:
+    """The registry key of a pending signature's region ciphertext (the copy check, P6)."""
+    entry = p.payload[0]
+    return ciphertext_digest(p.pk.n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+                                                "ciphertext"))
 
 
-class SignatureBatcher:
-    """The queue and worker of one petition in this process."""
+def _commit(app: Flask, petition_id: int, append: AppendFn, batch: list[Pending]) -> None:
+    seen: set[str] = set()
+    digests: set[str] = set()
+    unique = []
+    for p in batch:
+        digest = _digest(p)
+        if p.key in seen:
+            p.future.set_exception(_already_signed())
+        elif digest in digests:
+            p.future.set_exception(ApiError(409, "ciphertext_reused", "this region "
+                                            "ciphertext is already on the petition's board"))
+        else:
+            seen.add(p.key)
+            digests.add(digest)
+            unique.append(p)
+    _append(app, petition_id, append, unique)
 
-    def __init__(self, app: Flask, petition_id: int, *, append: AppendFn, max_items: int,
-                 wait_s: float) -> None:
-        self.app = app
-        self.append = append
-        self.petition_id = petition_id
-        self.max_items = max(1, max_items)
-        self.wait_s = max(0.0, wait_s)
-        self.pid = os.getpid()
-        self.batches = 0  # batches processed (for tests and benchmarks)
-        self._cond = threading.Condition()
-        self._queue: deque[PendingSignature] = deque()
-        self._worker: threading.Thread | None = None
 
-    def submit(self, pending: PendingSignature) -> Future[dict[str, Any]]:
-        with self._cond:
-            self._queue.append(pending)
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._run, daemon=True,
-                                                name=f"petition-batcher-{self.petition_id}")
-                self._worker.start()
-            self._cond.notify()
-        return pending.future
-
-    def _next_batch(self) -> list[PendingSignature] | None:
-        """Block until a batch is due; ``None`` when idle for :data:`IDLE_EXIT_S` (exit)."""
-        with self._cond:
-            while not self._queue:
-                if not self._cond.wait(IDLE_EXIT_S) and not self._queue:
-                    self._worker = None
-                    return None
-            deadline = self._queue[0].enqueued + self.wait_s
-            while len(self._queue) < self.max_items:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            taken = [self._queue.popleft() for _ in range(min(self.max_items, len(self._queue)))]
-        # a waiter that timed out and cancelled its future is dropped here, never appended
-        return [p for p in taken if p.future.set_running_or_notify_cancel()]
-
-    def _run(self) -> None:
+def _append(app: Flask, petition_id: int, append: AppendFn, pending: list[Pending]) -> None:
+    while pending:
+        db = new_session(app)
         try:
-            while True:
-                batch = self._next_batch()
-                if batch is None:
-                    return
-                if batch:
-                    self._run_batch(batch)
-        except BaseException:
-            with self._cond:  # let the next submit start a fresh worker
-                self._worker = None
-            raise
-
-    def _run_batch(self, batch: list[PendingSignature]) -> None:
-        try:
-            with self.app.app_context():
-                self._process(batch)
-        except Exception as exc:  # never leave a waiter hanging
-            log.exception("petition %s: signature batch failed", self.petition_id)
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_exception(exc)
-        finally:
-            self.batches += 1
-            for p in batch:  # every future is resolved by now; this is a safety net
-                if not p.future.done():
-                    p.future.set_exception(RuntimeError("signature left unresolved"))
-
-    def _process(self, batch: list[PendingSignature]) -> None:
-        valid = _verify(batch)
-        seen: set[str] = set()
-        unique = []
-        for p in valid:
-            if p.token_hex in seen:
-                p.future.set_exception(_already_signed())
-            else:
-                seen.add(p.token_hex)
-                unique.append(p)
-        self._append(unique)
-
-    def _append(self, pending: list[PendingSignature]) -> None:
-        while pending:
-            db = new_session(self.app)
-            try:
-                receipts = self.append(db, self.petition_id, [p.entry for p in pending])
-            except ApiError as exc:
-                if exc.code != "already_signed" or len(pending) == 1:
-                    for p in pending:
-                        p.future.set_exception(exc)
-                    return
-                # a token reached the board meanwhile (another process): drop it, retry the rest
-                taken = _on_board(db, self.petition_id, [p.token_hex for p in pending])
-            else:
-                for p, r in zip(pending, receipts, strict=True):
-                    p.future.set_result(r)
-                return
-            finally:
-                db.close()
-            if not taken:  # the conflict is not visible: settle them one by one
+            receipts = append(db, petition_id, [p.payload[0] for p in pending])
+        except ApiError as exc:
+            if exc.code not in ("already_signed", "ciphertext_reused") or len(pending) == 1:
                 for p in pending:
-                    self._append([p])
+                    p.future.set_exception(exc)
                 return
+            # a token reached the board meanwhile (another process): drop it, retry the rest
+            taken = _on_board(db, petition_id, [p.key for p in pending])
+        else:
+            for p, r in zip(pending, receipts, strict=True):
+                p.future.set_result(r)
+            return
+        finally:
+            db.close()
+        if not taken:  # the conflict is not visible: settle them one by one
             for p in pending:
-                if p.token_hex in taken:
-                    p.future.set_exception(_already_signed())
-            pending = [p for p in pending if p.token_hex not in taken]
-
-
-def _verify(batch: Sequence[PendingSignature]) -> list[PendingSignature]:
-    """Batch test of all region proofs; the failing ones get their own error (unbatched check)."""
-    bad: set[object] = set()
-    by_key: dict[int, list[int]] = {}
-    for i, p in enumerate(batch):
-        by_key.setdefault(p.pk.n, []).append(i)
-    for indexes in by_key.values():
-        pk = batch[indexes[0]].pk
-        bad.update(find_invalid(pk, [(i, [batch[i].item]) for i in indexes]))
-    valid = []
-    for i, p in enumerate(batch):
-        if i in bad:
-            try:
-                p.check()
-            except ApiError as exc:
-                p.future.set_exception(exc)
-                continue
-        valid.append(p)
-    return valid
+                _append(app, petition_id, append, [p])
+            return
+        for p in pending:
+            if p.key in taken:
+                p.future.set_exception(_already_signed())
+        pending = [p for p in pending if p.key not in taken]
 
 
 def _on_board(db: Session, petition_id: int, tokens: Sequence[str]) -> set[str]:
@@ -221,39 +124,21 @@ def _on_board(db: Session, petition_id: int, tokens: Sequence[str]) -> set[str]:
         db.rollback()
 
 
-def setting(app: Flask, name: str) -> Any:
-    return app.config.get(name, DEFAULTS[name])
-
-
-def batcher_for(app: Flask, petition_id: int, append: AppendFn | None = None) -> SignatureBatcher:
-    """This process's batcher of the petition (a new one after a fork).
+def batcher_for(app: Flask, petition_id: int, append: AppendFn | None = None) -> GroupCommitter:
+    """This process's committer of the petition (a new one after a fork).
 
     ``append`` defaults to the one the app factory put in ``app.extensions``."""
-    with _REGISTRY_LOCK:
-        registry: dict[int, SignatureBatcher] = app.extensions.setdefault(_EXTENSION, {})
-        b = registry.get(petition_id)
-        if b is None or b.pid != os.getpid():
-            b = SignatureBatcher(app, petition_id, append=append or app.extensions[APPEND_EXTENSION],
-                                 max_items=int(setting(app, "PETITION_BATCH_MAX")),
-                                 wait_s=float(setting(app, "PETITION_BATCH_WAIT_MS")) / 1000)
-            registry[petition_id] = b
-        return b
+    commit = functools.partial(_commit, app, petition_id,
+                               append or app.extensions[APPEND_EXTENSION])
+    return group_commit.committer_for(app, _EXTENSION, petition_id, commit, PREFIX, "petition")
 
 
-def submit_and_wait(app: Flask, petition_id: int, pending: PendingSignature,
+def submit_and_wait(app: Flask, petition_id: int, pending: Pending,
                     append: AppendFn | None = None) -> dict[str, Any]:
     """Enqueue and wait for this signature's own receipt (after commit) or its own error."""
     future = batcher_for(app, petition_id, append).submit(pending)
-    try:
-        return future.result(timeout=float(setting(app, "PETITION_BATCH_TIMEOUT_S")))
-    except TimeoutError as exc:
-        if future.cancel():
-            raise ApiError(503, "timeout", "the server is busy and did not record the signature; "
-                           "retry") from exc
-        raise ApiError(503, "timeout", "the server is busy; the signature may still be recorded: "
-                       "retry (409 already_signed means it was)") from exc
-    except ApiError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
-    except Exception as exc:
-        raise ApiError(503, "busy", "the board could not record this batch of signatures; "
-                       "retry") from exc
+    return group_commit.wait(
+        app, PREFIX, future,
+        not_recorded="the server is busy and did not record the signature; retry",
+        maybe_recorded="the server is busy; the signature may still be recorded: retry "
+                       "(409 already_signed means it was)")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import setting
 from app.errors import ApiError
+from app.i18n import current_locale
 from app.models import User, utcnow
 from app.petitions.models import PetitionCitizen
 from app.security import aware, new_token, token_hash
@@ -28,8 +30,11 @@ def require_citizen(db: Session, user: User) -> None:
 
 
 def request_confirmation(db: Session, user: User, link_base: str) -> str:
-    """Create a one-time confirmation token and mail its link; returns the token (tests)."""
-    from app.mail import send_mail
+    """Create a one-time confirmation token and mail its link; returns the token (tests).
+
+    The mail is in the citizen's language (their account's, else the page's they asked from,
+    which then becomes the account's)."""
+    from app.mail import mail_language, render_mail, send_mail
 
     token, digest = new_token()
     row = db.get(PetitionCitizen, user.id)
@@ -39,10 +44,12 @@ def request_confirmation(db: Session, user: User, link_base: str) -> str:
     row.token_hash = digest
     row.token_expires_at = utcnow() + dt.timedelta(seconds=int(setting("PETITION_CONFIRM_TTL_S")))
     db.flush()
-    send_mail(db, user.email, "Confirm your e-mail for petitions",
-              "Open this link and press the button to confirm your address for signing and "
-              f"sponsoring petitions:\n\n{link_base.rstrip('/')}/petitions/confirm/{token}\n\n"
-              "If you did not ask for this, ignore this message.\n")
+    if user.language is None and has_request_context():
+        user.language = current_locale()  # the language the citizen asked in
+    subject, body = render_mail(
+        "petition_confirmation", mail_language(user.language),
+        link=f"{link_base.rstrip('/')}/petitions/confirm/{token}", expires=row.token_expires_at)
+    send_mail(db, user.email, subject, body)
     return token
 
 
@@ -61,3 +68,13 @@ def confirm_token(db: Session, token: str) -> User:
     user = db.get(User, row.user_id)
     assert user is not None
     return user
+
+
+def token_usable(db: Session, token: str) -> bool:
+    """Whether a confirmation link's token is known and unexpired (read only: a GET never confirms)."""
+    if not token or len(token) > 100:
+        return False
+    row = db.scalars(select(PetitionCitizen).where(
+        PetitionCitizen.token_hash == token_hash(token))).first()
+    expires = aware(row.token_expires_at) if row is not None else None
+    return row is not None and expires is not None and expires >= utcnow()

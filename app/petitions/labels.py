@@ -10,11 +10,15 @@ id with underscores as spaces.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import format_date, format_decimal, format_time, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
+
+from app import regions
+from app.i18n import current_locale
 
 
 def _fallback(value: str) -> str:
@@ -70,45 +74,66 @@ def flag_label(kind: str) -> str:
 
 
 def region_label(region_id: str, fallback: str | None = None) -> str:
-    """A region's name (proper noun) in the current language; the id is never translated."""
-    labels = {
-        "abai": _("Abai"),
-        "akmola": _("Akmola"),
-        "aktobe": _("Aktobe"),
-        "almaty-region": _("Almaty Region"),
-        "atyrau": _("Atyrau"),
-        "east-kazakhstan": _("East Kazakhstan"),
-        "jambyl": _("Jambyl"),
-        "jetisu": _("Jetisu"),
-        "karaganda": _("Karaganda"),
-        "kostanay": _("Kostanay"),
-        "kyzylorda": _("Kyzylorda"),
-        "mangystau": _("Mangystau"),
-        "north-kazakhstan": _("North Kazakhstan"),
-        "pavlodar": _("Pavlodar"),
-        "turkistan": _("Turkistan"),
-        "ulytau": _("Ulytau"),
-        "west-kazakhstan": _("West Kazakhstan"),
-        "almaty": _("Almaty"),
-        "astana": _("Astana"),
-        "shymkent": _("Shymkent"),
-    }
-    return labels.get(region_id, fallback if fallback is not None else region_id)
+    """A region's full official name (``app.regions``) in the current language.
+
+    «Акмолинская область», «Ақмола облысы», "Akmola Region"; cities «город Астана»,
+    «Астана қаласы», "Astana City".  The id is never translated; an unknown id shows
+    ``fallback`` (the label stored with the petition) or the id.
+    """
+    return regions.name(region_id, current_locale(), fallback)
 
 
-def region_options(regions: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``(id, label)`` pairs with translated labels (the draft form's checkboxes)."""
-    return [(rid, region_label(rid, label)) for rid, label in regions]
+def region_options(rows: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(id, label)`` pairs with translated labels, sorted by name in the current language
+    (the draft form's checkboxes)."""
+    rows = list(rows)
+    stored = dict(rows)
+    order = regions.display_order([rid for rid, _ in rows], current_locale())
+    return [(rid, region_label(rid, stored[rid])) for rid in order]
 
 
 def translate_region_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of ``{"id", "label", …}`` rows with the label translated (the chart, the sign page)."""
-    return [{**row, "label": region_label(str(row["id"]), str(row.get("label", row["id"])))}
-            for row in rows]
+    """Copies of ``{"id", "label", …}`` rows with the label translated, sorted by name in the
+    current language (the chart, the sign page).  Only the display is sorted: a petition's
+    packing order stays in its parameters, and the browser encodes a region by its id."""
+    by_id = {str(row["id"]): row for row in rows}
+    order = regions.display_order(list(by_id), current_locale())
+    return [{**by_id[rid], "label": region_label(rid, str(by_id[rid].get("label", rid)))}
+            for rid in order]
+
+
+def _parse(iso: str | None) -> dt.datetime | None:
+    if not iso:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def when_date(iso: str | None) -> str:
+    """An ISO timestamp of the API as a date in the reader's language («29 мамыр 2027 ж.»)."""
+    value = _parse(iso)
+    return format_date(value, "long") if value is not None else ""
+
+
+def when(iso: str | None) -> str:
+    """An ISO timestamp as date and minutes in the reader's language (no seconds, no microseconds)."""
+    value = _parse(iso)
+    if value is None:
+        return ""
+    return f"{format_date(value, 'long')}, {format_time(value, 'short')}"
+
+
+def number(value: int) -> str:
+    """A count with the locale's digit grouping (10 000 / 10,000)."""
+    return format_decimal(value)
 
 
 #: For ``Blueprint.context_processor``: the label helpers as template globals.
 TEMPLATE_HELPERS: dict[str, Any] = {
     "state_label": state_label, "filter_label": filter_label, "reason_label": reason_label,
     "flag_label": flag_label, "region_label": region_label,
+    "when": when, "when_date": when_date, "number": number,
 }

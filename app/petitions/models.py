@@ -194,3 +194,23 @@ __all__ = [
     "Petition", "PetitionCitizen", "PetitionSponsor", "PetitionSigner", "PetitionBoardEntry",
     "PetitionTreeHead", "PetitionCount", "PetitionRateEvent", "PetitionFlag", "PetitionTally",
 ]
+
+
+class PetitionCiphertext(Base):
+    """Registry of the region ciphertexts on a petition's board (migration 1001_petition_ciphertexts).
+
+    UNIQUE(petition_id, digest): a ciphertext may appear once per petition — the copy
+    check the petition verifier makes (P6 ``ciphertext-copies``), enforced at append time.
+    ``digest`` = :func:`tally.entry_checks.ciphertext_digest` of the region ciphertext.
+    """
+
+    __tablename__ = "petition_ciphertext_registry"
+    __table_args__ = (
+        UniqueConstraint("petition_id", "digest", name="uq_pciphertext_petition_digest"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"),
+                                             nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    leaf_index: Mapped[int] = mapped_column(Integer, nullable=False)

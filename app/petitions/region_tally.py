@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import iso_z
+from app.config import setting
 from app.errors import ApiError
 from app.models import utcnow
 from app.petitions.counts import _fold
-from app.petitions.models import Petition, PetitionCount, PetitionTally
+from app.petitions.models import Petition, PetitionBoardEntry, PetitionCount, PetitionTally
 from app.petitions.parameters import election_key, fingerprint_of, params_of, regions_of, scope_id
 from crypto.encoding import hex_to_int
 from crypto.errors import CryptoError
@@ -33,11 +34,48 @@ def request_tally(db: Session, p: Petition, reason: str = "on_demand") -> Petiti
                           .order_by(PetitionTally.id.desc())).first()
     if existing is not None and existing.count == row.count:
         return existing
+    if reason != "close":  # at close the tally is recorded; rule D1 still guards decryption
+        try:
+            ptally.check_differential(counted_at(db, p.id, row.folded_size),
+                                      decrypted_sets(db, p.id), min_difference())
+        except ptally.DifferentialTally as exc:
+            raise ApiError(409, "differential_tally", str(exc)) from exc
     t = PetitionTally(petition_id=p.id, tree_size=row.folded_size, count=row.count,
                       product_hex=row.product_hex, partials_json="[]", reason=reason)
     db.add(t)
     db.flush()
     return t
+
+
+def min_difference() -> int:
+    return int(setting("PETITION_TALLY_MIN_DIFFERENCE"))
+
+
+def counted_at(db: Session, petition_id: int, tree_size: int) -> frozenset[int]:
+    """Counted signatures among the first ``tree_size`` board entries (invalidations before
+    ``tree_size`` remove their target) — :func:`tally.petition.counted_set` over the rows."""
+    rows = db.execute(select(PetitionBoardEntry.leaf_index, PetitionBoardEntry.kind,
+                             PetitionBoardEntry.entry_json)
+                      .where(PetitionBoardEntry.petition_id == petition_id,
+                             PetitionBoardEntry.leaf_index < tree_size)
+                      .order_by(PetitionBoardEntry.leaf_index)).all()
+    sigs = {i for i, kind, _ in rows if kind == "signature"}
+    for _, kind, entry_json in rows:
+        if kind == "invalidation":
+            sigs.discard(json.loads(entry_json).get("target_index"))
+    return frozenset(sigs)
+
+
+def decrypted_sets(db: Session, petition_id: int, *, exclude: int | None = None
+                   ) -> list[frozenset[int]]:
+    """Counted sets of the petition's tallies that are decrypted or have a partial."""
+    out = []
+    for t in db.scalars(select(PetitionTally).where(PetitionTally.petition_id == petition_id)):
+        if t.id == exclude:
+            continue
+        if t.results_json is not None or json.loads(t.partials_json):
+            out.append(counted_at(db, petition_id, t.tree_size))
+    return out
 
 
 def encrypted_tally(p: Petition, t: PetitionTally) -> ptally.EncryptedRegionTally:
@@ -56,6 +94,11 @@ def add_partial(db: Session, p: Petition, t: PetitionTally, partial_json: object
     """A trustee's partial decryption: verified now (400 if not); combined once k are in."""
     if t.results_json is not None:
         raise ApiError(409, "decrypted", "this tally is already decrypted")
+    try:
+        ptally.check_differential(counted_at(db, p.id, t.tree_size),
+                                  decrypted_sets(db, p.id, exclude=t.id), min_difference())
+    except ptally.DifferentialTally as exc:
+        raise ApiError(409, "differential_tally", str(exc)) from exc
     try:
         partial = PartialDecryption.from_json(partial_json)
     except (CryptoError, KeyError, TypeError, ValueError) as exc:

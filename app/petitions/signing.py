@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.clock import now_ms
 from app.config import setting
 from app.db import new_session
 from app.errors import ApiError, crypto_error
@@ -29,7 +28,13 @@ from app.petitions.board_log import _append, lock_petition, receipt, sign_head
 from app.petitions.citizens import require_citizen
 from app.petitions.common import get_petition
 from app.petitions.fraud import _note_event
-from app.petitions.models import Petition, PetitionBoardEntry, PetitionFlag, PetitionSigner
+from app.petitions.models import (
+    Petition,
+    PetitionBoardEntry,
+    PetitionCiphertext,
+    PetitionFlag,
+    PetitionSigner,
+)
 from app.petitions.parameters import (
     election_key,
     fingerprint_of,
@@ -39,6 +44,7 @@ from app.petitions.parameters import (
     scope_id,
 )
 from app.security import aware
+from app.services import board_core
 from app.services.issuance import coarse_slot, issuance_granularity_s
 from crypto.credentials import (
     Credential,
@@ -46,7 +52,7 @@ from crypto.credentials import (
     verify_credential,
     verify_payload_signature,
 )
-from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
@@ -60,6 +66,8 @@ from crypto.petition import (
     signature_proof_item,
 )
 from crypto.transcript import tagged_hash
+from tally.entry_checks import ciphertext_digest
+from tally.petition import PetitionContext, check_signature_entry
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
 
@@ -196,9 +204,38 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
         raise ApiError(409, "already_signed", "this credential has already signed")
     entry: dict[str, Any] = {
         "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
-        "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": now_ms(),
+        "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": board_core.coarse_ms(),
     }
+    # The verifier's own entry check (proof exponentiations left to the caller's batch).
+    checked = check_signature_entry(petition_context(p), entry, verify_proofs=False)
+    if not checked.ok:
+        fault = checked.faults[0]
+        if checked.errors:
+            raise _crypto_error(checked.errors[0])
+        raise ApiError(400, "invalid_entry", fault.message)
+    check_copy(db, p.id, region_digest(election_key(p).public.n, entry))
     return credential, sig, entry
+
+
+def region_digest(n: int, entry: dict[str, Any]) -> str:
+    """The registry key of a signature entry's region ciphertext (:func:`ciphertext_digest`)."""
+    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+                                           "ciphertext"))
+
+
+def check_copy(db: Session, petition_id: int, digest: str) -> None:
+    """The copy check (verifier P6 ``ciphertext-copies``): 409 if the ciphertext is registered."""
+    if db.scalars(select(PetitionCiphertext.id).where(
+            PetitionCiphertext.petition_id == petition_id,
+            PetitionCiphertext.digest == digest)).first() is not None:
+        raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on the "
+                       "petition's board (copied signatures are refused)")
+
+
+def petition_context(p: Petition) -> PetitionContext:
+    """The :class:`tally.petition.PetitionContext` the verifier rebuilds from the record."""
+    return PetitionContext(params_of(p), election_key(p).public, issuer_public(p),
+                           fingerprint_of(p))
 
 
 def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,
@@ -260,29 +297,37 @@ def append_signatures(db: Session, petition_id: int,
     """
     for attempt in range(3):
         try:
+            if not entries:
+                raise ApiError(400, "invalid_body", "no signatures")
             rows = []
-            index = -1
-            p: Petition | None = None
+            start = lock_petition(db, petition_id, len(entries))  # one lock for the batch
+            p: Petition | None = db.get(Petition, petition_id)
+            assert p is not None
+            db.refresh(p)
+            _accepting(p)
             log: MerkleLog | None = None  # loaded by the first append, reused by the rest
-            for entry in entries:
-                index = lock_petition(db, petition_id)
-                p = db.get(Petition, petition_id)
-                assert p is not None
-                db.refresh(p)
-                _accepting(p)
+            index = start
+            for index, entry in enumerate(entries, start):
                 token_hex = Credential.from_json(entry["credential"]).token_id.hex()
+                digest = region_digest(election_key(p).public.n, entry)
+                check_copy(db, petition_id, digest)
                 entry["index"] = index
                 row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex,
                                    log=log)
                 rows.append(row)
-            if p is None or log is None:
-                raise ApiError(400, "invalid_body", "no signatures")
+                db.add(PetitionCiphertext(petition_id=petition_id, digest=digest,
+                                          leaf_index=index))
+                db.flush()
+            assert log is not None
             sth = sign_head(db, p, final=False, log=log)
             receipts = [receipt(p, row, log, sth) for row in rows]
             db.commit()
             return receipts
         except IntegrityError as exc:
             db.rollback()
+            if "ciphertext_registry" in str(exc.orig) or "digest" in str(exc.orig):
+                raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on "
+                               "the petition's board (copied signatures are refused)") from exc
             raise ApiError(409, "already_signed", "this credential has already signed") from exc
         except OperationalError as exc:
             db.rollback()

@@ -28,6 +28,7 @@ from app.petitions import (
     lifecycle,
     listing,
     parameters,
+    region_map,
     region_tally,
 )
 from app.petitions.models import Petition
@@ -49,6 +50,32 @@ def _chart(regions: list[dict[str, Any]]) -> Markup:
     svg = exports.region_chart_svg(labels.translate_region_rows(regions),
                                    title=gettext("Signatures by region"))
     return Markup(svg)  # noqa: S704 - every label and the title are escaped
+
+
+def _region_view(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The map, its legend and the table rows (translated names, counts, shares) for the page."""
+    translated = labels.translate_region_rows(rows)
+    total = sum(int(r["count"]) for r in translated)
+    table = [{**r, "share": (100.0 * int(r["count"]) / total) if total else 0.0} for r in translated]
+    top = max([int(r["count"]) for r in translated] + [0])
+    svg = region_map.region_map_svg(
+        translated, title=gettext("Map of Kazakhstan: signatures by region"),
+        desc=gettext("Darker regions have more signatures. The same numbers are in the table "
+                     "below the map."),
+        region_title=lambda name, n: gettext("%(region)s: %(num)s", region=name, num=labels.number(n)))
+    return {"map": Markup(svg),  # noqa: S704 - region names and titles are escaped
+            "legend": region_map.legend(top), "table": table, "total": total}
+
+
+def _share_links(p: Petition) -> dict[str, str]:
+    """Where to share the petition: its public URL and ready-made links (no tracking scripts)."""
+    from urllib.parse import quote
+
+    url = url_for("petitions.show", pid=p.id, _external=True)
+    text = quote(f"{p.title} {url}")
+    return {"url": url, "email": f"mailto:?subject={quote(p.title)}&body={quote(url)}",
+            "telegram": f"https://t.me/share/url?url={quote(url, safe='')}&text={quote(p.title)}",
+            "whatsapp": f"https://wa.me/?text={text}"}
 
 
 def _similar_to(db: Any, p: Petition | None) -> list[dict[str, Any]]:
@@ -101,8 +128,10 @@ def show(pid: int) -> Any:
     counts.maybe_refresh(db, p)
     data = listing.public_json(db, p)
     chart = _chart(data["region_results"]["regions"]) if data["region_results"] else None
+    regions_view = _region_view(data["region_results"]["regions"]) if data["region_results"] else None
     user = current_user()
-    return render_template("petitions/show.html", p=data, chart=chart,
+    return render_template("petitions/show.html", p=data, chart=chart, regions_view=regions_view,
+                           share=_share_links(p),
                            is_creator=user is not None and user.id == p.creator_id,
                            is_moderator=user is not None and user.has_role("moderator"),
                            reasons=lifecycle.REJECTION_CODES)
@@ -202,16 +231,17 @@ def sponsor(pid: int, token: str) -> Any:
 def confirm(token: str) -> Any:
     if len(token) > 100:
         abort(404)
-    if request.method == "GET":
-        return render_template("petitions/confirm.html", token=token, done=False)
     db = get_session()
+    if request.method == "GET":
+        if not citizens.token_usable(db, token):
+            return render_template("petitions/confirm.html", token=token, done=False, bad=True), 400
+        return render_template("petitions/confirm.html", token=token, done=False)
     try:
         citizens.confirm_token(db, token)
         db.commit()
-    except ApiError as exc:
+    except ApiError:
         db.rollback()
-        flash(exc.message, "error")
-        return render_template("petitions/confirm.html", token=token, done=False), 400
+        return render_template("petitions/confirm.html", token=token, done=False, bad=True), 400
     return render_template("petitions/confirm.html", token=token, done=True)
 
 
@@ -271,7 +301,13 @@ def moderate(pid: int) -> Any:
             counts.maybe_refresh(db, p)
             decisions.record_debate(db, p, request.form.get("text", ""))
         elif action == "tally":
-            region_tally.request_tally(db, p)
+            t = region_tally.request_tally(db, p)
+            db.commit()
+            flash(gettext("Region tally %(id)s requested over %(size)s board entries. The trustees "
+                          "decrypt it on their Trustees page or with saylau trustee "
+                          "petition-decrypt; the map appears here once enough have.",
+                          id=t.id, size=t.tree_size), "ok")
+            return redirect(url_for("petitions.show", pid=p.id))
         else:
             abort(400)
         db.commit()
@@ -280,3 +316,71 @@ def moderate(pid: int) -> Any:
         db.rollback()
         flash(exc.message, "error")
     return redirect(url_for("petitions.show", pid=p.id))
+
+
+# -- trustees ----------------------------------------------------------------------------------
+def tallies_for_trustees(db: Any) -> list[dict[str, Any]]:
+    """Region tallies of open or closed petitions, newest first, with partials in and needed."""
+    import json
+
+    from app.petitions.models import PetitionTally
+
+    rows = db.execute(select(PetitionTally, Petition).join(Petition, Petition.id == PetitionTally.petition_id)
+                      .where(Petition.state.in_(("open", "closed")))
+                      .order_by(PetitionTally.id.desc()).limit(50)).all()
+    out = []
+    for t, p in rows:
+        key = json.loads(p.election_key_json) if p.election_key_json else {}
+        out.append({"id": t.id, "petition_id": p.id, "title": p.title, "tree_size": t.tree_size,
+                    "count": t.count, "partials": len(json.loads(t.partials_json)),
+                    "threshold": key.get("threshold", 0), "decrypted": t.results_json is not None})
+    return out
+
+
+@bp.get("/trustee")
+@role_required("trustee")
+def trustee() -> Any:
+    """Petition region tallies for the trustees: what to run, and the upload form."""
+    return render_template("petitions/trustee.html", tallies=tallies_for_trustees(get_session()),
+                           server=request.host_url.rstrip("/"))
+
+
+@bp.post("/<int:pid>/tallies/<int:tid>/partial")
+@role_required("trustee")
+def upload_partial(pid: int, tid: int) -> Any:
+    """A trustee's ``petition-decrypt`` output (a file); the proof is checked before it is kept."""
+    import json
+
+    db = get_session()
+    p = _get(pid)
+    upload = request.files.get("partial_file")
+    try:
+        doc = json.loads(upload.read(1_000_000).decode("utf-8")) if upload else None
+    except (UnicodeDecodeError, ValueError):
+        doc = None
+    if not isinstance(doc, dict):
+        flash(gettext("That file is not a partial decryption (JSON made by saylau trustee "
+                      "petition-decrypt)."), "error")
+        return redirect(url_for("petitions.trustee")), 303
+    if "partial" in doc and (doc.get("petition_id") != pid or doc.get("tally_id") != tid):
+        flash(gettext("That file is for another petition or tally."), "error")
+        return redirect(url_for("petitions.trustee")), 303
+    try:
+        t = region_tally.get_tally(db, p, tid)
+        region_tally.add_partial(db, p, t, doc.get("partial", doc))
+        db.commit()
+    except ApiError as exc:
+        db.rollback()
+        messages = {
+            "invalid_partial": gettext("The partial decryption was refused: its proof does not "
+                                       "verify for this tally."),
+            "duplicate_partial": gettext("Your partial decryption for this tally is already in."),
+            "decrypted": gettext("This tally is already decrypted."),
+        }
+        flash(messages.get(exc.code, exc.message), "error")
+        return redirect(url_for("petitions.trustee")), 303
+    if t.results_json is not None:
+        flash(gettext("Accepted. The by-region counts are published."), "ok")
+        return redirect(url_for("petitions.show", pid=p.id)), 303
+    flash(gettext("Accepted. Waiting for more trustees."), "ok")
+    return redirect(url_for("petitions.trustee")), 303

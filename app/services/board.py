@@ -1,10 +1,10 @@
-"""The bulletin board: an append-only Merkle log (RFC 9162 style) per election.
+"""The election's bulletin board on the board core (:mod:`app.services.board_core`).
 
-Every append runs inside a transaction that *first* increments
-``elections.board_size`` (``UPDATE ... SET board_size = board_size + 1``): on
-PostgreSQL that row lock serialises appends per election (like ``SELECT ... FOR
-UPDATE``), on SQLite the first write takes the database's write lock.  Leaf indexes
-are therefore dense, and a rolled-back append leaves no gap.
+Every append runs inside a transaction that *first* takes the election's append lock
+(:func:`app.services.board_core.lock_board`: ``UPDATE elections SET board_size = board_size
++ k``): on PostgreSQL that row lock serialises appends per election across processes and
+machines, on SQLite the first write takes the database's write lock.  Leaf indexes are
+therefore dense, and a rolled-back append leaves no gap.
 """
 
 from __future__ import annotations
@@ -12,18 +12,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.board_cache import committed_logs
-from app.clock import now_ms
 from app.errors import ApiError
 from app.models import BoardEntry, Election, TreeHead
-from crypto.encoding import canonical_json
-from crypto.merkle import MerkleLog, leaf_hash, make_consistency_proof, make_inclusion_proof
-from crypto.tree_head import BoardSigningKey, SignedTreeHead, election_log_id, sign_tree_head
+from app.services import board_core
+from crypto.ballot import tracker_of as _tracker_of
+from crypto.merkle import MerkleLog
+from crypto.tree_head import BoardSigningKey, SignedTreeHead, election_log_id
 
-MAX_PAGE = 500
+MODELS = board_core.BoardModels(owner=Election, entry=BoardEntry, head=TreeHead,
+                                fk="election_id", cache_kind="election")
+MAX_PAGE = board_core.MAX_PAGE
 
 
 def board_key(election: Election) -> BoardSigningKey:
@@ -36,93 +37,78 @@ def log_id(election_id: str) -> str:
     return election_log_id(election_id)
 
 
-def lock_election(db: Session, election_id: str) -> int:
-    """Take the per-election append lock; returns the board size *before* this append.
+def tracker_of(ballot_json: dict[str, Any]) -> str:
+    """``tracker = tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` (hex)."""
+    return _tracker_of(ballot_json)
 
-    Increments ``board_size``; the caller must append exactly one entry or roll back.
-    """
-    db.execute(update(Election).where(Election.id == election_id)
-               .values(board_size=Election.board_size + 1))
-    size = db.scalar(select(Election.board_size).where(Election.id == election_id))
-    if size is None:
-        raise ApiError(404, "not_found", "unknown election")
-    return int(size) - 1
+
+def now_ms() -> int:
+    """The current time as stored and published: floored to ``BOARD_TIME_GRANULARITY_S``."""
+    return board_core.coarse_ms()
+
+
+def lock_election(db: Session, election_id: str, count: int = 1) -> int:
+    """Take the per-election append lock and reserve ``count`` leaves; returns the board size
+    *before* this append.  The caller appends exactly ``count`` entries or rolls back."""
+    try:
+        return board_core.lock_board(db, MODELS, election_id, count)
+    except ApiError as exc:
+        raise ApiError(404, "not_found", "unknown election") from exc
 
 
 def load_log(db: Session, election_id: str) -> MerkleLog:
     """The board's Merkle log (a copy; cached per database, extended with new rows only)."""
-    def fetch_from(start: int) -> list[str]:
-        return list(db.scalars(select(BoardEntry.leaf_hash).where(
-            BoardEntry.election_id == election_id, BoardEntry.leaf_index >= start)
-            .order_by(BoardEntry.leaf_index)).all())
-
-    def leaf_at(index: int) -> str | None:
-        return db.scalar(select(BoardEntry.leaf_hash).where(
-            BoardEntry.election_id == election_id, BoardEntry.leaf_index == index))
-
-    return committed_logs(db).log(("election", election_id), fetch_from, leaf_at)
+    return board_core.load_log(db, MODELS, election_id)
 
 
 def sign_head(db: Session, election: Election, *, final: bool, log: MerkleLog | None = None
               ) -> SignedTreeHead:
     """Sign and store a tree head for the board's current contents."""
     log = log if log is not None else load_log(db, election.id)
-    sth = sign_tree_head(board_key(election), log_id(election.id),
-                         log.size, log.root(), now_ms())
-    db.add(TreeHead(election_id=election.id, tree_size=sth.tree_size,
-                    root_hash=sth.root_hash.hex(), timestamp_ms=sth.timestamp,
-                    signature=sth.signature.hex(), final=final))
-    db.flush()
-    return sth
+    return board_core.sign_head(db, MODELS, election.id, board_key(election),
+                                log_id(election.id), log, final=final)
 
 
 def head_json(row: TreeHead, election_id: str) -> dict[str, Any]:
-    return SignedTreeHead(
-        log_id=log_id(election_id), tree_size=row.tree_size,
-        root_hash=bytes.fromhex(row.root_hash), timestamp=row.timestamp_ms,
-        signature=bytes.fromhex(row.signature),
-    ).to_json()
+    return board_core.head_of(row, log_id(election_id)).to_json()
 
 
 def latest_head(db: Session, election_id: str) -> TreeHead | None:
-    return db.scalars(select(TreeHead).where(TreeHead.election_id == election_id)
-                      .order_by(TreeHead.tree_size.desc(), TreeHead.id.desc()).limit(1)).first()
+    head: TreeHead | None = board_core.latest_head(db, MODELS, election_id)
+    return head
 
 
 def all_heads(db: Session, election_id: str) -> list[dict[str, Any]]:
-    rows = db.scalars(select(TreeHead).where(TreeHead.election_id == election_id)
-                      .order_by(TreeHead.id)).all()
-    return [head_json(r, election_id) for r in rows]
+    return [head_json(r, election_id) for r in board_core.all_heads(db, MODELS, election_id)]
 
 
 def append_entry(
     db: Session, election: Election, index: int, entry: dict[str, Any], *, kind: str,
-    token_id: str | None, tracker: str,
+    token_id: str | None, tracker: str, log: MerkleLog | None = None,
 ) -> tuple[BoardEntry, MerkleLog]:
-    """Insert the entry at ``index`` (from :func:`lock_election`); returns it and the new log."""
-    log = load_log(db, election.id)
-    if log.size != index:
-        raise RuntimeError("board size out of step with its entries")  # never expected
-    leaf = leaf_hash(canonical_json(entry))
-    row = BoardEntry(election_id=election.id, leaf_index=index, kind=kind, token_id=token_id,
-                     tracker=tracker, entry_json=json.dumps(entry, sort_keys=True),
-                     leaf_hash=leaf.hex(), superseded=False, cast_at_ms=int(entry["cast_at"]))
-    db.add(row)
-    db.flush()
-    log.append(leaf)
+    """Insert the entry at ``index`` (reserved by :func:`lock_election`); returns it and the
+    log (pass it back for the next entry of the same transaction)."""
+    log = log if log is not None else load_log(db, election.id)
+    row = board_core.append_row(db, MODELS, election.id, log, index, entry, kind=kind,
+                                token_id=token_id, tracker=tracker, superseded=False,
+                                cast_at_ms=int(entry["cast_at"]))
     return row, log
 
 
 def receipt(election: Election, row: BoardEntry, log: MerkleLog, sth: SignedTreeHead
             ) -> dict[str, Any]:
-    return {
-        "election_id": election.id,
-        "tracker": row.tracker,
-        "index": row.leaf_index,
-        "leaf_hash": row.leaf_hash,
-        "inclusion_proof": make_inclusion_proof(log, row.leaf_index, sth.tree_size).to_json(),
-        "tree_head": sth.to_json(),
-    }
+    out = {"election_id": election.id, "tracker": row.tracker}
+    out.update(board_core.receipt_fields(row, log, sth))
+    return out
+
+
+def stored_receipt(db: Session, election: Election, row: BoardEntry) -> dict[str, Any]:
+    """The receipt the commit that appended ``row`` returned (idempotent retries)."""
+    head = board_core.commit_head(db, MODELS, election.id, row.leaf_index)
+    if head is None:  # never expected: every append signs a head
+        raise ApiError(503, "busy", "the entry's tree head is not there yet; retry")
+    sth = board_core.head_of(head, log_id(election.id))
+    return receipt(election, row, load_log(db, election.id), sth)
 
 
 def entry_public(row: BoardEntry) -> dict[str, Any]:
@@ -138,10 +124,7 @@ def entry_public(row: BoardEntry) -> dict[str, Any]:
 
 
 def entries(db: Session, election_id: str, start: int = 0, limit: int = 100) -> list[BoardEntry]:
-    limit = max(1, min(limit, MAX_PAGE))
-    return list(db.scalars(select(BoardEntry).where(BoardEntry.election_id == election_id,
-                                                     BoardEntry.leaf_index >= start)
-                           .order_by(BoardEntry.leaf_index).limit(limit)).all())
+    return board_core.entries(db, MODELS, election_id, start, limit)
 
 
 def by_tracker(db: Session, election_id: str, tracker: str) -> BoardEntry | None:
@@ -150,16 +133,8 @@ def by_tracker(db: Session, election_id: str, tracker: str) -> BoardEntry | None
 
 
 def inclusion(db: Session, election_id: str, index: int, tree_size: int | None) -> dict[str, Any]:
-    log = load_log(db, election_id)
-    size = log.size if tree_size is None else tree_size
-    if not 0 <= index < size <= log.size:
-        raise ApiError(400, "out_of_range", "need 0 <= index < tree_size <= board size")
-    return make_inclusion_proof(log, index, size).to_json()
+    return board_core.inclusion(db, MODELS, election_id, index, tree_size)
 
 
 def consistency(db: Session, election_id: str, old: int, new: int | None) -> dict[str, Any]:
-    log = load_log(db, election_id)
-    new_size = log.size if new is None else new
-    if not 0 <= old <= new_size <= log.size:
-        raise ApiError(400, "out_of_range", "need 0 <= old <= new <= board size")
-    return make_consistency_proof(log, old, new_size).to_json()
+    return board_core.consistency(db, MODELS, election_id, old, new)

@@ -8,16 +8,28 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
 4. the Ed25519 signature by the credential's ballot key over ``canonical_json(ballot)`` (403);
 5. the ballot parses, is in canonical form, and ``ballot.token_id == credential.token_id`` (400);
 6. quick duplicate checks (token already used under no-revote, ciphertext already on the board, 409);
-7. ``check_ballot`` (every proof, powers batched) with the election fingerprint (400: invalid proof / ballot / ciphertext);
-8. ONE transaction: take the election's append lock, re-check 6, insert the used token (or
-   mark the token's previous ballot superseded), the ciphertext registry rows, the board
-   entry and a new signed tree head; commit; only then build the receipt.
+   Before 6, a ballot whose tracker is already on the board as a ``ballot`` entry is a
+   *retry* (a crash or a lost response): the receipt of the original commit is returned
+   again (201, byte for byte the same), never ``already_voted``;
+7. the shared entry check :func:`tally.entry_checks.check_ballot_entry` — the verifier's own
+   check of the entry about to be appended (400 / 403 / 409), so that what the server
+   accepts the verifier accepts; with ``BALLOT_BATCH_ENABLED`` (default) its proof
+   exponentiations are deferred to group commit (:mod:`app.services.group_commit`): the
+   proofs of all ballots that arrive within ``BALLOT_BATCH_WAIT_MS`` are checked with ONE
+   batch equation, a failing ballot is re-checked alone with the full entry check (exactly
+   the unbatched error); without batching, the full entry check per cast;
+8. :func:`append_ballots` — ONE transaction for the whole batch, entries in shuffled order:
+   take the election's append lock, re-check 6 per entry, insert the used token (or mark the
+   token's previous ballot superseded), the ciphertext registry rows, the board entries, and
+   ONE signed tree head; commit; only then build each client's own receipt.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -25,31 +37,68 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app import clock
 from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
+from app.services import board_core, group_commit
 from app.services import elections as election_service
-from crypto.ballot import (
-    BallotSecrets,
-    EncryptedBallot,
-    check_ballot,
-    tracker_of,
-    verify_audited_ballot,
-)
+from crypto.ballot import EncryptedBallot
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.encoding import byte_length, canonical_json, hex_to_bytes, int_to_fixed
+from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
+    InvalidSignature,
 )
 from crypto.threshold import ThresholdPublicKey
+from tally.entry_checks import (
+    ElectionContext,
+    EntryCheck,
+    check_audited_entry,
+    check_ballot_entry,
+    ciphertext_digest,
+)
+
+PREFIX = "BALLOT_BATCH"
+_EXTENSION = "saylau_ballot_committers"
 
 
-def ciphertext_digest(n: int, c: int) -> str:
-    """``SHA-256(I2OSP(c, byte_length(n^2)))`` hex: the registry key of a ciphertext."""
-    return hashlib.sha256(int_to_fixed(c, byte_length(n * n))).hexdigest()
+@dataclass(frozen=True)
+class BallotAppend:
+    """A verified entry waiting for :func:`append_ballots` (``index``/``replaces`` unset)."""
+
+    entry: dict[str, Any]
+    digests: tuple[str, ...]
+    token_hex: str | None
+    tracker: str
+    revote: bool
+
+
+def entry_context(election: Election, tpk: ThresholdPublicKey, fingerprint: bytes) -> ElectionContext:
+    """The :class:`tally.entry_checks.ElectionContext` the verifier will rebuild from the record."""
+    return ElectionContext(election_service.manifest_of(election), tpk.public,
+                           election_service.issuer_public(election), fingerprint,
+                           election.revote_policy)
+
+
+def refuse_faults(checked: EntryCheck) -> None:
+    """Map the first fault of the shared entry check to its HTTP error (docs/api.md)."""
+    if checked.ok:
+        return
+    fault = checked.faults[0]
+    if fault.check == "credential":
+        raise ApiError(403, "invalid_credential", fault.message)
+    if fault.check == "signature" and isinstance(fault.error, InvalidSignature):
+        raise ApiError(403, "invalid_signature", "the ballot signature does not verify "
+                       "under the credential's ballot key")
+    if fault.check == "audit":
+        raise ApiError(400, "invalid_audit", fault.message)
+    if fault.check == "entry-format" and fault.message.startswith("cast_at"):
+        raise ApiError(409, "window_closed", fault.message)
+    if fault.error is not None and fault.check != "entry-format":
+        raise _crypto_error(fault.error)
+    raise ApiError(400, "invalid_entry", fault.message)
 
 
 def _crypto_error(exc: CryptoError) -> ApiError:
@@ -110,6 +159,11 @@ def _used(db: Session, election_id: str, token_hex: str) -> UsedToken | None:
                                               UsedToken.token_id == token_hex)).first()
 
 
+def _check_entry(ctx: ElectionContext, entry: dict[str, Any]) -> None:
+    """The full shared entry check (every proof), its first fault mapped to the HTTP error."""
+    refuse_faults(check_ballot_entry(ctx, entry))
+
+
 def cast_ballot(app: Flask, election_id: object, payload: object,
                 now_ms: int | None = None) -> dict[str, Any]:
     """Verify and append a ballot; returns the receipt (after commit)."""
@@ -143,85 +197,198 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         token_id = credential.token_id
         if ballot.token_id != token_id:
             raise ApiError(400, "token_mismatch", "ballot.token_id is not the credential's token id")
+        tracker = board_service.tracker_of(ballot_obj)
+        existing = board_service.by_tracker(db, election.id, tracker)
+        if existing is not None and existing.kind == "ballot":  # a retry: the same receipt
+            return board_service.stored_receipt(db, election, existing)
         tpk, fingerprint = _election_context(election)
         digests = _digests(tpk, ballot)
         token_hex = token_id.hex()
         if election.revote_policy == "no-revote" and _used(db, election.id, token_hex):
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
         _check_copies(db, election.id, digests)
-        try:
-            check_ballot(tpk.public, election_service.manifest_of(election), fingerprint,
-                         ballot, token_id)
-        except CryptoError as exc:
-            raise _crypto_error(exc) from exc
-        db.rollback()  # end any read transaction before taking the write lock
-
         entry: dict[str, Any] = {
             "kind": "ballot",
             "election_id": election.id,
             "credential": credential.to_json(),
             "ballot": ballot_obj,
             "signature": signature.hex(),
-            "cast_at": now_ms if now_ms is not None else clock.now_ms(),
+            "cast_at": board_core.coarse_ms(now_ms),
         }
-        return _append(db, election.id, entry, digests, token_hex, revote=True)
+        item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
+        eid = election.id
+        ctx = entry_context(election, tpk, fingerprint)
+        if group_commit.enabled(app, PREFIX):
+            # The verifier's own entry check, its proof exponentiations left to the batch.
+            checked = check_ballot_entry(ctx, entry, verify_proofs=False)
+            refuse_faults(checked)
+            pending = group_commit.Pending(
+                key=tracker, payload=item, pk=tpk.public, items=list(checked.items),
+                check=functools.partial(_check_entry, ctx, entry))
+            db.rollback()
+            db.close()
+            future = committer_for(app, eid).submit(pending)
+            return group_commit.wait(
+                app, PREFIX, future,
+                not_recorded="the server is busy and did not record the ballot; retry",
+                maybe_recorded="the server is busy; the ballot may still be recorded: retry "
+                               "(the same ballot gets its receipt if it was)")
+        # The verifier's own entry check (every proof included): accepted => verifiable.
+        _check_entry(ctx, entry)
+        db.rollback()  # end any read transaction before taking the write lock
+        return _one(append_ballots(db, eid, [item])[0])
     finally:
         db.close()
 
 
-def _append(db: Session, election_id: str, entry: dict[str, Any], digests: list[str],
-            token_hex: str | None, *, revote: bool) -> dict[str, Any]:
+def _one(result: dict[str, Any] | ApiError) -> dict[str, Any]:
+    if isinstance(result, ApiError):
+        raise ApiError(result.status, result.code, result.message)
+    return result
+
+
+def _commit_batch(app: Flask, election_id: str, batch: list[group_commit.Pending]) -> None:
+    """Group commit of one election (:class:`app.services.group_commit.GroupCommitter`)."""
+    db = new_session(app)
     try:
-        index = board_service.lock_election(db, election_id)
+        results = append_ballots(db, election_id, [p.payload for p in batch])
+    finally:
+        db.close()
+    for p, result in zip(batch, results, strict=True):
+        if isinstance(result, ApiError):
+            p.future.set_exception(result)
+        else:
+            p.future.set_result(result)
+
+
+def committer_for(app: Flask, election_id: str) -> group_commit.GroupCommitter:
+    """This process's group committer of the election's board."""
+    return group_commit.committer_for(app, _EXTENSION, election_id,
+                                      functools.partial(_commit_batch, app, election_id),
+                                      PREFIX, "election")
+
+
+def append_ballots(db: Session, election_id: str, items: Sequence[BallotAppend]
+                   ) -> list[dict[str, Any] | ApiError]:
+    """ONE transaction: lock, re-check, append the (already verified) entries in the given
+    order, sign ONE tree head, commit; then each item's own receipt or error.
+
+    Per item, under the lock: a tracker already on the board (as the same kind) or earlier
+    in the batch is a retry and gets that entry's receipt; a ciphertext on the board or
+    earlier in the batch is 409 ``ciphertext_reused``; a used token is 409
+    ``already_voted`` (no revote) or supersedes the token's current ballot.  An error of
+    the whole transaction (election closed meanwhile, database conflict) is every item's.
+    """
+    results: list[dict[str, Any] | ApiError | None] = [None] * len(items)
+    same_as: dict[int, int] = {}  # position -> position of the same ballot in this batch
+    stored: dict[int, BoardEntry] = {}  # position -> the entry already on the board
+    try:
+        start = board_service.lock_election(db, election_id, 0)
         election = db.get(Election, election_id)
         assert election is not None
         db.refresh(election)
         election_service.accepting_ballots(election)  # it may have closed meanwhile
-        _check_copies(db, election_id, digests)
-        previous: BoardEntry | None = None
-        used = _used(db, election_id, token_hex) if token_hex else None
-        if used is not None:
-            if not revote or election.revote_policy == "no-revote":
-                raise ApiError(409, "already_voted", "this credential has already cast a ballot")
-            previous = db.get(BoardEntry, used.current_entry_id)
-        entry["index"] = index
-        entry["replaces"] = previous.leaf_index if previous is not None else None
-        tracker = tracker_of(entry["ballot"])
-        row, log = board_service.append_entry(db, election, index, entry, kind=entry["kind"],
-                                              token_id=token_hex, tracker=tracker)
-        if token_hex is not None:
-            if used is None:
-                db.add(UsedToken(election_id=election_id, token_id=token_hex,
-                                 current_entry_id=row.id))
-            else:
-                used.current_entry_id = row.id
-            if previous is not None:
-                previous.superseded = True
-                previous.superseded_by = index
-        for digest in digests:
-            db.add(CiphertextRegistry(election_id=election_id, digest=digest, entry_id=row.id))
-        sth = board_service.sign_head(db, election, final=False, log=log)
-        receipt = board_service.receipt(election, row, log, sth)
+        log = board_service.load_log(db, election_id)
+        index = start
+        appended: list[tuple[int, BoardEntry]] = []
+        trackers: dict[str, int] = {}
+        digests_seen: set[str] = set()
+        for pos, item in enumerate(items):
+            kind = item.entry["kind"]
+            if item.tracker in trackers:
+                same_as[pos] = trackers[item.tracker]
+                continue
+            on_board = board_service.by_tracker(db, election_id, item.tracker)
+            if on_board is not None and on_board.kind == kind:
+                stored[pos] = on_board
+                continue
+            try:
+                if digests_seen.intersection(item.digests):
+                    raise _copied()
+                _check_copies(db, election_id, list(item.digests))
+                previous: BoardEntry | None = None
+                used = _used(db, election_id, item.token_hex) if item.token_hex else None
+                if used is not None:
+                    if not item.revote or election.revote_policy == "no-revote":
+                        raise ApiError(409, "already_voted",
+                                       "this credential has already cast a ballot")
+                    previous = db.get(BoardEntry, used.current_entry_id)
+            except ApiError as exc:
+                results[pos] = exc
+                continue
+            entry = dict(item.entry)
+            entry["index"] = index
+            entry["replaces"] = previous.leaf_index if previous is not None else None
+            row, log = board_service.append_entry(db, election, index, entry, kind=kind,
+                                                  token_id=item.token_hex, tracker=item.tracker,
+                                                  log=log)
+            if item.token_hex is not None:
+                if used is None:
+                    db.add(UsedToken(election_id=election_id, token_id=item.token_hex,
+                                     current_entry_id=row.id))
+                else:
+                    used.current_entry_id = row.id
+                if previous is not None:
+                    previous.superseded = True
+                    previous.superseded_by = index
+            for digest in item.digests:
+                db.add(CiphertextRegistry(election_id=election_id, digest=digest, entry_id=row.id))
+            digests_seen.update(item.digests)
+            trackers[item.tracker] = pos
+            appended.append((pos, row))
+            index += 1
+            db.flush()
+        if appended:
+            board_core.set_size(db, board_service.MODELS, election_id, index)
+            sth = board_service.sign_head(db, election, final=False, log=log)
+            for pos, row in appended:
+                results[pos] = board_service.receipt(election, row, log, sth)
         db.commit()
     except IntegrityError as exc:
         db.rollback()
-        raise ApiError(409, "conflict", "the ballot collides with one already on the board "
-                       "(token or ciphertext already used)") from exc
+        return _all(items, ApiError(409, "conflict", "the ballot collides with one already on "
+                                    "the board (token or ciphertext already used)"), exc)
     except OperationalError as exc:
         db.rollback()
-        raise ApiError(503, "busy", "the board is busy; retry") from exc
+        return _all(items, ApiError(503, "busy", "the board is busy; retry"), exc)
+    except ApiError as exc:
+        db.rollback()
+        return _all(items, exc, None)
     except BaseException:
         db.rollback()
         raise
-    return receipt
+    for pos, row in stored.items():  # retries of entries committed earlier
+        results[pos] = board_service.stored_receipt(db, election, row)
+    db.rollback()
+    for pos, first in same_as.items():
+        results[pos] = results[first]
+    out: list[dict[str, Any] | ApiError] = []
+    for result in results:
+        assert result is not None
+        out.append(result)
+    return out
 
 
-def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, Any]:
+def _copied() -> ApiError:
+    return ApiError(409, "ciphertext_reused", "a ciphertext of this ballot is already on the "
+                    "board (copied ballots are refused)")
+
+
+def _all(items: Sequence[BallotAppend], error: ApiError, cause: BaseException | None
+         ) -> list[dict[str, Any] | ApiError]:
+    if cause is not None:
+        error.__cause__ = cause
+    return [error for _ in items]
+
+
+def post_audited(app: Flask, election_id: object, payload: object,
+                 now_ms: int | None = None) -> dict[str, Any]:
     """Post a Benaloh-audited (spoiled) ballot with its revealed plaintexts and randomness.
 
     Accepted if well-formed: the ballot parses against the manifest and its proofs verify
     under its own token id, and the revealed secrets re-encrypt to its ciphertexts.  Its
-    ciphertexts enter the registry so that it can never be cast.  Never counted.
+    ciphertexts enter the registry so that it can never be cast.  Never counted.  Posting
+    the same audited ballot again returns its receipt.
     """
     ballot_obj = _object(payload, "ballot")
     secrets_obj = _object(payload, "secrets")
@@ -232,20 +399,11 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             raise ApiError(409, "not_open", "audited ballots are accepted while the election is open")
         ballot = _parse_ballot(ballot_obj)
         tpk, fingerprint = _election_context(election)
-        manifest = election_service.manifest_of(election)
-        try:
-            secrets_ = BallotSecrets.from_json(secrets_obj)
-            if secrets_.to_json() != secrets_obj:
-                raise ApiError(400, "non_canonical", "the audit secrets are not in canonical form")
-            check_ballot(tpk.public, manifest, fingerprint, ballot, ballot.token_id)
-            verify_audited_ballot(tpk.public, manifest, ballot, secrets_)
-        except CryptoError as exc:
-            raise _crypto_error(exc) from exc
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ApiError(400, "invalid_encoding", f"malformed audit data: {exc}") from exc
         digests = _digests(tpk, ballot)
-        _check_copies(db, election.id, digests)
-        db.rollback()
+        tracker = board_service.tracker_of(ballot_obj)
+        existing = board_service.by_tracker(db, election.id, tracker)
+        if existing is not None and existing.kind == "audited":
+            return board_service.stored_receipt(db, election, existing)
         entry: dict[str, Any] = {
             "kind": "audited",
             "election_id": election.id,
@@ -253,8 +411,13 @@ def post_audited(app: Flask, election_id: object, payload: object) -> dict[str, 
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": clock.now_ms(),
+            "cast_at": board_core.coarse_ms(now_ms),
         }
-        return _append(db, election.id, entry, digests, None, revote=False)
+        # The verifier's own entry check: the secrets must cover exactly the manifest.
+        refuse_faults(check_audited_entry(entry_context(election, tpk, fingerprint), entry))
+        _check_copies(db, election.id, digests)
+        db.rollback()
+        item = BallotAppend(entry, tuple(digests), None, tracker, revote=False)
+        return _one(append_ballots(db, election.id, [item])[0])
     finally:
         db.close()

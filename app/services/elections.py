@@ -221,7 +221,7 @@ def close_election(db: Session, election: Election) -> None:
     """open -> closed: sign the final tree head (the frozen board)."""
     if election.state != "open":
         raise ApiError(409, "not_open", "only an open election can be closed")
-    board_service.lock_election(db, election.id)
+    board_service.lock_election(db, election.id, 0)  # the lock only: no entry
     db.refresh(election)
     election.state = "closed"
     board_service.sign_head(db, election, final=True)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import urllib.parse
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from app.mail import send_mail
+from app.errors import ApiError
+from app.i18n import LOCALES
+from app.mail import mail_language, render_mail, send_mail
 from app.models import Election, RollEntry, User, utcnow
-from app.services.users import create_login_token, get_or_create_user, normalise_email, valid_email
+from app.services.users import create_login_token, normalise_email, valid_email
 
 MAX_ROLL_ROWS = 100_000
 
@@ -22,6 +25,8 @@ class RollRow:
     line: int
     email: str
     name: str
+    #: ``kk``/``ru``/``en`` from the optional ``language`` column; None when absent or empty
+    language: str | None = None
 
 
 class RollError(ValueError):
@@ -33,7 +38,8 @@ class RollError(ValueError):
 
 
 def parse_roll_csv(text: str) -> list[RollRow]:
-    """Parse ``email,name`` CSV (a header row ``email,name`` is required)."""
+    """Parse ``email,name[,language]`` CSV (a header row ``email,name`` or
+    ``email,name,language`` is required; a language is ``kk``, ``ru``, ``en`` or empty)."""
     errors: list[tuple[int, str]] = []
     rows: list[RollRow] = []
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
@@ -43,18 +49,26 @@ def parse_roll_csv(text: str) -> list[RollRow]:
         raise RollError([(1, "empty file: expected a header row 'email,name'")]) from None
     except csv.Error as exc:
         raise RollError([(1, f"unreadable CSV: {exc}")]) from None
-    if [h.strip().lower() for h in header] != ["email", "name"]:
-        raise RollError([(1, "the header row must be exactly 'email,name'")])
+    columns = [h.strip().lower() for h in header]
+    if columns not in (["email", "name"], ["email", "name", "language"]):
+        raise RollError([(1, "the header row must be exactly 'email,name' or "
+                             "'email,name,language'")])
+    width = len(columns)
     seen: dict[str, int] = {}
     try:
         for record in reader:
             line = reader.line_num
             if not record or all(not f.strip() for f in record):
                 continue
-            if len(record) != 2:
-                errors.append((line, f"expected 2 columns (email,name), got {len(record)}"))
+            if len(record) != width:
+                errors.append((line, f"expected {width} columns ({','.join(columns)}), "
+                                     f"got {len(record)}"))
                 continue
             email, name = normalise_email(record[0]), record[1].strip()
+            language = (record[2].strip().lower() or None) if width == 3 else None
+            if language is not None and language not in LOCALES:
+                errors.append((line, f"unknown language {record[2].strip()!r} "
+                                     f"(expected one of {', '.join(LOCALES)} or empty)"))
             if not valid_email(email):
                 errors.append((line, f"invalid e-mail address {record[0].strip()!r}"))
             elif email in seen:
@@ -65,7 +79,7 @@ def parse_roll_csv(text: str) -> list[RollRow]:
                 errors.append((line, "the name is empty"))
             elif len(name) > 200:
                 errors.append((line, "the name is longer than 200 characters"))
-            rows.append(RollRow(line, email, name))
+            rows.append(RollRow(line, email, name, language))
             if len(rows) > MAX_ROLL_ROWS:
                 errors.append((line, f"more than {MAX_ROLL_ROWS} rows"))
                 break
@@ -78,12 +92,25 @@ def parse_roll_csv(text: str) -> list[RollRow]:
     return rows
 
 
+#: Rows per bulk statement (IN lists and executemany batches).
+BULK = 1000
+#: Largest roll upload (100,000 rows of e-mail and name); the body limit of the roll routes.
+ROLL_MAX_BYTES = 32 * 1024 * 1024
+
+
 def import_roll(db: Session, election: Election, text: str) -> int:
     """Import the CSV into the roll (creating/linking voter accounts); returns rows added.
 
     All-or-nothing: raises :class:`RollError` before touching the database if any row is
-    bad, including e-mails already on this election's roll.
+    bad, including e-mails already on this election's roll.  The roll is frozen when the
+    election opens: outside ``draft`` it raises ``ApiError(409, "roll_frozen")``.
+
+    Bulk: accounts are looked up ``BULK`` e-mails at a time, new accounts and the roll
+    entries are inserted with one executemany per ``BULK`` rows (100,000 rows: about
+    300 statements instead of 300,000).
     """
+    if election.state != "draft":
+        raise ApiError(409, "roll_frozen", "the roll is frozen once the election has opened")
     rows = parse_roll_csv(text)
     existing = set(db.scalars(select(RollEntry.email)
                               .where(RollEntry.election_id == election.id)).all())
@@ -91,9 +118,33 @@ def import_roll(db: Session, election: Election, text: str) -> int:
                for r in rows if r.email in existing]
     if clashes:
         raise RollError(clashes)
-    for r in rows:
-        user = get_or_create_user(db, r.email, r.name, ("voter",))
-        db.add(RollEntry(election_id=election.id, user_id=user.id, email=r.email, name=r.name))
+    emails = [r.email for r in rows]
+    users: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(emails), BULK):
+        for uid, email, roles in db.execute(select(User.id, User.email, User.roles)
+                                            .where(User.email.in_(emails[i:i + BULK]))):
+            users[email] = (uid, roles)
+    missing = [r for r in rows if r.email not in users]
+    now = utcnow()
+    for i in range(0, len(missing), BULK):
+        db.execute(insert(User), [{"email": r.email, "name": r.name, "roles": "voter",
+                                   "password_hash": None, "created_at": now,
+                                   "language": r.language}
+                                  for r in missing[i:i + BULK]])
+    need_role = [uid for uid, roles in users.values() if "voter" not in roles.split()]
+    for uid in need_role:
+        db.execute(update(User).where(User.id == uid)
+                   .values(roles=User.roles + " voter"))
+    new_emails = [r.email for r in missing]
+    for i in range(0, len(new_emails), BULK):
+        for uid, email in db.execute(select(User.id, User.email)
+                                     .where(User.email.in_(new_emails[i:i + BULK]))):
+            users[email] = (uid, "voter")
+    for i in range(0, len(rows), BULK):
+        db.execute(insert(RollEntry), [{"election_id": election.id, "user_id": users[r.email][0],
+                                        "email": r.email, "name": r.name,
+                                        "language": r.language}
+                                       for r in rows[i:i + BULK]])
     db.flush()
     return len(rows)
 
@@ -105,7 +156,11 @@ def on_roll(db: Session, election_id: str, user: User) -> bool:
 
 def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
                      *, only_new: bool = True) -> int:
-    """Mail each voter a one-time login link (confirmed by POST on the page it opens)."""
+    """Mail each voter a one-time login link (confirmed by POST on the page it opens).
+
+    The invitation is written in the voter's language: the roll entry's ``language``, else
+    the account's, else the official's current language (:func:`app.mail.mail_language`).
+    """
     query = select(RollEntry).where(RollEntry.election_id == election.id)
     if only_new:
         query = query.where(RollEntry.invited_at.is_(None))
@@ -119,12 +174,11 @@ def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
         # in the credential period) and can save it (docs/protocol.md §11.2)
         booth = urllib.parse.quote(f"/elections/{election.id}/booth", safe="/")
         link = f"{base_url.rstrip('/')}/auth/link/{token}?next={booth}"
-        send_mail(db, entry.email, f"Your invitation to vote: {election.title}",
-                  f"Hello {entry.name},\n\nyou are on the voter roll of \"{election.title}\" "
-                  f"({election.id}).\n\nOpen this one-time link and press \"Log in\" to sign in; "
-                  f"the voting booth then gives you your voting card (save it: you vote with "
-                  f"it, and a lost card cannot be replaced):\n"
-                  f"{link}\n\nThe link works once. If you did not expect this message, ignore it.\n")
+        subject, body = render_mail(
+            "invitation", mail_language(entry.language, user.language), name=entry.name,
+            title=election.title, election_id=election.id, link=link,
+            expires=utcnow() + dt.timedelta(seconds=ttl_s))
+        send_mail(db, entry.email, subject, body)
         entry.invited_at = utcnow()
         count += 1
     db.flush()

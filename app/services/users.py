@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
+from app.i18n import LOCALES
 from app.models import ROLES, ApiToken, LoginToken, User, utcnow
 from app.security import aware, check_password, hash_password, new_token, token_hash
 
@@ -29,12 +30,19 @@ def find_user(db: Session, email: str) -> User | None:
 
 def get_or_create_user(
     db: Session, email: str, name: str = "", roles: tuple[str, ...] = ("voter",),
-    password: str | None = None,
+    password: str | None = None, language: str | None = None,
+    trustee_index: int | None = None,
 ) -> User:
-    """Find the account for ``email`` or create it; adds ``roles`` to an existing one."""
+    """Find the account for ``email`` or create it; adds ``roles`` to an existing one.
+
+    ``language`` (``kk``/``ru``/``en``), chosen at registration or on a roll import, is the
+    language of the person's e-mails; it fills in an account that has none yet.
+    """
     for role in roles:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
+    if language is not None and language not in LOCALES:
+        raise ValueError(f"unknown language {language!r}")
     user = find_user(db, email)
     if user is None:
         user = User(email=normalise_email(email), name=name, roles=" ".join(roles))
@@ -44,10 +52,46 @@ def get_or_create_user(
         user.roles = " ".join(current + [r for r in roles if r not in current])
         if name and not user.name:
             user.name = name
+    if language is not None and user.language is None:
+        user.language = language
+    if trustee_index is not None:
+        user.trustee_index = trustee_index
     if password is not None:
-        user.password_hash = hash_password(password)
+        if user.id is not None:
+            set_password(db, user, password)
+        else:
+            user.password_hash = hash_password(password)
     db.flush()
     return user
+
+
+def check_trustee_index(user: User, index: int) -> None:
+    """A trustee account uploads partial decryptions for its own trustee index only.
+
+    Bound account (``users.trustee_index``): another index is 403 ``wrong_trustee``.  Unbound
+    account: 403 ``trustee_unbound`` when ``TRUSTEE_BINDING_REQUIRED`` (the default).
+    """
+    from app.config import setting
+    from app.errors import ApiError
+
+    if user.trustee_index is None:
+        if setting("TRUSTEE_BINDING_REQUIRED"):
+            raise ApiError(403, "trustee_unbound", "this trustee account is not bound to a "
+                           "trustee index (saylau user bind-trustee)")
+        return
+    if user.trustee_index != index:
+        raise ApiError(403, "wrong_trustee", f"this account is trustee {user.trustee_index}, "
+                       f"not trustee {index}")
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    """Change the password and end every session and API token of the user (caller commits)."""
+    from app.models import ApiToken
+    from app.security import end_sessions
+
+    user.password_hash = hash_password(password)
+    end_sessions(db, user.id)
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def authenticate(db: Session, email: str, password: str) -> User | None:

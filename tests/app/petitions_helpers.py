@@ -37,6 +37,8 @@ def petition_app(db_url: str, tmp_path: Path, issuer_key: Any, schema: str | Non
         "PETITION_RESPONSE_THRESHOLD": 2,
         "PETITION_DEBATE_THRESHOLD": 3,
         "PETITION_COUNT_MAX_AGE_S": 0,
+        # small boards: rule D1 with K = 1 (only identical sets); the attack test sets K
+        "PETITION_TALLY_MIN_DIFFERENCE": 1,
     }
     config.update(extra)
     return make_test_app(db_url, tmp_path, issuer_key, schema=schema, **config)

@@ -172,6 +172,9 @@ def test_trustee_upload_results_record(app: Any, client: Any, tmp_path: Path) ->
         assert re.search(rf'<tr data-option="{option}"><th scope="row">[^<]+</th>'
                          rf'<td class="num">{count}</td><td class="num">{percent}</td>', html)
     assert "Alice: 2 votes (66.7%)" in html  # the chart's <desc>
+    assert re.search(r'id="turnout">[0-9.]+% \(3 ballots counted of \d+ voters on the roll\)', html)
+    assert "Most votes: Alice (2)." in html
+    assert '<div class="chart-figure" aria-hidden="true">' in html  # the table is what is read
     assert "saylau verify e1-record.zip --receipt my-receipt.json" in html
     assert "style=" not in html.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
     admin = official.get("/admin/elections/e1").get_data(as_text=True)

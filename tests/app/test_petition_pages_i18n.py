@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
+from app import regions
 from app.db import get_engine
 from app.i18n import LOCALES
 from app.petitions import labels
@@ -110,7 +111,8 @@ ENGLISH = {
     "list": ("Start a petition", "most signatures", ">Apply<", "signature(s)", "petition(s)",
              ">Search ", ">Sort"),
     "show": ("We ask<", "Sign this petition", "Government response at", "Debate at",
-             "Status:", "signature(s)", "signed tree head"),
+             "Status:", "signature(s)", "signed tree head", "Parliamentary debate",
+             "Share this petition", "signatures needed"),
     "rejected": ("Rejected<", "Reason:", "not responsibility"),
     "new": ("Start a petition", "Save draft", "What do you want the government to do?",
             "Regions (signers choose one", ">Title ", " Akmola<", " East Kazakhstan<"),
@@ -124,41 +126,45 @@ ENGLISH = {
     "sign": (">Almaty Region<", ">East Kazakhstan<"),
 }
 
+BAD_LINK = {"kk": 'role="alert">Бұл растау сілтемесі жарамсыз',
+            "ru": 'role="alert">Эта ссылка для подтверждения недействительна'}
+
 EXPECTED = {
     "kk": {
-        "list": ("<h1>Петициялар</h1>", "Петиция бастау", "қолтаңбасы көбі", "Қолдану",
-                 "ашық, 0 қолтаңба", "2 петиция."),
+        "list": ("<h1>Петициялар</h1>", "Петиция бастау", "ең көп қол жинағандар", "Қолдану",
+                 "ашық, 0 қол", "2 петиция."),
         "show": ("Күйі: <strong>ашық</strong>", "Біз сұраймыз", "Осы петицияға қол қою",
-                 "<h2>0 қолтаңба</h2>", "қолтаңбада үкімет жауабы", "қолтаңбада талқылау"),
+                 ">0 қол<", "Үкімет жауабы", "Парламенттегі талқылау", "Петицияны бөлісу"),
         "rejected": ("<h2>Қабылданбады</h2>", "үкіметтің құзыретіне жатпайды"),
-        "new": ("<h1>Петиция бастау</h1>", "Жобаны сақтау", "Ақмола", "Шығыс Қазақстан",
+        "new": ("<h1>Петиция бастау</h1>", "Жобаны сақтау", "Ақмола облысы", "Шығыс Қазақстан облысы",
                 'value="akmola"', 'value="east-kazakhstan"'),
         "edit": ("<h1>Жобаны өңдеу</h1>", "Ұқсас петициялар", "Ұқсас 1 петиция бұрыннан бар"),
-        "sponsor": ("<h1>Осы петицияға демеуші болу</h1>", "Мен осы петицияға демеушімін",
-                    "Демеушілер: 2 ішінен 0", "демеушілер жиналуда"),
+        "sponsor": ("<h1>Осы петицияның қосалқы бастамашысы болу</h1>",
+                    "Мен осы петицияның қосалқы бастамашысымын", "Қосалқы бастамашылар: 0 / 2",
+                    "қосалқы бастамашылар жиналуда"),
         "confirm": ("<h1>Электрондық пошта мекенжайыңызды растаңыз</h1>", "Мекенжайымды растау"),
         "moderation": ("<h1>Модерация кезегі</h1>", "Мақұлдау", "Қабылдамау", "Ашық белгілер жоқ.",
                        "үкіметтің құзыретіне жатпайды"),
-        "creator-show": ("Жобаны өңдеу", "Жіберіп, 2 демеуші жинау", "Күйі: <strong>жоба</strong>"),
-        "sign": (">Алматы облысы<", ">Шығыс Қазақстан<", 'value="almaty-region"'),
+        "creator-show": ("Жобаны өңдеу", "Жіберу және қосалқы бастамашыларды жинау (қажеті: 2)", "Күйі: <strong>жоба</strong>"),
+        "sign": (">Алматы облысы<", ">Шығыс Қазақстан облысы<", ">Алматы қаласы<", 'value="almaty-region"'),
     },
     "ru": {
         "list": ("<h1>Петиции</h1>", "Создать петицию", "больше всего подписей", "Применить",
                  "открыта, 0 подписей", "2 петиции."),
         "show": ("Статус: <strong>открыта</strong>", "Мы просим", "Подписать эту петицию",
-                 "<h2>0 подписей</h2>", "Ответ правительства при", "Обсуждение при"),
+                 ">0 подписей<", "Ответ правительства", "Обсуждение в парламенте", "Поделиться петицией"),
         "rejected": ("<h2>Отклонена</h2>", "не в компетенции правительства"),
-        "new": ("<h1>Создать петицию</h1>", "Сохранить черновик", "Акмолинская",
-                "Восточно-Казахстанская", 'value="akmola"', 'value="east-kazakhstan"'),
+        "new": ("<h1>Создать петицию</h1>", "Сохранить черновик", "Акмолинская область",
+                "Восточно-Казахстанская область", 'value="akmola"', 'value="east-kazakhstan"'),
         "edit": ("<h1>Редактировать черновик</h1>", "Похожие петиции", "Уже есть 1 похожая петиция"),
-        "sponsor": ("<h1>Стать спонсором этой петиции</h1>", "Я поддерживаю эту петицию как спонсор",
-                    "Спонсоры: 0 из 2", "сбор спонсоров"),
+        "sponsor": ("<h1>Стать соинициатором этой петиции</h1>", "Я — соинициатор этой петиции",
+                    "Соинициаторы: 0 из 2", "сбор соинициаторов"),
         "confirm": ("<h1>Подтвердите адрес электронной почты</h1>", "Подтвердить мой адрес"),
         "moderation": ("<h1>Очередь модерации</h1>", "Одобрить", "Отклонить", "Открытых отметок нет.",
                        "не в компетенции правительства"),
-        "creator-show": ("Редактировать черновик", "Отправить и собрать 2 спонсоров",
+        "creator-show": ("Редактировать черновик", "Отправить и собрать соинициаторов (нужно: 2)",
                          "Статус: <strong>черновик</strong>"),
-        "sign": (">Алматинская<", ">Восточно-Казахстанская<", 'value="almaty-region"'),
+        "sign": (">Алматинская область<", ">Восточно-Казахстанская область<", ">город Алматы<", 'value="almaty-region"'),
     },
 }
 
@@ -172,7 +178,10 @@ def test_public_petition_pages_are_translated(site: Site, lang: str) -> None:
     _check(_page(client, f"/petitions/{site.rejected_id}", lang), want["rejected"], ENGLISH["rejected"])
     _check(_page(client, f"/petitions/{site.sponsoring_id}/sponsor/{site.sponsor_token}", lang),
            want["sponsor"], ENGLISH["sponsor"])
-    _check(_page(client, "/petitions/confirm/not-a-real-token", lang), want["confirm"], ENGLISH["confirm"])
+    bad = client.get(f"/petitions/confirm/not-a-real-token?lang={lang}")
+    assert bad.status_code == 400  # a bad link says so at once, translated, as an alert
+    _check(bad.get_data(as_text=True), (want["confirm"][0], BAD_LINK[lang]),
+           ENGLISH["confirm"] + ("This confirmation link is not valid", "invalid or expired"))
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -200,7 +209,8 @@ def test_moderation_page_is_translated(site: Site, lang: str) -> None:
 def test_english_pages_keep_their_wording(site: Site) -> None:
     client = site.app.test_client()
     _check(_page(client, f"/petitions/{site.open_id}", "en"),
-           ("Status: <strong>open</strong>", "<h2>0 signatures</h2>", "Sign this petition"), ())
+           ("Status: <strong>open</strong>", ">0 signatures<", "Sign this petition",
+            "Government response", "Parliamentary debate", "0 of 2 signatures needed", "0 of 3 signatures needed"), ())
     _check(_page(client, f"/petitions/{site.rejected_id}", "en"), ("not responsibility",), ())
 
 
@@ -255,7 +265,7 @@ def test_label_helpers(site: Site, lang: str) -> None:
         assert labels.region_label("no-such-region", "Fallback") == "Fallback"
         assert labels.state_label("some_new_state") == "some new state"
         if lang == "en":
-            assert names == [label for _, label in DEFAULT_REGIONS]
+            assert names == [regions.BY_CODE[rid].en for rid, _ in DEFAULT_REGIONS]
         else:
             english = {label for _, label in DEFAULT_REGIONS} - {"Almaty", "Astana", "Shymkent"}
             assert not english & set(names)

@@ -68,6 +68,10 @@ def test_seed_demo(tmp_path: Path, issuer_test_key: Any, capsys: pytest.CaptureF
             db.close()
         # A second run leaves everything as it is.
         assert cmd_db.seed_demo(app, 1024) == 0
-        assert "already exists" in capsys.readouterr().out
+        again = capsys.readouterr().out
+        assert "already exists" in again and "make clean-demo" in again
+        for needle in ("official@example.org", "demo-trustee-2", "citizen@example.org",
+                       "election 'demo-2026' is open, 0 board entries", "is open, 0 signatures"):
+            assert needle in again  # accounts and state, every time
     finally:
         get_engine(app).dispose()

@@ -70,8 +70,15 @@ def test_csrf_required_on_forms(app, client):
     assert response.status_code == 400
     token = csrf_token(client, "/admin/elections/e1")
     response = client.post("/admin/elections/e1/close", data={"csrf_token": token})
+    assert response.status_code == 302  # not confirmed: still open
+    assert client.get("/api/v1/elections/e1").get_json()["state"] == "open"
+    page = client.get("/admin/elections/e1").get_data(as_text=True)
+    assert "tick the box to confirm" in page
+    response = client.post("/admin/elections/e1/close", data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 302
     assert client.get("/api/v1/elections/e1").get_json()["state"] == "closed"
+    page = client.get("/admin/elections/e1").get_data(as_text=True)
+    assert "Send invitations" not in page and "roll_csv" not in page  # closed: no roll, no invitations
 
 
 def test_session_api_needs_csrf_header(app, client):

@@ -21,6 +21,7 @@ from audit.verifier import verify_record
 from crypto.blind_rsa import IssuerPrivateKey
 from crypto.credentials import sign_payload
 from crypto.encoding import canonical_json, hex_to_int, int_to_hex
+from crypto.errors import DecryptionError
 from crypto.threshold import KeyShare, PartialDecryption
 from saylau.cli import main
 from tally.aggregate import EncryptedTally
@@ -210,7 +211,7 @@ def test_share_from_non_trustee(gen: GeneratedElection, tmp_path: Path, index: i
     failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
     assert f"trustee {index}" in failed["partial-decryptions"]
     assert "decryption" in failed
-    with pytest.raises(Exception, match="valid partial"):
+    with pytest.raises(DecryptionError, match="valid partial"):
         combine_tally(gen.tpk, enc, sets, fingerprint=gen.fingerprint)
 
 

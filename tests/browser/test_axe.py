@@ -102,13 +102,52 @@ def urls(live_server: LiveServer) -> dict[str, str]:
                         headers=mod)
         assert r.status_code == 200 and r.get_json()["state"] == "open", r.get_json()
     citizen(app, client, CITIZEN)
+    # issue 14's pages: a petition with its region map, an audited ballot's check page
+    map_pid = _petition_with_map(app, client, mod)
+    vc = voter(client, live_server.voter("e1"))
+    e1 = vc.get_election("e1")
+    audited = vc.audit_ballot(e1, vc.obtain_credential(e1), {"mayor": ["a"], "ref": ["no"]})["board"]["tracker"]
     return {
+        "petition-map": f"/petitions/{map_pid}", "check-page": f"/board/e1/t/{audited}",
+        "petition-trustee": "/petitions/trustee", "api-docs": "/api/v1/docs",
+        "results-closed": f"/elections/{CLOSED}/results", "booth-closed": f"/elections/{CLOSED}/booth",
         "home": "/", "login": "/auth/login", "booth": "/elections/e1/booth",
         "receipt": f"/elections/e2/receipt/{tracker}", "check-receipt": "/receipt",
         "board": "/board/e1", "results": f"/elections/{TALLIED}/results",
         "petitions": "/petitions", "petition": f"/petitions/{pid}", "sign": f"/petitions/{pid}/sign",
         "admin-election": "/admin/elections/e1", "trustee": f"/trustee/elections/{CLOSED}",
     }
+
+
+def _petition_with_map(app: Any, client: Any, mod: dict[str, str]) -> int:
+    """An open petition with three signatures and a decrypted region tally (the map shows)."""
+    from tally.petition import EncryptedRegionTally, trustee_decrypt_regions
+    from tests.app.petitions_helpers import sign, trustee_shares
+
+    with petition_config(app):
+        creator = citizen(app, client, "axe-map-creator@example.org")
+        r = client.post("/api/v1/petitions", headers=creator, json={
+            "title": "A map of signatures for every region", "action": "Show it.", "background": "Maps."})
+        pid, token = r.get_json()["id"], r.get_json()["share_token"]
+        assert client.post(f"/api/v1/petitions/{pid}/submit", headers=creator).status_code == 200
+        for i in range(2):
+            s = citizen(app, client, f"axe-map-sponsor{i}@example.org")
+            assert client.post(f"/api/v1/petitions/{pid}/sponsors", json={"token": token},
+                               headers=s).status_code == 201
+        assert client.post(f"/api/v1/petitions/{pid}/moderation", json={"decision": "approve"},
+                           headers=mod).get_json()["state"] == "open"
+    for i, region in enumerate(["abai", "astana", "shymkent"]):
+        sign(client, citizen(app, client, f"axe-map-signer{i}@example.org"), pid, region)
+    tally = client.post(f"/api/v1/petitions/{pid}/tallies", headers=mod).get_json()
+    fp = bytes.fromhex(client.get(f"/api/v1/petitions/{pid}").get_json()["fingerprint"])
+    et = EncryptedRegionTally.from_json(tally["encrypted"])
+    for share in trustee_shares()[:3]:
+        headers = citizen(app, client, f"axe-map-trustee{share.index}@example.org", ("trustee",))
+        r = client.post(f"/api/v1/petitions/{pid}/tallies/{tally['id']}/partials",
+                        json={"partial": trustee_decrypt_regions(share, et, fingerprint=fp).to_json()},
+                        headers=headers)
+        assert r.status_code == 201
+    return int(pid)
 
 
 #: who sees each page: (e-mail, password); None = anonymous
@@ -118,11 +157,14 @@ def _who(live_server: LiveServer, name: str) -> tuple[str, str] | None:
         "sign": (CITIZEN, PASSWORD),
         "admin-election": (OFFICIAL_EMAIL, OFFICIAL_PASSWORD),
         "trustee": (TRUSTEE, PASSWORD),
+        "petition-trustee": (TRUSTEE, PASSWORD),
+        "booth-closed": (live_server.voter("e1"), VOTER_PASSWORD),
     }.get(name)
 
 
 #: what to wait for before auditing (pages that finish their work in JavaScript)
-READY = {"booth": "#encrypt-button:not([disabled])", "sign": "#sign-button:not([disabled])"}
+READY = {"booth": "#encrypt-button:not([disabled])", "sign": "#sign-button:not([disabled])",
+         "api-docs": "#swagger-ui .opblock"}
 
 
 @pytest.fixture()
@@ -157,7 +199,8 @@ def test_axe_vendored_file() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", ["home", "login", "booth", "receipt", "check-receipt", "board",
                                   "results", "petitions", "petition", "sign", "admin-election",
-                                  "trustee"])
+                                  "trustee", "petition-map", "check-page", "petition-trustee",
+                                  "api-docs", "results-closed"])
 def test_no_serious_axe_violations(axe_page: Any, live_server: LiveServer, urls: dict[str, str],
                                    name: str, lang: str) -> None:
     page = axe_page
@@ -235,4 +278,19 @@ def test_no_serious_axe_violations_in_page_states(axe_page: Any, live_server: Li
         page.wait_for_load_state("networkidle")
         states[f"360px {name}"] = audit(page)
     bad = {k: v for k, v in states.items() if v}
+    assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lang", ("en", "kk", "ru"))
+def test_no_serious_axe_violations_on_error_pages(axe_page: Any, live_server: LiveServer,
+                                                  urls: dict[str, str], lang: str) -> None:
+    """The translated error and empty states: unknown tracker, bad confirmation link, 404, 405."""
+    page, found = axe_page, {}
+    for path, status in ((f"/board/e1/t/{'ab' * 32}", 404), ("/petitions/confirm/not-a-real-token", 400),
+                         ("/no/such/page", 404), ("/auth/logout", 405)):
+        response = page.goto(f"{path}?lang={lang}")
+        assert response is not None and response.status == status, path
+        assert page.get_attribute("html", "lang") == lang
+        found[path] = audit(page)
+    bad = {k: v for k, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1, ensure_ascii=False)

@@ -62,6 +62,8 @@ def test_vote_receipt_and_board(page, live_server, login, shot):
     shot(page, "01-booth")
     choose(page, "e2", {"mayor": "b", "ref": "yes"})
     tracker = encrypt(page)
+    review = page.get_by_role("list", name="Your encrypted ballot contains:").inner_text()
+    assert "Mayor: Bob" in review and "Referendum: Yes" in review  # the review before casting
     shot(page, "02-encrypted")
     receipt = cast(page)
     shot(page, "03-receipt")
@@ -72,7 +74,7 @@ def test_vote_receipt_and_board(page, live_server, login, shot):
     page.click("#receipt-link")
     page.wait_for_selector("svg.qr")
     assert page.inner_text("#tracker") == tracker
-    assert page.inner_text("#entry-status") == "counted"
+    assert page.inner_text("#entry-status") == "recorded (counted when the election is tallied)"
     page.click("#check-stored")
     page.wait_for_selector("#check-result[data-result]")
     assert page.get_attribute("#check-result", "data-result") == "ok", page.inner_text("#check-result")
@@ -81,7 +83,7 @@ def test_vote_receipt_and_board(page, live_server, login, shot):
     # the public board lists the tracker
     page.goto("/board/e2")
     row = page.locator("table.board tr", has_text=tracker)
-    assert row.count() == 1 and "counted" in row.inner_text()
+    assert row.count() == 1 and "recorded" in row.inner_text()
     shot(page, "05-board")
 
     # "check my receipt" finds the stored receipt and verifies it against the board
@@ -139,6 +141,8 @@ def test_benaloh_challenge_then_cast(page, live_server, login, shot):
     assert "Mayor: Alice" in choices and "Referendum: Yes" in choices
     page.wait_for_selector("#audit-receipt-link")
     shot(page, "07-challenge")
+    check_url = page.get_attribute("#audit-receipt-link", "href")
+    assert check_url == f"/board/e1/t/{audited_tracker}"
 
     # the audited ballot is on the board, marked audited, and opens correctly in Python
     entry = board_entry(live_server, "e1", audited_tracker)
@@ -157,6 +161,13 @@ def test_benaloh_challenge_then_cast(page, live_server, login, shot):
     receipt = cast(page)
     assert receipt["tracker"] == new_tracker
     assert board_entry(live_server, "e1", new_tracker)["kind"] == "ballot"
+
+    # the check page, as a second device opens it: the server's Python checker states the choices
+    page.goto(check_url)
+    section = page.get_by_role("region", name="Encryption check (Benaloh)")
+    assert "Mayor: Alice" in section.inner_text() and "Referendum: Yes" in section.inner_text()
+    assert page.get_by_role("img", name="QR code of this check page's address").count() == 1
+    shot(page, "07b-check-page")
 
 
 def test_revote_supersedes(page, live_server, login, shot):

@@ -52,7 +52,7 @@ def test_completeness(data):
 
 @pytest.mark.parametrize("m", [2, PK.n - 1])  # 2 and −1
 def test_no_proof_for_a_value_outside_the_set(m):
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="not in the allowed set"):
         prove(m)
 
 
@@ -61,7 +61,7 @@ def test_forged_proof_for_two_or_minus_one_fails(m):
     """A cheating prover claims m ∈ {0,1} by building the 'true' branch for m itself."""
     c, r = P.encrypt(PK, m)
     forged = prove_membership(PK, c, r, m, (m, 1), domain=DOMAIN_OPTION, fingerprint=FP, context=CTX)
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, forged, (0, 1))
 
 
@@ -93,15 +93,15 @@ def test_changing_the_ciphertext_fails():
 
 def test_changing_context_fingerprint_domain_or_statement_fails():
     c, proof = prove(1)
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, proof, context=CTX[:-1] + (("token_id", "11" * 32),))
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, proof, fingerprint=bytes(32))
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, proof, domain=DOMAIN_SELECTION_COUNT)
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, proof, statement_ciphertexts=(c, c))
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, proof, allowed=(1, 0))
 
 
@@ -109,17 +109,17 @@ def test_proof_moved_to_another_ballots_context_fails():
     c, proof = prove(1)
     moved = (("election_id", "e"), ("question_id", "q"), ("option_id", "other"),
              ("token_id", "00" * 32))
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenges do not sum"):
         verify(c, proof, context=moved)
 
 
 def test_out_of_range_challenge_and_response_rejected():
     c, proof = prove(1)
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="challenge out of range"):
         verify(c, dataclasses.replace(proof, e=(proof.e[0] + (1 << 256), proof.e[1])))
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match=r"response is not in Z\*_n"):
         verify(c, dataclasses.replace(proof, z=(proof.z[0] + PK.n, proof.z[1])))
-    with pytest.raises(InvalidProof):
+    with pytest.raises(InvalidProof, match="commitment not in"):
         verify(c, dataclasses.replace(proof, a=(0, proof.a[1])))
 
 

@@ -219,7 +219,8 @@ def test_tampered_partial_rejected(sample, field: str) -> None:
     c, partial = sample
     value = getattr(partial, field) if field == "c_i" else getattr(partial.proof, field)
     bad = _tamper(partial, **{field: value + 1 if field in {"e", "z"} else value * 4 % TPK.nsquare})
-    with pytest.raises(InvalidShare):
+    message = r"proof fails \(c\^4\)\^z" if field == "z" else "challenge does not match the transcript"
+    with pytest.raises(InvalidShare, match=message):
         verify_partial_decryption(TPK, c, bad, fingerprint=FP, context=CTX)
 
 
@@ -235,17 +236,17 @@ def test_oversized_response_rejected(sample) -> None:
 def test_c_i_outside_units_rejected(sample) -> None:
     c, partial = sample
     for value in (0, TPK.nsquare, TPK.n, TPK.nsquare + partial.c_i):
-        with pytest.raises(InvalidShare):
+        with pytest.raises(InvalidShare, match=r"c_i is not in Z\*_\(n\^2\)"):
             verify_partial_decryption(TPK, c, _tamper(partial, c_i=value), fingerprint=FP, context=CTX)
 
 
 def test_wrong_context_fingerprint_ciphertext_index(sample) -> None:
     c, partial = sample
-    with pytest.raises(InvalidShare):
+    with pytest.raises(InvalidShare, match="challenge does not match"):
         verify_partial_decryption(TPK, c, partial, fingerprint=FP, context=("question", "q1"))
-    with pytest.raises(InvalidShare):
+    with pytest.raises(InvalidShare, match="challenge does not match"):
         verify_partial_decryption(TPK, c, partial, fingerprint=bytes(32), context=CTX)
-    with pytest.raises(InvalidShare):
+    with pytest.raises(InvalidShare, match="challenge does not match"):
         verify_partial_decryption(TPK, _enc(7), partial, fingerprint=FP, context=CTX)
     for index in (1, 0, 6, -1):
         with pytest.raises(InvalidShare):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tally.verify_board as vb
 from audit.checks import prefix_roots
-from crypto.encoding import hex_to_int, int_to_hex
+from crypto.encoding import canonical_json, hex_to_int, int_to_hex
 from crypto.errors import DecryptionError, InvalidEncoding
 from crypto.merkle import MerkleLog, leaf_hash
 from crypto.threshold import PartialDecryption
@@ -56,7 +56,7 @@ def test_valid_board(gen: GeneratedElection) -> None:
     assert result.entries == 6 and result.audited == 1 and result.tokens == 4
     # the revoted first ballot of voter 1 (entry 2) is not counted; its revote (5) is
     assert [c.index for c in result.counted] == [0, 3, 4, 5]
-    assert result.counted[0].leaf_hash == leaf_hash(vb.canonical_json(gen.board[0])).hex()
+    assert result.counted[0].leaf_hash == leaf_hash(canonical_json(gen.board[0])).hex()
     assert calls and calls[-1][1] == calls[-1][2]
 
 

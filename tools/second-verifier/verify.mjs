@@ -390,7 +390,9 @@ function verifyMembership(pk, fp, domain, context, stmt, c, allowed, proof) {
   if (sum !== e) throw new Error('challenges do not sum to the Fiat-Shamir challenge');
   for (let i = 0; i < k; i++) {
     const u = (c * (((1n - allowed[i] * n) % N + N) % N)) % N; // Z1
-    if (modPow(proof.z[i], n, N) !== (proof.a[i] * modPow(u, proof.e[i], N)) % N) {
+    // Z5: z^n = ±a·u^e (mod N); −1 = (n−1)^n is an n-th residue (n odd), so either sign is sound
+    const lhs = modPow(proof.z[i], n, N); const rhs = (proof.a[i] * modPow(u, proof.e[i], N)) % N;
+    if (lhs !== rhs && (lhs + rhs) % N !== 0n) {
       throw new Error(`verification equation fails for branch ${i} (m = ${allowed[i]})`);
     }
   }
@@ -491,7 +493,19 @@ class Report {
     return ok;
   }
   get valid() { return this.checks.length > 0 && this.checks.every((c) => c.ok); }
+  // Verdict (docs/election-record.md, "Verdicts"): valid; operator-fault when every failed
+  // check is an entry-level check whose details all name entries ("entry N: ...") and the
+  // tally checks ran and passed; otherwise invalid.
+  get verdict() {
+    if (this.valid) return 'valid';
+    const failed = this.checks.filter((c) => !c.ok);
+    const entryLevel = failed.every((c) => OPERATOR_FAULT_CHECKS.has(c.name) && c.details.length > 0
+      && c.details.every((d) => d.startsWith('entry ')));
+    return entryLevel && this.checks.some((c) => c.name === 'results') ? 'operator-fault' : 'invalid';
+  }
 }
+const OPERATOR_FAULT_CHECKS = new Set(['board-entries', 'credentials', 'ballot-signatures',
+  'ballot-proofs', 'audited-ballots', 'ciphertext-copies', 'revote-chains']);
 
 function verifyRecord(dir) {
   const rep = new Report();
@@ -571,7 +585,10 @@ function verifyRecord(dir) {
   // 3. election-fingerprint
   const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey);
   const sizeNote = bitLen(pk.n) < 2048 ? `; TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): not for real elections` : '';
-  rep.add('election-fingerprint', fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`], fp.toString('hex') + sizeNote);
+  const fpd = fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`];
+  // keys below 2048 bits fail unless --allow-test-keys (or SAYLAU_VERIFY_ALLOW_TEST_KEYS=1)
+  if (bitLen(pk.n) < 2048 && !ALLOW_TEST_KEYS) fpd.push(`TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): refused without --allow-test-keys`);
+  rep.add('election-fingerprint', fpd, fp.toString('hex') + sizeNote);
 
   // 4. tree-heads, 5. board-merkle
   const board = data['board.json'];
@@ -826,7 +843,7 @@ function verifyRecord(dir) {
     tally[q.id] = {};
     for (const o of q.options) tally[q.id][o.id] = plain[q.id][o.id] === undefined ? null : Number(plain[q.id][o.id]);
   }
-  return { rep, tally: rep.valid ? tally : null, eid };
+  return { rep, tally: rep.valid ? tally : null, eid, validEntriesTally: rep.verdict === 'operator-fault' ? tally : null };
 }
 
 // ---------------------------------------------------------------- self-test (tests/vectors)
@@ -903,28 +920,38 @@ function selfTest() {
 
 // ---------------------------------------------------------------- CLI
 
+let ALLOW_TEST_KEYS = false;
+
 function main(argv) {
   const json = argv.includes('--json');
-  const rest = argv.filter((a) => a !== '--json');
-  const usage = 'usage: node verify.mjs RECORD_DIR [--json] | --self-test [--json]';
+  ALLOW_TEST_KEYS = argv.includes('--allow-test-keys') || process.env.SAYLAU_VERIFY_ALLOW_TEST_KEYS === '1';
+  const rest = argv.filter((a) => a !== '--json' && a !== '--allow-test-keys');
+  const usage = 'usage: node verify.mjs RECORD_DIR [--json] [--allow-test-keys] | --self-test [--json]';
   if (rest.length !== 1 || (rest[0].startsWith('-') && rest[0] !== '--self-test')) { process.stderr.write(usage + '\n'); return 2; }
-  let rep; let tally = null; let eid = null;
+  let rep; let tally = null; let eid = null; let validEntriesTally = null;
   if (rest[0] === '--self-test') rep = selfTest();
   else {
     let st;
     try { st = statSync(rest[0]); } catch { process.stderr.write(`error: cannot read ${rest[0]}\n${usage}\n`); return 2; }
     if (!st.isDirectory()) { process.stderr.write(`error: ${rest[0]} is not a directory (unzip a .zip record first)\n`); return 2; }
-    try { ({ rep, tally, eid } = verifyRecord(rest[0])); } catch (e) { process.stderr.write(`error: ${e.stack}\n`); return 2; }
+    try { ({ rep, tally, eid, validEntriesTally } = verifyRecord(rest[0])); } catch (e) { process.stderr.write(`error: ${e.stack}\n`); return 2; }
   }
   if (json) {
-    process.stdout.write(JSON.stringify({ valid: rep.valid, election_id: eid, checks: rep.checks, tally }, null, 1) + '\n');
+    const doc = { valid: rep.valid, election_id: eid, checks: rep.checks, tally, verdict: rep.verdict };
+    if (rep.verdict === 'operator-fault') {
+      doc.operator_faults = rep.checks.filter((c) => !c.ok).flatMap((c) => c.details.map((d) => `${c.name}: ${d}`));
+      doc.valid_entries_tally = validEntriesTally;
+    }
+    process.stdout.write(JSON.stringify(doc, null, 1) + '\n');
   } else {
     for (const c of rep.checks) {
       process.stdout.write(`[${c.ok ? 'PASS' : 'FAIL'}] ${c.name}: ${c.message}\n`);
       for (const d of c.details) process.stdout.write(`       - ${d}\n`);
     }
-    process.stdout.write(rep.valid ? 'RECORD VALID\n' : 'RECORD INVALID\n');
+    process.stdout.write(rep.valid ? 'RECORD VALID\n' : rep.verdict === 'operator-fault'
+      ? 'RECORD INVALID: OPERATOR FAULT (the tally of the valid entries verifies)\n' : 'RECORD INVALID\n');
     if (tally) process.stdout.write(JSON.stringify(tally) + '\n');
+    if (validEntriesTally) process.stdout.write(JSON.stringify(validEntriesTally) + '\n');
   }
   return rep.valid ? 0 : 1;
 }

@@ -26,7 +26,7 @@ import {
   PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, normalizeManifest, requestCredential,
   signBallot, trackerOf,
 } from './saylau-crypto.js';
-import { api } from './page-api.js';
+import { api, localNumber, setTime } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 import { walletStore } from './wallet-store.js';
 import { cardOf, newCardKey, walletFromCard } from './voting-card.js';
@@ -171,7 +171,9 @@ function show(sectionId, focus = true) {
 }
 
 function readChoices() {
+  // Every question is checked and marked, not only the first one that is wrong.
   const choices = {};
+  let ok = true;
   for (const fs of document.querySelectorAll('#ballot-form fieldset.question')) {
     const qid = fs.dataset.questionId;
     const chosen = [...fs.querySelectorAll('input:checked')].map((i) => i.value);
@@ -179,12 +181,31 @@ function readChoices() {
     const max = Number(fs.dataset.max);
     if (chosen.length < min || chosen.length > max) {
       fs.setAttribute('aria-invalid', 'true');
-      return null;
+      ok = false;
+      continue;
     }
     fs.removeAttribute('aria-invalid');
     choices[qid] = chosen;
   }
-  return choices;
+  return ok ? choices : null;
+}
+
+function questionLabel(qid) {
+  const legend = document.querySelector(`#ballot-form fieldset[data-question-id="${CSS.escape(qid)}"]`);
+  return legend && legend.dataset.title ? legend.dataset.title : questionTitle(qid);
+}
+
+/** The review list: each question with the chosen options, in the page's language. */
+function renderChoices(list, chosen) {
+  list.replaceChildren();
+  for (const q of state.manifest.questions) {
+    const li = document.createElement('li');
+    const strong = document.createElement('strong');
+    strong.textContent = `${questionLabel(q.id)}: `;
+    const picked = (chosen[q.id] || []).map((o) => labelOf(q.id, o));
+    li.append(strong, picked.length ? picked.join(', ') : t('none_selected'));
+    list.append(li);
+  }
 }
 
 function labelOf(qid, oid) {
@@ -253,6 +274,7 @@ async function encryptNow() {
   $('review-tracker').textContent = state.pending.tracker;
   $('cast-button').disabled = !state.pending.castable;
   $('cast-needs-card').hidden = state.pending.castable;
+  renderChoices($('review-choices'), state.choices);
   setStatus(t('encrypted'), 'ok');
   show('review');
   precompute(); // refill the pool for a possible next encryption
@@ -293,12 +315,7 @@ async function onChallenge() {
   show('audit');
   try {
     const chosen = auditBallot(state.pk, state.manifest, ballot, secrets); // re-encryption, eq. P1
-    for (const q of state.manifest.questions) {
-      const li = document.createElement('li');
-      const picked = (chosen[q.id] || []).map((o) => labelOf(q.id, o));
-      li.textContent = `${questionTitle(q.id)}: ${picked.length ? picked.join(', ') : t('none_selected')}`;
-      list.append(li);
-    }
+    renderChoices(list, chosen);
     const same = state.manifest.questions.every((q) => {
       const a = [...(chosen[q.id] || [])].sort().join('\n');
       const b = [...(state.choices[q.id] || [])].sort().join('\n');
@@ -314,8 +331,10 @@ async function onChallenge() {
     const p = $('audit-board');
     p.textContent = `${t('audit_posted')} `;
     const a = document.createElement('a');
-    a.href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
-    a.textContent = `#${receipt.index}`;
+    // The check page: opened and checked again by the server's Python code, with a QR code
+    // so that a second device can confirm the choices (and saylau verify-audit offline).
+    a.href = root.dataset.check.replace('TRACKER', receipt.tracker);
+    a.textContent = `${root.dataset.checkLabel} (#${receipt.index})`;
     a.id = 'audit-receipt-link';
     p.append(a);
     $('continue-button').focus();
@@ -359,7 +378,8 @@ async function onCast() {
     storeReceipt(receipt);
     $('receipt-tracker').textContent = receipt.tracker;
     $('receipt-index').textContent = `#${receipt.index}`;
-    $('receipt-size').textContent = String(receipt.tree_head.tree_size);
+    $('receipt-size').textContent = localNumber(receipt.tree_head.tree_size);
+    setTime($('receipt-time'), receipt.tree_head.timestamp);
     $('receipt-link').href = `/elections/${encodeURIComponent(state.electionId)}/receipt/${receipt.tracker}`;
     const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' });
     $('receipt-download').href = URL.createObjectURL(blob);

@@ -26,7 +26,7 @@ import {
   normalizePetitionParameters, petitionFingerprint, petitionPoolNeeds, requestCredential, signPayload,
 } from './saylau-crypto.js';
 import { createRpcHandler, RpcClient, serveInWorker } from './crypto/rpc.js';
-import { api } from './page-api.js';
+import { api, localNumber, setTime } from './page-api.js';
 import { walletStore } from './wallet-store.js';
 
 // ------------------------------------------------------------------ worker side
@@ -233,7 +233,8 @@ function runPage() {
       state.wallet = null;
       $('receipt-tracker').textContent = receipt.tracker;
       $('receipt-index').textContent = `#${receipt.index}`;
-      $('receipt-size').textContent = String(receipt.tree_head.tree_size);
+      $('receipt-size').textContent = localNumber(receipt.tree_head.tree_size);
+      setTime($('receipt-time'), receipt.tree_head.timestamp);
       $('receipt-board').href = `${ds.boardUrl}?start=${receipt.index}&limit=1`;
       const blob = new Blob([JSON.stringify(receipt, null, 2)], { type: 'application/json' });
       $('receipt-download').href = URL.createObjectURL(blob);

@@ -16,6 +16,7 @@
  * Receipts are kept in localStorage under "saylau.receipts" (public data only).
  */
 
+import { setTime } from './page-api.js';
 import {
   bytesToHex, canonicalJson, concatBytes, hexToBytes, sha256, utf8, verifyPayloadSignature,
 } from './saylau-crypto.js';
@@ -254,7 +255,9 @@ function initCheckPage() {
     const link = document.createElement('a');
     link.href = `/elections/${encodeURIComponent(r.election_id)}/receipt/${r.tracker}`;
     link.textContent = s.view_receipt || 'Receipt page';
-    li.append(code, ' ', button, ' ', link);
+    const when = document.createElement('time');
+    if (r.stored_at) setTime(when, r.stored_at);
+    li.append(code, ' ', when, ' ', button, ' ', link);
     list.append(li);
   });
   document.getElementById('paste-form').addEventListener('submit', (event) => {

@@ -132,7 +132,8 @@ export async function verifyMembership(pk, c, allowed, proof, {
   }
   for (let i = 0; i < k; i++) {
     const rhs = (proof.a[i] * modPow(uValue(pk, c, values[i]), proof.e[i], N)) % N;
-    if (modPow(proof.z[i], pk.n, N) !== rhs) throw new InvalidProof('verification equation z^n = a·u^e fails');
+    const lhs = modPow(proof.z[i], pk.n, N); // Z5: z^n = ±a·u^e (docs/protocol.md §1.5)
+    if (lhs !== rhs && (lhs + rhs) % N !== 0n) throw new InvalidProof('verification equation z^n = ±a·u^e fails');
   }
 }
 

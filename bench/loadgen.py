@@ -1,0 +1,100 @@
+"""A small HTTP load generator: pre-built request bodies POSTed by many client threads.
+
+Clients encrypt on their own devices, so a load test of the ballot box must not spend the
+server's cores on encryption: the bodies are built beforehand and only sent here.  Each
+client thread keeps one HTTP/1.1 connection (``http.client``) to one node (round robin
+over the nodes) and sends its share of the bodies one after another; the latency of each
+request is from just before sending to the end of the response.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Outcome of :func:`post_all`: statuses, latencies (s, sorted) and the wall time."""
+
+    statuses: dict[int, int]
+    latencies: tuple[float, ...]
+    elapsed: float
+    bodies: list[bytes] = field(default_factory=list, compare=False)
+
+    @property
+    def ok(self) -> int:
+        return sum(v for k, v in self.statuses.items() if 200 <= k < 300)
+
+    @property
+    def errors(self) -> int:
+        return sum(self.statuses.values()) - self.ok
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.elapsed if self.elapsed > 0 else 0.0
+
+    def quantile(self, q: float) -> float:
+        if not self.latencies:
+            return 0.0
+        i = min(len(self.latencies) - 1, max(0, round(q * (len(self.latencies) - 1))))
+        return self.latencies[i]
+
+
+def _connection(base: str) -> http.client.HTTPConnection:
+    parts = urllib.parse.urlsplit(base)
+    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=120)
+
+
+def post_all(bases: Sequence[str], path: str, bodies: Sequence[bytes], clients: int,
+             *, keep_responses: bool = False) -> LoadResult:
+    """POST every body once (``clients`` threads, connections spread over ``bases``)."""
+    clients = max(1, min(clients, len(bodies)))
+    shares = [list(range(i, len(bodies), clients)) for i in range(clients)]
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    responses: list[bytes] = [b""] * len(bodies)
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client(number: int) -> None:
+        base = bases[number % len(bases)]
+        conn = _connection(base)
+        mine: list[tuple[int, float]] = []
+        barrier.wait()
+        for i in shares[number]:
+            start = time.perf_counter()
+            try:
+                conn.request("POST", urllib.parse.urlsplit(base).path + path, body=bodies[i],
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                data = response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = _connection(base)
+                status, data = 599, b""
+            mine.append((status, time.perf_counter() - start))
+            if keep_responses:
+                responses[i] = data
+        conn.close()
+        with lock:
+            for status, latency in mine:
+                statuses[status] += 1
+                latencies.append(latency)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return LoadResult(dict(statuses), tuple(sorted(latencies)), elapsed,
+                      responses if keep_responses else [])
