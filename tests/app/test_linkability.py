@@ -272,7 +272,8 @@ def test_the_attack_links_everything_when_credential_and_cast_come_together(app,
                     board_table="board_entries", ballot_kind="ballot", addresses=addresses)
     with capsys.disabled():
         _report("elections, any_time, credential and cast at once", result)
-    assert result.order_hits == N_VOTERS and result.time_hits == N_VOTERS
+    # board times are coarse (BOARD_TIME_GRANULARITY_S), but the order still gives it away
+    assert result.order_hits == N_VOTERS
     # what we removed still holds here: no microsecond issuance time, no address
     assert result.address_hits == 0
     assert all(r["issued_period"].endswith("T00:00:00Z")
