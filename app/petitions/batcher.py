@@ -46,6 +46,7 @@ from app.errors import ApiError
 from app.petitions.models import PetitionBoardEntry
 from crypto.batch import ProofItem, find_invalid
 from crypto.paillier import PublicKey
+from tally.petition import region_digest
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,6 @@ class SignatureBatcher:
 
 
 def _digest(p: PendingSignature) -> str:
-    from app.petitions.signing import region_digest
-
     return region_digest(p.pk.n, p.entry)
 
 
