@@ -103,34 +103,12 @@ def _append(app: Flask, petition_id: int, append: AppendFn, pending: list[Pendin
             db.close()
         if not taken:  # the conflict is not visible: settle them one by one
             for p in pending:
-                if p.token_hex in taken:
-                    p.future.set_exception(_already_signed())
-            pending = [p for p in pending if p.token_hex not in taken]
-
-
-def _digest(p: PendingSignature) -> str:
-    return region_digest(p.pk.n, p.entry)
-
-
-def _verify(batch: Sequence[PendingSignature]) -> list[PendingSignature]:
-    """Batch test of all region proofs; the failing ones get their own error (unbatched check)."""
-    bad: set[object] = set()
-    by_key: dict[int, list[int]] = {}
-    for i, p in enumerate(batch):
-        by_key.setdefault(p.pk.n, []).append(i)
-    for indexes in by_key.values():
-        pk = batch[indexes[0]].pk
-        bad.update(find_invalid(pk, [(i, [batch[i].item]) for i in indexes]))
-    valid = []
-    for i, p in enumerate(batch):
-        if i in bad:
-            try:
-                p.check()
-            except ApiError as exc:
-                p.future.set_exception(exc)
-                continue
-        valid.append(p)
-    return valid
+                _append(app, petition_id, append, [p])
+            return
+        for p in pending:
+            if p.key in taken:
+                p.future.set_exception(_already_signed())
+        pending = [p for p in pending if p.key not in taken]
 
 
 def _on_board(db: Session, petition_id: int, tokens: Sequence[str]) -> set[str]:
