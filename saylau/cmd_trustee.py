@@ -54,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     up.add_argument("--partials", type=Path, required=True)
     up.add_argument("--email", required=True, help="the trustee's account")
     up.add_argument("--password-file", type=Path, required=True)
+    kg = sub.add_parser("keygen", help="generate the election key with the other trustees "
+                        "(no dealer; docs §4.7)")
+    from saylau.cmd_keygen import add_keygen_arguments
+
+    add_keygen_arguments(kg)
 
 
 def _passphrase(path: Path | None) -> str:
@@ -175,6 +180,10 @@ def run(args: argparse.Namespace) -> int:
             return _check_share(args)
         if args.action == "decrypt":
             return _decrypt(args)
+        if args.action == "keygen":
+            from saylau.cmd_keygen import keygen
+
+            return keygen(args)
         return _upload(args)
     except UsageError as exc:
         print(f"saylau trustee {args.action}: error: {exc}", file=sys.stderr)

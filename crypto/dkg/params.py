@@ -32,7 +32,7 @@ BPT_ROUNDS = 64
 #: Public trial division of each opened candidate N by every odd prime below this bound.
 TRIAL_DIVISION_BOUND = 1 << 15
 #: The smallest test modulus accepted (tests only; production needs MIN_PRODUCTION_BITS).
-MIN_DKG_TEST_BITS = 1024
+MIN_DKG_TEST_BITS = 512
 #: Largest encoded relay message aimed for (the service accepts 2 MiB bodies).
 MESSAGE_BUDGET = 1_400_000
 
