@@ -23,6 +23,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.db import Base, get_session
@@ -169,7 +170,15 @@ def post_transcript(election_id: str) -> Any:
     set_election_key(db, election, tpk.to_json(),
                      allow_test_key=bool(current_app.config.get("ALLOW_TEST_KEYS")))
     db.add(KeygenTranscript(election_id=election_id, transcript_json=json.dumps(transcript)))
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:  # every trustee uploads the same transcript at the same time
+        db.rollback()
+        stored = db.get(KeygenTranscript, election_id)
+        if stored is None or json.loads(stored.transcript_json) != transcript:
+            raise ApiError(409, "exists", "another key-generation transcript is already "
+                           "stored") from None
+        return jsonify(public_json(db, _draft_election(db, election_id)))
     return jsonify(public_json(db, election)), 201
 
 

@@ -56,6 +56,9 @@ RESULTS = "results.json"
 #: The files of a record, in verification order (the last three appear after the tally).
 CORE_FILES = (MANIFEST, ELECTION, BOARD, TREE_HEADS, ISSUANCE)
 TALLY_FILES = (ENCRYPTED_TALLY, PARTIALS, RESULTS)
+#: The distributed key generation's transcript (docs §4.7.9): present iff election.json
+#: says ``"key_generation": "distributed"``.
+KEYGEN = "keygen.json"
 FILES = CORE_FILES + TALLY_FILES
 #: The issuer's RSA public exponent (RFC 9474 issuer keys in records).
 ISSUER_EXPONENT = 65537
@@ -73,7 +76,7 @@ PETITION_FILES = PETITION_CORE_FILES + TALLY_FILES
 PETITION_SCHEMA_PATH = Path(__file__).parent / "schema" / "petition-record.schema.json"
 #: format -> (record kind, files allowed, files required, schema path)
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Path]] = {
-    FORMAT: ("election", FILES, CORE_FILES, SCHEMA_PATH),
+    FORMAT: ("election", FILES + (KEYGEN,), CORE_FILES, SCHEMA_PATH),
     PETITION_FORMAT: ("petition", PETITION_FILES, PETITION_CORE_FILES, PETITION_SCHEMA_PATH),
 }
 
@@ -427,6 +430,7 @@ def build_record_data(
         "revote_policy": service_data["revote_policy"],
         "opens_at": public.get("opens_at"),
         "closes_at": public.get("closes_at"),
+        "key_generation": "distributed" if service_data.get("keygen_transcript") else "dealer",
     }
     board = [dict(item["entry"]) if isinstance(item, Mapping) and isinstance(item.get("entry"),
                                                                               Mapping)
@@ -441,6 +445,8 @@ def build_record_data(
                    **({"receipts": list(issuance["receipts"])} if "receipts" in issuance
                       else {})},
     }
+    if service_data.get("keygen_transcript"):
+        data[KEYGEN] = dict(service_data["keygen_transcript"])
     parts = (partials is not None, results is not None, encrypted_tally is not None)
     if any(parts) and not all(parts):
         raise ValueError("pass the encrypted tally, the partials and the results together")
@@ -468,6 +474,7 @@ __all__ = [
     "ELECTION",
     "ENCRYPTED_TALLY",
     "FILES",
+    "KEYGEN",
     "FORMAT",
     "INDEX_FILE",
     "ISSUANCE",

@@ -53,7 +53,7 @@ class HttpRelay:
 
 
 def run_trustee(client: Any, *, election: str, run: str, index: int, params: DkgParams,
-                progress: Any = None, party_class: type[DkgParty] = DkgParty,
+                progress: Any = None, party_class: type[DkgParty] | None = None,
                 timeout: float = 600.0, upload: bool = True,
                 show_fingerprint: Any = None) -> DkgResult:
     """One trustee's whole run over an authenticated :class:`VoterClient`."""
@@ -62,7 +62,8 @@ def run_trustee(client: Any, *, election: str, run: str, index: int, params: Dkg
         show_fingerprint(identity.entry().fingerprint())
     channel = Channel(identity, HttpRelay(client, election, run), election=election, run=run,
                       timeout=timeout)
-    result = party_class(params, identity, channel, progress=progress).run()
+    cls = party_class or DkgParty
+    result = cls(params, identity, channel, progress=progress).run()
     if upload:
         client.api("POST", f"/api/v1/elections/{urllib.parse.quote(election, safe='')}"
                            "/keygen/transcript", {"transcript": result.transcript})
@@ -83,6 +84,8 @@ def add_keygen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--test-key", action="store_true", help="allow moduli below 2048 bits")
     parser.add_argument("--kdf-fast", action="store_true", help="tests only")
+    parser.add_argument("--batch", type=int, default=0,
+                        help="sieve candidates per round (0: sized to the relay's limit)")
     parser.add_argument("--timeout", type=float, default=1800.0,
                         help="seconds to wait for the other trustees in any round")
 
@@ -92,7 +95,7 @@ def keygen(args: argparse.Namespace) -> int:
     from saylau.voter_client import VoterClient, VoterClientError
 
     try:
-        params = DkgParams(args.bits, args.trustees, args.threshold,
+        params = DkgParams(args.bits, args.trustees, args.threshold, args.batch,
                            allow_test_key=args.test_key)
     except DkgError as exc:
         raise UsageError(str(exc)) from exc

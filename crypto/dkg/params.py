@@ -9,7 +9,7 @@ With ``b`` the modulus length, ``h = b/2``, ``κ`` the statistical parameter
 * D8  ``β_i ∈ [0, 2^(b+κ))``, ``R_i ∈ [0, 2^(b+2κ+6))``; ``W = βφ + N·R < 2^(2b+2κ+13)``;
   field ``F_P2``, ``P2`` = the least prime ``> 2^(2b+2κ+16)``.
 * D10 re-sharing: ``|d_i| < 2^D`` with ``D = 2b+2κ+13``; coefficients
-  ``a_ik ∈ [0, 2^A)``, ``A = D + bitlen(Δ) + t·⌈log2 ℓ⌉ + κ``;
+  ``a_ik ∈ [0, 2^A)``, ``A = D + 1 + bitlen(Δ) + t·⌈log2 ℓ⌉ + κ``;
   ``0 ≤ s_j < 2^S`` with ``S = A + (t+1)·⌈log2 ℓ⌉ + 2`` (the key's ``share_bits``).
 """
 
@@ -152,8 +152,8 @@ class DkgParams:
     @property
     def coefficient_bits(self) -> int:
         """``A`` (D10)."""
-        return (self.secret_bits + self.delta.bit_length() + self.t * _clog2(self.trustees)
-                + STAT_BITS)
+        return (self.secret_bits + 1 + self.delta.bit_length()
+                + self.t * _clog2(self.trustees) + STAT_BITS)
 
     @property
     def share_bits(self) -> int:

@@ -38,7 +38,6 @@ import gmpy2
 
 from crypto.dkg.arith import (
     combine_vectors,
-    confirmation_values,
     derive_g,
     derive_v,
     lagrange_at,
