@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign"}
+SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign",
+          "keygen": "bench.bench_keygen"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

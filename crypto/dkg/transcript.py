@@ -141,7 +141,8 @@ def _verify_values(obj: dict[str, Any], params: DkgParams, sid: str,
     # D9: θ
     w = hex_to_int(obj["theta"]["w"], "w")
     theta = hex_to_int(obj["theta"]["theta"], "theta")
-    if not 0 <= w < params.theta_prime or theta != w % n or gmpy2.gcd(theta, n) != 1:
+    w_bound = 1 << (2 * params.bits + 2 * STAT_BITS + 16)  # < P2 (D2); honest W < 2^(2b+2κ+11)
+    if not 0 <= w < w_bound or theta != w % n or gmpy2.gcd(theta, n) != 1:
         raise _fail("θ is not W mod N, or gcd(θ, N) ≠ 1")
     # D11/D13: commitments and verification keys
     rows = obj["commitments"]
