@@ -7,8 +7,9 @@ and every message is signed; the relay only stores and returns bytes.
 * ``POST /api/v1/elections/<id>/keygen/<run>/messages`` (trustee) —
   ``{"round", "sender", "recipient", "envelope"}``; 201; 409 if that
   ``(round, sender, recipient)`` was already posted (a message is never replaced);
-* ``GET  /api/v1/elections/<id>/keygen/<run>/messages?round=R&recipient=J`` (trustee) —
-  ``{"messages": [{"sender", "recipient", "envelope"}]}``, recipient ``J`` or 0;
+* ``GET  /api/v1/elections/<id>/keygen/<run>/messages?round=R&recipient=J[&senders=1,3]``
+  (trustee) — ``{"messages": [{"sender", "recipient", "envelope"}]}``, recipient ``J`` or 0
+  (only from ``senders`` if given: a poller asks only for what it still misses);
 * ``POST /api/v1/elections/<id>/keygen/transcript`` (trustee or official) —
   ``{"transcript": …}``: verified in full, then its public key becomes the election key;
 * ``GET  /api/v1/elections/<id>/keygen/transcript`` — the stored transcript (public).
@@ -132,6 +133,13 @@ def get_messages(election_id: str, run_id: str) -> Any:
     if not raw.isdigit() or len(raw) > 3:
         raise ApiError(400, "invalid_parameter", "recipient must be an integer")
     recipient = _index(int(raw), "recipient", 1)
+    senders_raw = request.args.get("senders")
+    senders: list[int] | None = None
+    if senders_raw is not None:
+        parts = senders_raw.split(",") if senders_raw else []
+        if len(parts) > MAX_TRUSTEES or not all(x.isdigit() and len(x) <= 2 for x in parts):
+            raise ApiError(400, "invalid_parameter", "senders must be a comma-separated list")
+        senders = [_index(int(x), "sender", 1) for x in parts]
     db = get_session()
     from app.services.elections import get_election
 
@@ -139,7 +147,9 @@ def get_messages(election_id: str, run_id: str) -> Any:
     rows = db.execute(select(KeygenMessage.sender, KeygenMessage.recipient, KeygenMessage.body)
                       .where(KeygenMessage.election_id == election_id,
                              KeygenMessage.run_id == run, KeygenMessage.round == round_name,
-                             KeygenMessage.recipient.in_((0, recipient)))
+                             KeygenMessage.recipient.in_((0, recipient)),
+                             *([KeygenMessage.sender.in_(senders)] if senders is not None
+                               else []))
                       .order_by(KeygenMessage.id)).all()
     return jsonify({"messages": [{"sender": s, "recipient": r, "envelope": b.decode("utf-8")}
                                  for s, r, b in rows]})

@@ -45,8 +45,12 @@ class HttpRelay:
                                             "recipient": recipient,
                                             "envelope": envelope.decode("utf-8")})
 
-    def fetch(self, round_name: str, recipient: int) -> list[tuple[int, int, bytes]]:
-        query = urllib.parse.urlencode({"round": round_name, "recipient": recipient})
+    def fetch(self, round_name: str, recipient: int,
+              senders: list[int] | None = None) -> list[tuple[int, int, bytes]]:
+        params: dict[str, Any] = {"round": round_name, "recipient": recipient}
+        if senders is not None:
+            params["senders"] = ",".join(map(str, senders))
+        query = urllib.parse.urlencode(params)
         data = self.client.api("GET", f"{self.base}?{query}")
         return [(int(m["sender"]), int(m["recipient"]), str(m["envelope"]).encode("utf-8"))
                 for m in data.get("messages", [])]

@@ -57,9 +57,10 @@ class Relay(Protocol):
 
     def post(self, round_name: str, sender: int, recipient: int, envelope: bytes) -> None: ...
 
-    def fetch(self, round_name: str, recipient: int) -> list[tuple[int, int, bytes]]:
+    def fetch(self, round_name: str, recipient: int,
+              senders: list[int] | None = None) -> list[tuple[int, int, bytes]]:
         """Every ``(sender, recipient, envelope)`` of ``round_name`` addressed to
-        ``recipient`` or broadcast (recipient 0); never blocks."""
+        ``recipient`` or broadcast (recipient 0), from ``senders`` if given; never blocks."""
         ...
 
 
@@ -72,9 +73,11 @@ class MemoryRelay:
     def post(self, round_name: str, sender: int, recipient: int, envelope: bytes) -> None:
         self.messages[(round_name, sender, recipient)] = envelope
 
-    def fetch(self, round_name: str, recipient: int) -> list[tuple[int, int, bytes]]:
+    def fetch(self, round_name: str, recipient: int,
+              senders: list[int] | None = None) -> list[tuple[int, int, bytes]]:
         return [(s, r, e) for (rn, s, r), e in list(self.messages.items())
-                if rn == round_name and r in (0, recipient)]
+                if rn == round_name and r in (0, recipient)
+                and (senders is None or s in senders)]
 
 
 def _raw_public(key: Ed25519PublicKey | X25519PublicKey) -> bytes:
@@ -314,9 +317,12 @@ class Channel:
         wanted = set(senders if senders is not None else self.roster) - {self.index}
         deadline = time.monotonic() + self.timeout
         delay = self.poll
+        raw: dict[int, bytes] = {}
         while True:
-            raw = {s: e for s, r, e in self.relay.fetch(round_name, self.index)
-                   if s in wanted and r == (self.index if private else 0)}
+            missing_now = sorted(wanted - set(raw))
+            raw.update({s: e for s, r, e in self.relay.fetch(round_name, self.index,
+                                                                missing_now)
+                        if s in wanted and r == (self.index if private else 0)})
             if len(raw) == len(wanted):
                 break
             if time.monotonic() > deadline:
@@ -325,7 +331,7 @@ class Channel:
                                  f"{', '.join(map(str, missing))}",
                                  culprit=missing[0] if missing else None)
             self._sleep(delay)
-            delay = min(delay * 1.5, 0.5)
+            delay = min(delay * 1.5, 0.25)
         return {s: self.open(raw[s], round_name=round_name, sender=s, private=private)
                 for s in sorted(raw)}
 

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,9 +50,19 @@ from crypto.dkg.arith import (
     trial_division_ok,
     unpack_vec,
 )
-from crypto.dkg.channel import Channel, Identity, Received, RosterEntry, open_revealed
+from crypto.dkg.channel import (
+    SALT_BYTES,
+    Channel,
+    Identity,
+    Received,
+    RosterEntry,
+    open_revealed,
+    signed_message,
+    verify_signature,
+)
 from crypto.dkg.errors import (
     DkgError,
+    DkgTimeout,
     FalseComplaint,
     InvalidCommitment,
     InvalidDkgShare,
@@ -122,9 +134,8 @@ class DkgParty:
         self.ch.roster = {self.index: entry}
         mine = {"params": self.params.to_json(), "key": entry.to_json()}
         self.ch.broadcast("hello", mine)
-        raw = {s: e for s, r, e in self.ch.relay.fetch("hello", self.index) if r == 0}
-        # hello messages are self-signed: the keys in them are checked out of band
-        got = self._gather_hello(raw)
+        # hello messages are self-signed: the keys in them are compared out of band
+        got = self._gather_hello()
         for j, payload in got.items():
             if payload.get("params") != mine["params"]:
                 raise ParameterMismatch(f"trustee {j} announced different parameters: "
@@ -139,47 +150,40 @@ class DkgParty:
         self.ch.sid = session_id(self.ch.election, self.ch.run, self.params.to_json(),
                                  [self.ch.roster[j].to_json() for j in sorted(self.ch.roster)])
 
-    def _gather_hello(self, _first: dict[int, bytes]) -> dict[int, dict[str, Any]]:
-        import json
-
-        from crypto.dkg.channel import signed_message, verify_signature
-
-        # the relay is polled like any round; each hello is checked under its own key
-        deadline_ch = self.ch
+    def _gather_hello(self) -> dict[int, dict[str, Any]]:
+        """Collect every other trustee's hello, each checked under the key it announces."""
         out: dict[int, dict[str, Any]] = {}
         pending = set(self.others)
-        import time
-
-        deadline = time.monotonic() + deadline_ch.timeout
-        delay = deadline_ch.poll
+        deadline = time.monotonic() + self.ch.timeout
+        delay = self.ch.poll
         while pending:
-            for s, r, envelope in self.ch.relay.fetch("hello", self.index):
+            for s, r, envelope in self.ch.relay.fetch("hello", self.index, sorted(pending)):
                 if s not in pending or r != 0:
                     continue
                 try:
                     obj = json.loads(envelope)
                     header, body = obj["h"], base64.b64decode(obj["b"])
-                    key = RosterEntry.from_json(
-                        json.loads(body[16:].decode())["key"])
+                    payload = json.loads(body[SALT_BYTES:].decode())
+                    key = RosterEntry.from_json(payload["key"])
                     verify_signature(key.sign_key, signed_message(header, body),
                                      bytes.fromhex(obj["s"]), s)
                     if (header.get("round"), header.get("sender"), header.get("election"),
                             header.get("run")) != ("hello", s, self.ch.election, self.ch.run):
                         raise ValueError("header")
-                    out[s] = json.loads(body[16:].decode())
+                    if hashlib.sha256(body).hexdigest() != header.get("body_hash"):
+                        raise ValueError("body hash")
+                    out[s] = payload
                 except (ValueError, KeyError, TypeError, UnicodeDecodeError, DkgError) as exc:
                     raise ParameterMismatch(f"trustee {s}: malformed hello ({exc})",
                                             culprit=s) from exc
                 pending.discard(s)
             if pending:
                 if time.monotonic() > deadline:
-                    from crypto.dkg.errors import DkgTimeout
-
                     raise DkgTimeout(f"round hello: no message from trustee(s) "
                                      f"{', '.join(map(str, sorted(pending)))}",
                                      culprit=min(pending))
                 time.sleep(delay)
-                delay = min(delay * 1.5, 0.5)
+                delay = min(delay * 1.5, 0.25)
         return out
 
     # ------------------------------------------------------------------ Shamir over F_P (D3)
@@ -487,7 +491,6 @@ class DkgParty:
                 raise KeyConfirmationFailed("the jointly generated key does not decrypt the "
                                             "confirmation ciphertext (a trustee deviated "
                                             "before the re-sharing)")
-        width = (n.bit_length() + 7) // 8
         core: dict[str, Any] = {
             "format": TRANSCRIPT_FORMAT,
             "election": self.ch.election,
@@ -504,14 +507,11 @@ class DkgParty:
             "confirmation": {"partials": [x.to_json() for x in ordered]},
             "public_key": tpk.to_json(),
         }
-        _ = width
         digest = transcript_digest(core)
         sig = self.identity.sign.sign(SIGN_DOMAIN + digest)
         self.ch.broadcast("sign", {"signature": sig.hex()})
         got = self.ch.gather("sign", private=False)
         sigs = {self.index: sig.hex()}
-        from crypto.dkg.channel import verify_signature
-
         for j, rec in got.items():
             raw = rec.payload.get("signature")
             try:
@@ -541,10 +541,3 @@ def commitment_product_all(rows: Sequence[Sequence[int]], j: int, nn: int) -> in
         acc = acc * commitment_product(row, j, nn) % nn
     return acc
 
-
-def key_fingerprint_words(entry: RosterEntry) -> str:
-    return entry.fingerprint()
-
-
-def digest_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
