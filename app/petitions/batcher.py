@@ -32,9 +32,8 @@ from app.petitions.models import PetitionBoardEntry
 from app.services import group_commit
 from app.services.group_commit import GroupCommitter, Pending
 from crypto.batch import ProofItem
-from crypto.encoding import hex_to_int
 from crypto.paillier import PublicKey
-from tally.entry_checks import ciphertext_digest
+from tally.petition import region_digest
 
 PREFIX = "PETITION_BATCH"
 _EXTENSION = "saylau_petition_batchers"
@@ -63,9 +62,7 @@ def PendingSignature(*, token_hex: str, entry: dict[str, Any],  # noqa: N802
 
 def _digest(p: Pending) -> str:
     """The registry key of a pending signature's region ciphertext (the copy check, P6)."""
-    entry = p.payload[0]
-    return ciphertext_digest(p.pk.n, hex_to_int(entry["signature"]["region"]["ciphertext"],
-                                                "ciphertext"))
+    return region_digest(p.pk.n, p.payload[0])
 
 
 def _commit(app: Flask, petition_id: int, append: AppendFn, batch: list[Pending]) -> None:

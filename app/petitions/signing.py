@@ -52,7 +52,7 @@ from crypto.credentials import (
     verify_credential,
     verify_payload_signature,
 )
-from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int
+from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
@@ -66,8 +66,7 @@ from crypto.petition import (
     signature_proof_item,
 )
 from crypto.transcript import tagged_hash
-from tally.entry_checks import ciphertext_digest
-from tally.petition import PetitionContext, check_signature_entry
+from tally.petition import PetitionContext, check_signature_entry, region_digest
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
 
@@ -215,12 +214,6 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
         raise ApiError(400, "invalid_entry", fault.message)
     check_copy(db, p.id, region_digest(election_key(p).public.n, entry))
     return credential, sig, entry
-
-
-def region_digest(n: int, entry: dict[str, Any]) -> str:
-    """The registry key of a signature entry's region ciphertext (:func:`ciphertext_digest`)."""
-    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
-                                           "ciphertext"))
 
 
 def check_copy(db: Session, petition_id: int, digest: str) -> None:
