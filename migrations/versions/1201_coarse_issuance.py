@@ -1,7 +1,7 @@
 """coarse issuance: election credential policy; issuance periods instead of precise times
 
 Revision ID: 1201_coarse_issuance
-Revises: 1701_user_language
+Revises: 1501_keygen_relay
 Create Date: 2026-11-29 13:45:00
 
 ``credential_issuance.issued_at`` and ``petition_signers.issued_at`` (microsecond times
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '1201_coarse_issuance'
-down_revision: str | None = '1701_user_language'
+down_revision: str | None = '1501_keygen_relay'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
