@@ -14,7 +14,7 @@ it.  With ``δ`` fixed to 1 inside crypto/batch.py these tests fail.
 
 The compensating factor ``k`` is never ``±1 (mod n)``: ``z·(−1) = n − z`` in two branches
 is a *valid* proof by eq. Z5 (the honest branch with response ``n − z``), which every
-check accepts (last test of the first section; tests/crypto/test_pm_one_ballot.py).
+check accepts (last test of the first section; tests/audit/test_pm_one_ballot.py).
 """
 
 from __future__ import annotations
