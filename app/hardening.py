@@ -24,13 +24,14 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import ApiError
+from app.redirects import CONTROL_STRICT as _CONTROL_STRICT
+from app.redirects import safe_next
 
 MAX_JSON_DEPTH = 32
 MAX_QUERY_INT = 2**31 - 1
@@ -45,24 +46,7 @@ def AUDITED_LIMIT() -> str:  # noqa: N802 - used like a constant in the route de
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f]")
 _INTEGER = re.compile(r"^[+-]?\d+$")
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """``target`` if it is a same-site absolute path, else ``default`` (open-redirect guard).
-
-    Checked as given and percent-decoded: no control character, no backslash, starts
-    with exactly one ``/`` (so no scheme, no host, no ``//host``).
-    """
-    if not target or not isinstance(target, str):
-        return default
-    for candidate in (target, unquote(target)):
-        if _CONTROL_STRICT.search(candidate) or "\\" in candidate:
-            return default
-        if not candidate.startswith("/") or candidate.startswith("//"):
-            return default
-    return target
 
 
 def account_key() -> str:

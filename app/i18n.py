@@ -35,6 +35,8 @@ from flask_babel import Babel, get_locale, get_timezone
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from app.redirects import safe_next as _safe_next
+
 LOCALES: tuple[str, ...] = ("kk", "ru", "en")
 DEFAULT_LOCALE = "en"
 COOKIE = "saylau_lang"
@@ -121,9 +123,7 @@ def date_format_data(locale: str | None = None) -> dict[str, Any]:
 
 def safe_next(target: str | None) -> str:
     """Only same-site absolute paths; anything else goes to the home page."""
-    from app.hardening import safe_next as _safe
-
-    return _safe(target, url_for("index"))
+    return _safe_next(target, url_for("index"))
 
 
 def _switch(lang: str | None, target: str | None) -> Response:

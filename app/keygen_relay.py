@@ -17,19 +17,19 @@ and every message is signed; the relay only stores and returns bytes.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from app.db import Base, get_session
+from app.db import get_session
 from app.errors import ApiError
-from app.models import Election, utcnow
+from app.models import Election
+from app.services.keygen import KeygenMessage, KeygenTranscript
 
 bp = Blueprint("keygen_relay", __name__, url_prefix="/api/v1/elections")
 
@@ -37,33 +37,6 @@ bp = Blueprint("keygen_relay", __name__, url_prefix="/api/v1/elections")
 MAX_ENVELOPE_BYTES = 12 * 1024 * 1024
 MAX_TRUSTEES = 16
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-
-
-class KeygenMessage(Base):
-    """One relayed envelope (opaque to the service)."""
-
-    __tablename__ = "keygen_messages"
-    __table_args__ = (UniqueConstraint("election_id", "run_id", "round", "sender", "recipient",
-                                       name="uq_keygen_message"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    election_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    run_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    round: Mapped[str] = mapped_column(String(64), nullable=False)
-    sender: Mapped[int] = mapped_column(Integer, nullable=False)
-    recipient: Mapped[int] = mapped_column(Integer, nullable=False)
-    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class KeygenTranscript(Base):
-    """The verified transcript of an election's distributed key generation."""
-
-    __tablename__ = "keygen_transcripts"
-
-    election_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    transcript_json: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def _user(*roles: str) -> Any:
@@ -199,9 +172,3 @@ def get_transcript(election_id: str) -> Any:
     if stored is None:
         raise ApiError(404, "not_found", "no distributed key generation for this election")
     return jsonify({"transcript": json.loads(stored.transcript_json)})
-
-
-def stored_transcript(db: Session, election_id: str) -> dict[str, Any] | None:
-    """The election's key-generation transcript, or None for a dealer key."""
-    stored = db.get(KeygenTranscript, election_id)
-    return None if stored is None else dict(json.loads(stored.transcript_json))

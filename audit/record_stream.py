@@ -8,7 +8,7 @@ record's strict JSON rules (UTF-8, no duplicate keys, no floats, no NaN/Infinity
 reads, it hashes the exact bytes (for the ``record-index.json`` check).
 :func:`board_chunks` opens ``board.json`` in a record directory or ``.zip`` (streamed
 out of the deflate member) and yields lists of ``chunk`` entries.  Memory is flat in the
-board size (``tests/test_record_stream.py`` measures it).
+board size (``tests/audit/test_record_stream.py`` measures it).
 """
 
 from __future__ import annotations

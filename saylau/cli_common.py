@@ -1,7 +1,9 @@
-"""What the ``saylau`` subcommands share: the usage error (exit 2) and reading JSON inputs."""
+"""What the ``saylau`` subcommands share: the usage error (exit 2), reading JSON inputs and
+a share passphrase."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Any
@@ -23,3 +25,16 @@ def load_json_file(path: Path, what: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{what} {path}: not valid JSON ({exc})") from exc
+
+
+def read_passphrase(path: Path | None) -> str:
+    """A share passphrase: the first line of ``path``, or asked on the terminal if ``None``."""
+    if path is not None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UsageError(f"passphrase file {path}: cannot read ({exc.strerror})") from exc
+        if not lines or not lines[0]:
+            raise UsageError(f"passphrase file {path}: empty")
+        return lines[0]
+    return getpass.getpass("share passphrase: ")

@@ -29,7 +29,7 @@ from crypto.dkg.params import DkgParams
 from crypto.dkg.protocol import DkgParty, DkgResult
 from crypto.errors import CryptoError
 from crypto.keyfile import KdfParams, encrypt_share
-from saylau.cmd_verify import UsageError
+from saylau.cli_common import UsageError, read_passphrase
 
 
 class HttpRelay:
@@ -95,7 +95,6 @@ def add_keygen_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def keygen(args: argparse.Namespace) -> int:
-    from saylau.cmd_trustee import _passphrase
     from saylau.voter_client import VoterClient, VoterClientError
 
     try:
@@ -115,7 +114,7 @@ def keygen(args: argparse.Namespace) -> int:
     for path in targets:
         if path.exists():
             raise UsageError(f"{path} exists; refusing to overwrite")
-    passphrase = _passphrase(args.passphrase_file)
+    passphrase = read_passphrase(args.passphrase_file)
     client = VoterClient(args.server)
     started = time.monotonic()
     try:

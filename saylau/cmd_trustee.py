@@ -20,7 +20,6 @@ passphrase comes from ``--passphrase-file`` or a prompt), or a plain key-share J
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ from crypto.errors import CryptoError, InvalidShare
 from crypto.keyfile import FORMAT as SHARE_FORMAT
 from crypto.keyfile import decrypt_share
 from crypto.threshold import KeyShare, ThresholdPublicKey, check_share
-from saylau.cli_common import UsageError, load_json_file
+from saylau.cli_common import UsageError, load_json_file, read_passphrase
 from saylau.progress import StageProgress
 from tally.decrypt import trustee_decrypt
 
@@ -69,24 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_keygen_arguments(kg)
 
 
-def _passphrase(path: Path | None) -> str:
-    if path is not None:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise UsageError(f"passphrase file {path}: cannot read ({exc.strerror})") from exc
-        if not lines or not lines[0]:
-            raise UsageError(f"passphrase file {path}: empty")
-        return lines[0]
-    return getpass.getpass("share passphrase: ")
-
-
 def load_share(path: Path, passphrase_file: Path | None) -> KeyShare:
     """Open a sealed share file (or a plain test key share)."""
     obj = load_json_file(path, "share")
     try:
         if isinstance(obj, dict) and obj.get("format") == SHARE_FORMAT:
-            return decrypt_share(obj, _passphrase(passphrase_file))
+            return decrypt_share(obj, read_passphrase(passphrase_file))
         return KeyShare.from_json(obj)
     except CryptoError as exc:
         raise UsageError(f"share {path}: {exc}") from exc

@@ -5,7 +5,7 @@ Generic JSON Schema validation of a whole board costs more than a third of ``say
 verify``'s time on large boards (a validator dispatch and a ``$ref`` resolution per JSON
 node); these checks do the same per entry with a few ``isinstance`` tests and precompiled
 regular expressions, so a board can be checked entry by entry, in chunks, as it streams.
-The schema stays the document of the format; ``tests/test_entry_shape.py`` checks that
+The schema stays the document of the format; ``tests/tally/test_entry_shape.py`` checks that
 both accept and refuse the same entries.
 
 Semantics follow JSON Schema draft 2020-12 as ``jsonschema`` implements it: booleans are

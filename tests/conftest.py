@@ -19,7 +19,7 @@ import pytest
 from hypothesis import settings
 
 # The suite's records use small test keys: the verifiers' --allow-test-keys, for every test
-# (tests/test_key_size.py turns it off to check the refusal).
+# (tests/audit/test_key_size.py turns it off to check the refusal).
 os.environ.setdefault("SAYLAU_VERIFY_ALLOW_TEST_KEYS", "1")
 
 # CI runs the property tests derandomized (reproducible); locally they explore new examples.

@@ -18,6 +18,7 @@ from app.models import BoardEntry, PartialDecryption, Result
 from app.services import board as board_service
 from app.services import elections as election_service
 from app.services import issuance as issuance_service
+from app.services.keygen import stored_transcript
 
 
 def record_data(db: Session, election_id: str) -> dict[str, Any]:
@@ -46,8 +47,6 @@ def record_data(db: Session, election_id: str) -> dict[str, Any]:
 
 
 def _keygen_transcript(db: Session, election_id: str) -> dict[str, Any] | None:
-    from app.keygen_relay import stored_transcript
-
     return stored_transcript(db, election_id)
 
 

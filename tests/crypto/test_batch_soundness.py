@@ -1,7 +1,8 @@
 """Soundness of the batch verifier (crypto/batch.py, docs/protocol.md §1.7, eq. V1).
 
-The batch test multiplies every branch equation ``z^n = a·u^e`` by its own random odd
-128-bit ``δ`` before multiplying them together.  Without fresh independent ``δ`` (for
+The batch test multiplies every branch equation ``z^n = ±a·u^e`` (eq. Z5: the sign is
+free, ``−1 = (n−1)^n`` being an n-th residue) by its own random odd 128-bit ``δ`` before
+multiplying them together.  Without fresh independent ``δ`` (for
 example ``δ = 1``, or one ``δ`` for every branch) two wrong responses whose errors cancel
 — ``z_0·k`` in one equation and ``z_1·k⁻¹`` in another — leave the product unchanged, so
 the forgery would pass: ``(z_0 k)^n (z_1 k⁻¹)^n = (z_0 z_1)^n``.  The responses are not
@@ -10,6 +11,10 @@ in the Fiat–Shamir transcript, so such a forgery also passes every challenge c
 Each test below shows both sides: an injected ``rand_bits`` that makes every ``δ = 1``
 (``rand_bits → 0``, then ``| 1``) accepts the forgery, and the real multipliers reject
 it.  With ``δ`` fixed to 1 inside crypto/batch.py these tests fail.
+
+The compensating factor ``k`` is never ``±1 (mod n)``: ``z·(−1) = n − z`` in two branches
+is a *valid* proof by eq. Z5 (the honest branch with response ``n − z``), which every
+check accepts (last test of the first section; tests/audit/test_pm_one_ballot.py).
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ REGIONS = tuple(Option(f"r{i:02d}", f"Region {i}") for i in range(6))
 PARAMS = PetitionParameters("petition:9", "Plant trees", REGIONS)
 PFP = petition_fingerprint(PARAMS, PK.to_json(), {"n": "ff", "e": "10001"}, bytes(32))
 CTX = (("question_id", "q"), ("option_id", "o"))
-K = 0x1D_5A7_0BAD_C0DE  # the compensating factor k (any unit k ≠ 1 mod n)
+K = 0x1D_5A7_0BAD_C0DE  # the compensating factor k (any unit k ≠ ±1 mod n)
 K_INV = pow(K, -1, N)
 
 
@@ -97,7 +102,7 @@ def test_compensating_responses_across_branches_of_one_proof() -> None:
     # Nothing before the powers notices: z is not hashed.
     check_membership_challenge(PK, c, (0, 1), forged, domain=DOMAIN_OPTION, fingerprint=FP,
                                context=CTX)
-    with pytest.raises(InvalidProof, match=r"verification equation z\^n = a·u\^e fails"):
+    with pytest.raises(InvalidProof, match=r"verification equation z\^n = ±a·u\^e fails"):
         verify_membership(PK, c, (0, 1), forged, domain=DOMAIN_OPTION, fingerprint=FP, context=CTX)
     item = ProofItem(c, (0, 1), forged)
     combined_check(PK, [item], rand_bits=delta_one)  # δ = 1: the forgery would pass
@@ -106,6 +111,22 @@ def test_compensating_responses_across_branches_of_one_proof() -> None:
         combined_check(PK, [item])
     assert find_invalid(PK, [("forged", [item])]) == ["forged"]
     assert find_invalid(PK, [("forged", [item])], rand_bits=delta_one) == []
+
+
+def test_compensation_by_minus_one_is_a_valid_proof() -> None:
+    """k = −1 is no forgery: ``(n − z)^n ≡ −z^n (mod N)`` meets the ``−`` sign of eq. Z5.
+
+    The boundary of the tests here: every check, one by one or batched with any δ, accepts
+    it — so the forgeries above use a k with ``k^n ≢ ±1 (mod N)``.
+    """
+    assert K % N not in (1, N - 1) and pow(K, N, NN) not in (1, NN - 1)
+    c, proof = _option_proof(1)
+    negated = _with_z(_with_z(proof, 0, N - 1), 1, N - 1)
+    verify_membership(PK, c, (0, 1), negated, domain=DOMAIN_OPTION, fingerprint=FP, context=CTX)
+    item = ProofItem(c, (0, 1), negated)
+    combined_check(PK, [item])
+    combined_check(PK, [item], rand_bits=delta_one)
+    assert find_invalid(PK, [("negated", [item])]) == []
 
 
 def test_compensating_responses_with_a_large_allowed_set() -> None:

@@ -22,13 +22,13 @@ from crypto.threshold import (
     KeyShare,
     PartialDecryption,
     ThresholdPublicKey,
-    _challenge,
     check_share,
     combine,
     partial_decrypt,
     response_bits,
     verify_partial_decryption,
 )
+from crypto.threshold_proofs import _challenge
 
 DOC = json.loads((Path(__file__).parents[1] / "fixtures" / "threshold-test-key-1024-3of5.json").read_text())
 TPK = ThresholdPublicKey.from_json(DOC["public_key"])

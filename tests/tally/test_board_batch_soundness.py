@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import tally.petition as tally_petition
+import tally.board_batch as board_batch
 from crypto.batch import find_invalid
 from crypto.credentials import (
     ballot_public_key_bytes,
@@ -97,8 +97,12 @@ def test_board_names_both_entries_with_cancelling_errors(issuer_test_key, forged
 
 def test_with_delta_one_the_board_would_accept_the_forgery(issuer_test_key, forged_board,
                                                            monkeypatch):
-    """The same board with every δ = 1: nothing is found — the multipliers matter."""
-    monkeypatch.setattr(tally_petition, "find_invalid",
+    """The same board with every δ = 1: nothing is found — the multipliers matter.
+
+    The board's batch check runs through tally.board_batch (chunks, in this process with
+    ``workers=1``), whose chunks call :func:`crypto.batch.find_invalid`.
+    """
+    monkeypatch.setattr(board_batch, "find_invalid",
                         functools.partial(find_invalid, rand_bits=lambda bits: 0))
-    result = verify_petition_board(_ctx(issuer_test_key), forged_board, batch=True)
+    result = verify_petition_board(_ctx(issuer_test_key), forged_board, batch=True, workers=1)
     assert result.ok and sorted(result.counted) == [0, 1, 2, 3, 4]

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import distributed  # a dependency (dask[distributed]): never skipped
 import pytest
 
 from audit.record import write_record
 from audit.verifier import verify_record
 from crypto.encoding import hex_to_int, int_to_hex
 from tests.recordgen import GeneratedElection, generate
-
-distributed = pytest.importorskip("distributed")
 
 
 @functools.cache

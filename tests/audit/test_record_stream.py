@@ -18,7 +18,7 @@ from audit.record import BOARD, parse_json, write_record
 from audit.record_stream import board_chunks, board_digest, iter_json_array
 from tests.recordgen import GeneratedElection, generate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @functools.cache
