@@ -21,6 +21,7 @@ from flask import Blueprint, abort, render_template, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from app.content import localized_manifest
 from app.db import get_session
 from app.i18n import _
 from app.models import Election, RollEntry
@@ -91,7 +92,7 @@ def booth(election_id: str) -> Any:
                                                     RollEntry.user_id == user.id)).first()
     return render_template(
         "booth/booth.html", election=election, on_roll=on_roll is not None,
-        manifest=json.loads(election.manifest_json),
+        manifest=localized_manifest(json.loads(election.manifest_json)),
         info=election_service.public_json(db, election), strings=booth_strings())
 
 
