@@ -68,3 +68,12 @@ def election_title(election: Any) -> str:
     except (AttributeError, TypeError, ValueError):
         labels = None
     return label_in(labels, "title", str(getattr(election, "title", "")))
+
+
+def petition_text(petition: Mapping[str, Any], key: str) -> str:
+    """Template filter: a petition's ``title`` or ``action`` in the reader's language.
+
+    Petition translations are display-only (not in the petition parameters or fingerprint,
+    docs/protocol.md §7.2); the plain field is the fallback.
+    """
+    return label_in(petition.get("translations"), key, str(petition.get(key, "")))
