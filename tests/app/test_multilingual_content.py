@@ -59,6 +59,12 @@ def test_official_enters_translations_and_booth_shows_them(app: Any, client: Any
     ru = html.unescape(client.get("/elections/city-2026/booth?lang=ru").get_data(as_text=True))
     assert re.search(r"<legend>Утвердить бюджет\?", ru) and ">Ксения</label>" in ru
     assert 'data-label="Yes"' in ru  # fallback to the manifest's own text, not Kazakh
+    vote = html.unescape(client.get("/vote/city-2026?lang=kk").get_data(as_text=True))
+    assert "Қала дауыс беруі" in vote and "Бюджетті бекітесіз бе?" in vote
+    results = html.unescape(client.get("/elections/city-2026/results?lang=ru").get_data(as_text=True))
+    assert "Городское голосование" in results
+    board = html.unescape(client.get("/board/city-2026?lang=kk").get_data(as_text=True))
+    assert "Қала дауыс беруі" in board
     en = html.unescape(client.get("/elections/city-2026/booth?lang=en").get_data(as_text=True))
     assert "<h1>City vote</h1>" in en and re.search(r"<legend>Approve the budget\?", en)
 
