@@ -78,4 +78,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions[APPEND_EXTENSION] = append_signatures  # injected: batcher never imports signing
     csrf.exempt(petitions_api.bp)  # JSON API: CSRF enforced per endpoint (app.blueprints.api.api_user)
+
+    from app import keygen_relay
+
+    app.register_blueprint(keygen_relay.bp)  # distributed key generation relay (docs §4.7)
+    csrf.exempt(keygen_relay.bp)
     return app

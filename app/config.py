@@ -82,6 +82,16 @@ class Settings:
     JSON_SORT_KEYS: bool = _s(False, "Sort keys of JSON responses.")
     ALLOW_TEST_KEYS: bool = _s(False, "Accept the small test election keys.", test_only=True)
     FAST_PASSWORD_HASH: bool = _s(False, "Cheap Argon2 parameters.", test_only=True)
+    ISSUANCE_TIME_GRANULARITY_S: int = _s(86400, "Credential issuance is stored only as "
+                                          "\"credential-period\" or the start of a slot of this "
+                                          "many seconds, never a precise time (docs: "
+                                          "Linkability).")
+    ACCESS_LOG: bool = _s(False, "Log one line per request (never the client address; under "
+                          "`saylau serve` the path without secrets, under gunicorn method and "
+                          "status only). Off by default: request addresses and times can link "
+                          "a voter to their ballot.")
+    CAST_LIMIT: str = _s("30000/minute", "Rate limit of anonymous casting and audited ballots: "
+                         "one global bucket, never keyed on an address.")
     TRUSTEE_BINDING_REQUIRED: bool = _s(True, "A trustee account must be bound to its trustee "
                                         "index (users.trustee_index) to upload partials; "
                                         "a bound account uploads its own index only.")
@@ -126,7 +136,8 @@ class Settings:
                                            group="petition")
     PETITION_CREDENTIAL_LIMIT: str = _s("30/minute", "Rate limit of credential issuance.",
                                         group="petition")
-    PETITION_SIGN_LIMIT: str = _s("60/minute", "Rate limit of signing.", group="petition")
+    PETITION_SIGN_LIMIT: str = _s("30000/minute", "Rate limit of anonymous signing: one global "
+                                  "bucket, never keyed on an address.", group="petition")
     PETITION_TALLY_MIN_DIFFERENCE: int = _s(10, "K of rule D1: a region tally is decrypted only "
                                             "if its counted set equals, or differs by at least K "
                                             "signatures from, every decrypted one.",

@@ -21,6 +21,12 @@ from app.db import Base
 ROLES = ("official", "trustee", "voter", "moderator", "auditor")
 ELECTION_STATES = ("draft", "open", "closed", "tallied")
 REVOTE_POLICIES = ("last-counts", "no-revote")
+#: when credentials are obtained (docs §"Linkability"): "period" — only in a credential
+#: period that ends when voting opens (the default for new elections); "any_time" — also
+#: during voting (small elections; issuance and casting may then be close in time)
+CREDENTIAL_POLICIES = ("period", "any_time")
+#: ``credential_issuance.issued_period`` of everything issued before voting opened
+ISSUED_IN_CREDENTIAL_PERIOD = "credential-period"
 
 
 def utcnow() -> dt.datetime:
@@ -113,6 +119,7 @@ class Election(Base):
     opens_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revote_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="no-revote")
+    credential_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="period")
     election_key_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     issuer_private_pem: Mapped[str] = mapped_column(Text, nullable=False)
     issuer_public_json: Mapped[str] = mapped_column(Text, nullable=False)
@@ -149,7 +156,10 @@ class CredentialIssuance(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[str] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: never a precise time (it would link issuance to casting): "credential-period" if issued
+    #: before voting opened, else the start of the ``ISSUANCE_TIME_GRANULARITY_S`` slot
+    #: (ISO 8601, e.g. "2026-11-29T00:00:00Z")
+    issued_period: Mapped[str] = mapped_column(String(32), nullable=False)
     #: published pseudonymous receipt: SHA-256 tag over (election, blinded request)
     receipt_hex: Mapped[str] = mapped_column(String(64), nullable=False)
 
@@ -227,7 +237,8 @@ class Result(Base):
 
 
 __all__ = [
-    "ROLES", "ELECTION_STATES", "REVOTE_POLICIES", "User", "LoginToken", "ApiToken",
+    "ROLES", "ELECTION_STATES", "REVOTE_POLICIES", "CREDENTIAL_POLICIES",
+    "ISSUED_IN_CREDENTIAL_PERIOD", "User", "LoginToken", "ApiToken",
     "OutboxMessage", "Election", "RollEntry", "CredentialIssuance", "BoardEntry", "UsedToken",
     "CiphertextRegistry", "TreeHead", "PartialDecryption", "Result",
 ]

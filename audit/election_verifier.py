@@ -197,6 +197,9 @@ def verify_board_record(
                    + _key_size_note(tpk))
     ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
                           ctx.revote_policy)
+    from audit.keygen_check import check_key_generation
+
+    check_key_generation(report, record, tpk)  # docs §4.7.9: dealer or distributed key
 
     # 4-5. tree heads and Merkle log
     board, leaves, heads, roots = check_board_log(report, record, board_key, log_id)

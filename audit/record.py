@@ -41,6 +41,7 @@ from audit.record_io import (
     INDEX_FILE,
     ISSUANCE,
     ISSUER_EXPONENT,
+    KEYGEN,
     KINDS,
     MANIFEST,
     PARTIALS,
@@ -292,6 +293,7 @@ def build_record_data(
         "revote_policy": service_data["revote_policy"],
         "opens_at": public.get("opens_at"),
         "closes_at": public.get("closes_at"),
+        "key_generation": "distributed" if service_data.get("keygen_transcript") else "dealer",
     }
     board = [dict(item["entry"]) if isinstance(item, Mapping) and isinstance(item.get("entry"),
                                                                               Mapping)
@@ -306,6 +308,8 @@ def build_record_data(
                    **({"receipts": list(issuance["receipts"])} if "receipts" in issuance
                       else {})},
     }
+    if service_data.get("keygen_transcript"):
+        data[KEYGEN] = dict(service_data["keygen_transcript"])
     parts = (partials is not None, results is not None, encrypted_tally is not None)
     if any(parts) and not all(parts):
         raise ValueError("pass the encrypted tally, the partials and the results together")
@@ -333,6 +337,7 @@ __all__ = [
     "ELECTION",
     "ENCRYPTED_TALLY",
     "FILES",
+    "KEYGEN",
     "FORMAT",
     "INDEX_FILE",
     "ISSUANCE",

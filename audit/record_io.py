@@ -28,6 +28,9 @@ RESULTS = "results.json"
 CORE_FILES = (MANIFEST, ELECTION, BOARD, TREE_HEADS, ISSUANCE)
 TALLY_FILES = (ENCRYPTED_TALLY, PARTIALS, RESULTS)
 FILES = CORE_FILES + TALLY_FILES
+#: The distributed key generation's transcript (docs §4.7.9): present iff election.json
+#: says ``"key_generation": "distributed"``.
+KEYGEN = "keygen.json"
 #: The issuer's RSA public exponent (RFC 9474 issuer keys in records).
 ISSUER_EXPONENT = 65537
 #: Election keys below this many bits are test-size keys: accepted, and reported as such.
@@ -53,7 +56,7 @@ PETITION_FILES = PETITION_CORE_FILES + TALLY_FILES
 PETITION_SCHEMA_PATH = Path(__file__).parent / "schema" / "petition-record.schema.json"
 #: format -> (record kind, files allowed, files required, schema path)
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Path]] = {
-    FORMAT: ("election", FILES, CORE_FILES, SCHEMA_PATH),
+    FORMAT: ("election", FILES + (KEYGEN,), CORE_FILES, SCHEMA_PATH),
     PETITION_FORMAT: ("petition", PETITION_FILES, PETITION_CORE_FILES, PETITION_SCHEMA_PATH),
 }
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.election_verifier import verify_board_record
-from audit.record import ENCRYPTED_TALLY, FILES, PARTIALS, RESULTS, Record
+from audit.record import ENCRYPTED_TALLY, FILES, KEYGEN, PARTIALS, RESULTS, Record
 from audit.report import Report
 from tally.decrypt import TrusteePartials, combine_tally
 from tally.progress import ProgressFn
@@ -44,7 +44,7 @@ def complete_record(record: Record, partial_sets: Sequence[Mapping[str, Any]], *
     sets = [TrusteePartials.from_json(obj) for obj in partial_sets]
     combined = combine_tally(checked.tpk, checked.tally, sets, fingerprint=checked.fingerprint,
                              progress=progress)
-    files = {name: record.files[name] for name in FILES if name in record.files}
+    files = {name: record.files[name] for name in (*FILES, KEYGEN) if name in record.files}
     files[ENCRYPTED_TALLY] = checked.tally.to_json()
     files[PARTIALS] = [s.to_json() for s in sets]
     files[RESULTS] = combined.results

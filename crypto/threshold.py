@@ -216,7 +216,7 @@ def combine(
         c_prime = c_prime * powmod(base, 2 * abs(lam), nn) % nn
     if c_prime % n != 1:  # pragma: no cover - cannot happen with verified shares
         raise DecryptionError("combined value is not of the form 1 + x·n")
-    m = (c_prime - 1) // n * invert(4 * delta * delta, n) % n
+    m = (c_prime - 1) // n * invert(4 * delta * delta * tpk.theta % n, n) % n  # θ = 1: dealer
     return CombinedDecryption(m, used, tuple(rejected))
 
 

@@ -46,6 +46,10 @@ class ThresholdPublicKey:
     trustees: int
     v: int
     verification_keys: tuple[int, ...]
+    #: Distributed keys only (docs §4.7, eq. D14): ``θ = d mod n`` of the shared exponent
+    #: ``d`` (1 for dealer keys, T2) and the bit bound of the shares ``s_i``.
+    theta: int = 1
+    share_bits: int | None = None
     _fingerprint: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +63,12 @@ class ThresholdPublicKey:
         _check_unit_mod_n2(n, self.v, "v")
         for i, v_i in enumerate(self.verification_keys, start=1):
             _check_unit_mod_n2(n, v_i, f"v_{i}")
+        if (self.share_bits is None) != (self.theta == 1) or (
+            self.share_bits is not None
+            and (not 0 < self.theta < n or gmpy2.gcd(self.theta, n) != 1
+                 or not 2 * n.bit_length() <= self.share_bits <= 4 * n.bit_length())
+        ):
+            raise InvalidKey("theta/share_bits: both absent (dealer key) or both valid")
         object.__setattr__(self, "verification_keys", tuple(self.verification_keys))
         object.__setattr__(self, "_fingerprint", self._compute_fingerprint())
 
@@ -89,6 +99,9 @@ class ThresholdPublicKey:
         t.integer("trustees", self.trustees, 4)
         t.integer_mod("v", self.v, nn)
         t.integers_mod("verification_keys", self.verification_keys, nn)
+        if self.share_bits is not None:  # distributed key (§4.7): two more fields
+            t.integer("theta", self.theta, byte_length(self.public.n))
+            t.integer("share_bits", self.share_bits, 4)
         return t.digest()
 
     def fingerprint(self) -> bytes:
@@ -96,13 +109,17 @@ class ThresholdPublicKey:
         return self._fingerprint
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "public": self.public.to_json(),
             "threshold": self.threshold,
             "trustees": self.trustees,
             "v": int_to_hex(self.v),
             "verification_keys": [int_to_hex(v_i) for v_i in self.verification_keys],
         }
+        if self.share_bits is not None:
+            out["theta"] = int_to_hex(self.theta)
+            out["share_bits"] = self.share_bits
+        return out
 
     @classmethod
     def from_json(cls, obj: object) -> ThresholdPublicKey:
@@ -116,8 +133,12 @@ class ThresholdPublicKey:
         v = hex_to_int(require(obj, "v", str, where), "v")
         raw_keys = require(obj, "verification_keys", list, where)
         keys = tuple(hex_to_int(item, "verification_keys[]") for item in raw_keys)
+        theta, share_bits = 1, None
+        if isinstance(obj, dict) and ("theta" in obj or "share_bits" in obj):
+            theta = hex_to_int(require(obj, "theta", str, where), "theta")
+            share_bits = require(obj, "share_bits", int, where)
         try:
-            return cls(public, threshold, trustees, v, keys)
+            return cls(public, threshold, trustees, v, keys, theta, share_bits)
         except InvalidKey as exc:
             raise InvalidEncoding(f"{where}: {exc}") from exc
 
@@ -132,7 +153,8 @@ class KeyShare:
 
     def __post_init__(self) -> None:
         self.public.verification_key(self.index)  # raises InvalidShare on a bad index
-        if not isinstance(self.s, int) or not 0 <= self.s < self.public.nsquare:
+        bound = self.public.nsquare if self.public.share_bits is None else 1 << self.public.share_bits
+        if not isinstance(self.s, int) or not 0 <= self.s < bound:
             raise InvalidShare("share value out of range")
 
     def to_json(self) -> dict[str, Any]:

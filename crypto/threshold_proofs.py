@@ -43,7 +43,8 @@ def response_bits(tpk: ThresholdPublicKey) -> int:
     makes ``z = w + e·Δ·s_i`` statistically ``2^-t``-close to uniform: ``z`` hides
     ``s_i`` (Shoup 2000 §3: ``|N| + 2t`` bits at least).
     """
-    return 2 * tpk.n.bit_length() + tpk.delta.bit_length() + 2 * HIDING_BITS
+    share_bits = 2 * tpk.n.bit_length() if tpk.share_bits is None else tpk.share_bits
+    return share_bits + tpk.delta.bit_length() + 2 * HIDING_BITS
 
 
 @dataclass(frozen=True)

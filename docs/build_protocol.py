@@ -1,7 +1,8 @@
 """Assemble docs/protocol.md from docs/sections/*.md (run: python3 docs/build_protocol.py).
 
 Each section file holds one numbered top-level section (``## N. Title``), numbered in file
-order, with subsections ``### N.M``; the table of contents is generated from those headings.
+order, with subsections ``### N.M``; a file with only ``### N.M`` headings continues the
+section before it.  The table of contents is generated from those headings.
 """
 
 import pathlib
@@ -30,8 +31,12 @@ def build() -> str:
     paths = sorted((HERE / "sections").glob("*.md"))
     toc = ["## Contents", ""]
     bodies = []
-    for number, path in enumerate(paths, start=1):
+    number = 0
+    for path in paths:
         text = path.read_text().rstrip() + "\n\n"
+        # a file without a "## N." heading continues the previous section (e.g. §4.7)
+        if any(line.startswith("## ") for line in text.splitlines()):
+            number += 1
         in_code = False
         for line in text.splitlines():
             if line.startswith("```"):

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 SUITES = {"crypto": "bench.bench_crypto", "verify": "bench.bench_verify", "sign": "bench.bench_sign",
-          "cast": "bench.bench_cast", "size": "bench.bench_size"}
+          "cast": "bench.bench_cast", "size": "bench.bench_size",
+          "keygen": "bench.bench_keygen"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -102,7 +102,11 @@ def seed_demo(application: Any, bits: int) -> int:
                                                       {"id": "no", "label": "No"}]},
                 ]})
             print("generating the election's issuer key (RSA-2048) ...")
-            election = election_service.create_election(db, manifest, revote_policy="last-counts")
+            # the demo lets its voters get a credential and vote at once ("any_time"); the
+            # booth then says what that costs in secrecy (a real election keeps the default
+            # "period": credentials first, voting later)
+            election = election_service.create_election(db, manifest, revote_policy="last-counts",
+                                                        credential_policy="any_time")
             print(f"generating a {bits}-bit 2-of-3 threshold election key (safe primes; this "
                   "may take a minute) ...")
             from saylau.progress import Progress

@@ -12,6 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--debug", action="store_true", help="Flask debug mode (never in production)")
+    parser.add_argument("--access-log", action="store_true",
+                        help="log one line per request (method, path without secrets, status; "
+                             "never the client address). Off by default: addresses and times of "
+                             "requests could link a voter to their ballot (docs: Linkability)")
 
 
 class RedactSecretsInAccessLog(logging.Filter):
@@ -27,6 +31,30 @@ class RedactSecretsInAccessLog(logging.Filter):
         return True
 
 
+class AddressFreeAccessLog(logging.Filter):
+    """Drop the client address and the request time from each access-log line."""
+
+    _prefix = re.compile(r"^\S+ - - \[[^\]]*\] ")
+    _prefix_args = re.compile(r"^%s - - (?:\[[^\]]*\] )?")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = str(record.msg)
+        if self._prefix_args.match(msg) and isinstance(record.args, tuple) and record.args:
+            record.msg = self._prefix_args.sub("", msg)
+            record.args = record.args[1:]
+        else:
+            record.msg = self._prefix.sub("", msg)
+        return True
+
+
+def configure_access_log(enabled: bool) -> None:
+    """``saylau serve``'s request log: off by default; when on, address- and secret-free."""
+    logger = logging.getLogger("werkzeug")
+    logger.addFilter(RedactSecretsInAccessLog())
+    logger.addFilter(AddressFreeAccessLog())
+    logger.setLevel(logging.INFO if enabled else logging.WARNING)
+
+
 def run(args: argparse.Namespace) -> int:
     from app import create_app
     from app.config import ConfigError
@@ -38,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from app.petitions.count_worker import start_count_worker
 
-    logging.getLogger("werkzeug").addFilter(RedactSecretsInAccessLog())
+    configure_access_log(bool(args.access_log or application.config.get("ACCESS_LOG")))
     start_count_worker(application)  # batched petition counts and closing of expired petitions
     print(f"Saylau on http://{args.host}:{args.port}/ (development server; use gunicorn "
           "'app:create_app()' in production)")

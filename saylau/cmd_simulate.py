@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revote-fraction", type=float, default=0.2)
     parser.add_argument("--audit-fraction", type=float, default=0.1)
     parser.add_argument("--election-id", default="simulation")
+    parser.add_argument("--keygen", choices=("dealer", "distributed"), default="dealer",
+                        help="dealer: saylau ceremony; distributed: the trustees run "
+                        "saylau trustee keygen over the service's relay (docs §4.7)")
 
 
 def _usage(args: argparse.Namespace) -> str | None:
@@ -98,10 +101,12 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
     rng = random.Random(args.seed)
     test_keys = args.bits < 2048
     started = time.monotonic()
-    with Progress("key ceremony", None) as bar:
-        tpk, shares = generate_threshold_key(args.bits, args.trustees, args.threshold,
-                                             allow_test_key=test_keys,
-                                             progress=lambda text: bar.note(text[:28]))
+    distributed = getattr(args, "keygen", "dealer") == "distributed"
+    if not distributed:
+        with Progress("key ceremony", None) as bar:
+            tpk, shares = generate_threshold_key(args.bits, args.trustees, args.threshold,
+                                                 allow_test_key=test_keys,
+                                                 progress=lambda text: bar.note(text[:28]))
     issuer = IssuerPrivateKey.generate(3072 if args.bits >= 3072 else 2048)
     app = create_app({
         "SECRET_KEY": secrets.token_hex(32),
@@ -141,18 +146,35 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
         official.api("POST", "/api/v1/elections", _manifest(eid, args.options))
         official.api("POST", f"/api/v1/elections/{eid}/roll",
                      {"csv": "email,name\n" + "".join(f"{e},Voter\n" for e in emails)})
-        official.api("POST", f"/api/v1/elections/{eid}/election-key", tpk.to_json())
+        if distributed:
+            from saylau.simulate_keygen import distributed_keygen
+
+            with Progress("trustees: distributed key generation", None) as bar:
+                tpk, shares, candidates = distributed_keygen(
+                    base, eid, trustees, password, args.bits, args.trustees, args.threshold,
+                    test_keys, progress=lambda text: bar.note(text[-28:]))
+        else:
+            official.api("POST", f"/api/v1/elections/{eid}/election-key", tpk.to_json())
         official.api("POST", f"/api/v1/elections/{eid}/open")
 
         final: dict[str, dict[str, Any]] = {}
         receipts = []
         audited = revoted = 0
-        with Progress("voters casting", args.voters) as bar:
+        # the default credential policy: every voter gets a voting card in the credential
+        # period; the official then opens voting; voters cast with their cards, no login
+        wallets = {}
+        with Progress("voting cards", args.voters) as bar:
             for email in emails:
                 voter = VoterClient(base)
                 voter.login(email, password)
+                wallets[email] = voter.obtain_credential(voter.get_election(eid))
+                bar.advance()
+        official.api("POST", f"/api/v1/elections/{eid}/start-voting")
+        with Progress("voters casting", args.voters) as bar:
+            for email in emails:
+                voter = VoterClient(base)
                 election = voter.get_election(eid)
-                wallet = voter.obtain_credential(election)
+                wallet = wallets[email]
                 choices = _random_choice(rng, args.options)
                 if rng.random() < args.audit_fraction:
                     check = voter.audit_ballot(election, wallet, choices)
@@ -212,6 +234,8 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
         "threshold": args.threshold,
         "bits": args.bits,
         "seconds": round(time.monotonic() - started, 1),
+        "keygen": "distributed" if distributed else "dealer",
+        **({"keygen_candidates": candidates} if distributed else {}),
         "expected_tally": expected,
     }
     print(json.dumps(summary, indent=1, sort_keys=True))

@@ -62,6 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from saylau import cmd_trustee_petition
 
     cmd_trustee_petition.add_subcommands(sub)
+    kg = sub.add_parser("keygen", help="generate the election key with the other trustees "
+                        "(no dealer; docs §4.7)")
+    from saylau.cmd_keygen import add_keygen_arguments
+
+    add_keygen_arguments(kg)
 
 
 def _passphrase(path: Path | None) -> str:
@@ -188,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
             from saylau import cmd_trustee_petition
 
             return cmd_trustee_petition.run(args, load_share)
+        if args.action == "keygen":
+            from saylau.cmd_keygen import keygen
+
+            return keygen(args)
         return _upload(args)
     except UsageError as exc:
         print(f"saylau trustee {args.action}: error: {exc}", file=sys.stderr)

@@ -116,7 +116,18 @@ class Wallet:
         return cls(credential, key)
 
 
-def _urllib_transport(base_url: str, timeout: float) -> Transport:
+def _urllib_transport(base_url: str, timeout: float, proxy: str | None = None) -> Transport:
+    """HTTP(S) with urllib; through ``proxy`` (an HTTP proxy URL) when given.
+
+    An anonymizing proxy hides the voter's network address from the server when casting
+    (docs §"Linkability").  Without ``proxy`` the usual ``http_proxy`` / ``https_proxy``
+    environment variables apply.
+    """
+    if proxy is not None and not proxy.startswith(("http://", "https://")):
+        raise VoterClientError(f"proxy URL must start with http:// or https://: {proxy}")
+    opener = (urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+              if proxy else urllib.request.build_opener())
+
     def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
         url = base_url.rstrip("/") + path
         if not url.startswith(("http://", "https://")):
@@ -124,7 +135,7 @@ def _urllib_transport(base_url: str, timeout: float) -> Transport:
         request = urllib.request.Request(url, data=body, method=method,  # noqa: S310 (scheme checked)
                                          headers={"User-Agent": USER_AGENT, **headers})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with opener.open(request, timeout=timeout) as response:
                 return int(response.status), response.read()
         except urllib.error.HTTPError as exc:
             return int(exc.code), exc.read()
@@ -138,9 +149,9 @@ class VoterClient:
     """The voter's side of the protocol over the ``/api/v1`` JSON API."""
 
     def __init__(self, base_url: str, *, transport: Transport | None = None,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, proxy: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._send = transport or _urllib_transport(self.base_url, timeout)
+        self._send = transport or _urllib_transport(self.base_url, timeout, proxy)
         self.token: str | None = None
 
     # -- HTTP ---------------------------------------------------------------------------

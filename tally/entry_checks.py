@@ -11,8 +11,8 @@ check that depends on the entry alone:
 * :func:`check_audited_entry`  — an ``audited`` entry (no credential, canonical ballot and
   proofs under its own token id, ``secrets`` covering *exactly* the manifest's questions
   and options, every option re-encrypting — the Benaloh audit);
-* :func:`check_petition_signature_entry` — a petition ``signature`` entry
-  (re-exported from :mod:`tally.petition`).
+* :func:`tally.petition.check_signature_entry` — a petition ``signature`` entry (it lives
+  with the petition board; this module stays below it).
 
 Checks that depend on the rest of the board (``index`` = position, ciphertext copies,
 revote chains, issuance) are made by the verifier over the whole board and by the server
@@ -350,16 +350,6 @@ def check_board_entry(ctx: ElectionContext, entry: object, *, position: int | No
             out.bad("entry-format", f"index {index!r} is not its position {position}")
     out.bad("entry-format", f"unknown kind {kind!r}")
     return out
-
-
-def __getattr__(name: str) -> Any:
-    # check_petition_signature_entry lives with the petition board (tally.petition imports
-    # this module); re-exported lazily to keep the import graph acyclic.
-    if name == "check_petition_signature_entry":
-        from tally.petition import check_signature_entry
-
-        return check_signature_entry
-    raise AttributeError(name)
 
 
 __all__ = [

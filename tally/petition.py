@@ -41,6 +41,7 @@ from crypto.threshold import (
     partial_decrypt,
 )
 from tally.board_batch import find_invalid_parallel
+from tally.entry_checks import ciphertext_digest
 
 ENTRY_KINDS = ("signature", "invalidation")
 INVALIDATION_REASONS = ("fraud_suspected", "duplicate_person", "coerced", "other")
@@ -104,6 +105,13 @@ class PetitionBoardResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def region_digest(n: int, entry: dict[str, Any]) -> str:
+    """Registry key of a signature entry's region ciphertext (``ciphertext_digest``, the
+    copy check's key; raises :class:`InvalidEncoding` on a malformed entry)."""
+    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+                                           "ciphertext"))
 
 
 @dataclass

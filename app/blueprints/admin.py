@@ -111,6 +111,7 @@ def new() -> Any:
         user = current_user()
         election = election_service.create_election(
             db, manifest, revote_policy=form.get("revote_policy", "no-revote"),
+            credential_policy=form.get("credential_policy", "period"),
             opens_at=election_service.parse_datetime(form.get("opens_at"), "opens at"),
             closes_at=election_service.parse_datetime(form.get("closes_at"), "closes at"),
             created_by=user.id if user else None,
@@ -163,6 +164,7 @@ def settings(election_id: str) -> Any:
     def apply(db: Any, e: Election) -> None:
         election_service.update_draft(
             db, e, revote_policy=form.get("revote_policy") or None,
+            credential_policy=form.get("credential_policy") or None,
             opens_at=election_service.parse_datetime(form.get("opens_at"), "opens at"),
             closes_at=election_service.parse_datetime(form.get("closes_at"), "closes at"))
 
@@ -241,6 +243,13 @@ def invite(election_id: str) -> Any:
 def open_(election_id: str) -> Any:
     return _action(election_id, election_service.open_election,
                    _("The election is open; its setup is frozen and its fingerprint published."))
+
+
+@bp.post("/elections/<election_id>/start-voting")
+@role_required("official")
+def start_voting(election_id: str) -> Any:
+    return _action(election_id, election_service.start_voting,
+                   _("The credential period is over; voting is open."))
 
 
 @bp.post("/elections/<election_id>/close")

@@ -158,9 +158,22 @@ def credential(election_id: str) -> Any:
     return created({"blind_signature": signature.hex(), "issuance_receipt": receipt})
 
 
+def _anonymous_key() -> str:
+    """One global bucket for anonymous requests: never keyed on the address (docs §"Linkability")."""
+    return "anonymous-casting"
+
+
+def _cast_limit() -> str:
+    return str(current_app.config.get("CAST_LIMIT", "30000/minute"))
+
+
 @bp.post("/elections/<election_id>/ballots")
+@limiter.limit(_cast_limit, key_func=_anonymous_key)
 def cast(election_id: str) -> Any:
-    """Anonymous: no session or bearer needed (and none is looked at)."""
+    """Anonymous: no session or bearer needed (and none is looked at).
+
+    Rate-limited by one global token bucket (``CAST_LIMIT``), never per address.
+    """
     return created(casting.cast_ballot(current_app._get_current_object(),  # type: ignore[attr-defined]
                                        election_id, json_body()))
 
@@ -292,6 +305,8 @@ def create_election() -> Any:
         db, manifest,
         revote_policy=data.get("revote_policy", "no-revote") if isinstance(
             data.get("revote_policy", "no-revote"), str) else "",
+        credential_policy=data.get("credential_policy", "period") if isinstance(
+            data.get("credential_policy", "period"), str) else "",
         opens_at=election_service.parse_datetime(data.get("opens_at"), "opens_at"),
         closes_at=election_service.parse_datetime(data.get("closes_at"), "closes_at"),
         created_by=user.id, issuer_key=current_app.config.get("TEST_ISSUER_KEY"))
@@ -334,6 +349,17 @@ def open_election(election_id: str) -> Any:
     db = get_session()
     election = election_service.get_election(db, election_id)
     election_service.open_election(db, election)
+    db.commit()
+    return jsonify(election_service.public_json(db, election))
+
+
+@bp.post("/elections/<election_id>/start-voting")
+def start_voting(election_id: str) -> Any:
+    """End the credential period now (``opens_at`` := now); ballots are accepted from now."""
+    api_user("official")
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    election_service.start_voting(db, election)
     db.commit()
     return jsonify(election_service.public_json(db, election))
 

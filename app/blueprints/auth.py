@@ -54,7 +54,7 @@ def link(token: str) -> Any:
     db.commit()
     login_user(user)
     current_app.logger.info("one-time link login for user %s", user.id)
-    return redirect(url_for("index"))
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")

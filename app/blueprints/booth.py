@@ -1,6 +1,8 @@
 """The voter's browser booth: vote (encrypted in the browser), receipts, receipt checks.
 
-* ``GET /elections/<id>/booth`` — the voting page (logged-in voters).  All cryptography
+* ``GET /elections/<id>/booth`` — the voting page.  Login is needed only to get the voting
+  card (the credential); voting with a saved card needs none, so that nothing ties the
+  visit that casts to an account (docs §"Linkability").  All cryptography
   runs in the browser (``static/js/booth.js`` + ``saylau-crypto.js`` in a Web Worker);
   the page only talks to the JSON API ``/api/v1``.
 * ``GET /elections/<id>/receipt/<tracker>`` — a public receipt page: the board entry's
@@ -23,9 +25,10 @@ from sqlalchemy import select
 
 from app.content import localized_manifest
 from app.db import get_session
+from app.errors import ApiError
 from app.i18n import _
 from app.models import Election, RollEntry
-from app.security import current_user, login_required
+from app.security import current_user
 from app.services import board as board_service
 from app.services import elections as election_service
 
@@ -50,9 +53,22 @@ def booth_strings() -> dict[str, str]:
         "precomputing": _("Preparing encryption in the background…"),
         "precomputed": _("Ready to encrypt."),
         "choose": _("Please make a valid choice for every question."),
-        "credential": _("Obtaining your anonymous voting credential…"),
-        "credential_taken": _("A credential was already issued to you (perhaps on another "
-                              "device). Use that device to vote or to change your vote."),
+        "card_held": _("This device holds your voting card for this election."),
+        "card_none_get": _("This device has no voting card for this election. Get your voting "
+                           "card below, or import the one you saved."),
+        "card_none_login": _("This device has no voting card for this election. Log in to get "
+                             "your voting card, or import the one you saved."),
+        "card_none_import": _("This device has no voting card for this election. Import the "
+                              "voting card you saved (file or text) to vote here. A lost card "
+                              "cannot be replaced."),
+        "card_getting": _("Getting your voting card…"),
+        "card_got": _("Your voting card is ready. Save it now (file or printout): you need it "
+                      "to vote from another device, and it cannot be replaced if lost."),
+        "card_imported": _("Voting card imported: this device can now vote for you."),
+        "card_bad": _("This is not a valid voting card for this election."),
+        "card_taken": _("A voting card was already issued to you (perhaps on another device). "
+                        "Import the card you saved then: a lost card cannot be replaced, because "
+                        "the issuer signed it blindly and cannot revoke it."),
         "encrypting": _("Encrypting your ballot…"),
         "encrypted": _("Your ballot is encrypted. Its tracker is shown below. Cast it, or check "
                        "that it was encrypted correctly."),
@@ -82,18 +98,23 @@ def booth_strings() -> dict[str, str]:
 
 
 @bp.get("/elections/<election_id>/booth")
-@login_required
 def booth(election_id: str) -> Any:
     db = get_session()
     election = _public_election(election_id)
     user = current_user()
-    assert user is not None
-    on_roll = db.scalars(select(RollEntry.id).where(RollEntry.election_id == election.id,
-                                                    RollEntry.user_id == user.id)).first()
+    on_roll = user is not None and db.scalars(select(RollEntry.id).where(
+        RollEntry.election_id == election.id, RollEntry.user_id == user.id)).first() is not None
+    info = election_service.public_json(db, election)
+    try:
+        election_service.issuing_credentials(election)
+        issuing = True
+    except ApiError:
+        issuing = False
     return render_template(
-        "booth/booth.html", election=election, on_roll=on_roll is not None,
-        manifest=localized_manifest(json.loads(election.manifest_json)),
-        info=election_service.public_json(db, election), strings=booth_strings())
+        "booth/booth.html", election=election, on_roll=on_roll, logged_in=user is not None,
+        can_get_card=issuing and on_roll, phase=info["phase"],
+        manifest=localized_manifest(json.loads(election.manifest_json)), info=info,
+        strings=booth_strings())
 
 
 def qr_svg(data: str, label: str) -> Markup:

@@ -32,9 +32,8 @@ from app.petitions.models import PetitionBoardEntry
 from app.services import group_commit
 from app.services.group_commit import GroupCommitter, Pending
 from crypto.batch import ProofItem
-from crypto.encoding import hex_to_int
 from crypto.paillier import PublicKey
-from tally.entry_checks import ciphertext_digest
+from tally.petition import region_digest
 
 PREFIX = "PETITION_BATCH"
 _EXTENSION = "saylau_petition_batchers"
@@ -42,7 +41,7 @@ _EXTENSION = "saylau_petition_batchers"
 #: (:func:`app.petitions.signing.append_signatures`; the batcher never imports it).
 APPEND_EXTENSION = "saylau_petition_append"
 
-#: ``append(db, petition_id, entries, addrs=...) -> receipts``: ONE transaction that appends
+#: ``append(db, petition_id, entries) -> receipts``: ONE transaction that appends
 #: already verified entries (raises :class:`ApiError` ``already_signed`` on a conflict).
 AppendFn = Callable[..., list[dict[str, Any]]]
 
@@ -54,17 +53,16 @@ def _already_signed() -> ApiError:
     return ApiError(409, "already_signed", "this credential has already signed")
 
 
-def PendingSignature(*, token_hex: str, entry: dict[str, Any], addr: str | None,  # noqa: N802
+def PendingSignature(*, token_hex: str, entry: dict[str, Any],  # noqa: N802
                      pk: PublicKey, item: ProofItem, check: Callable[[], None]) -> Pending:
-    """One signature that passed the cheap checks (payload = ``(entry, addr)``)."""
-    return Pending(key=token_hex, payload=(entry, addr), pk=pk, items=[item], check=check)
+    """One signature that passed the cheap checks (payload = ``(entry,)``; anonymous: no
+    address or account travels with it)."""
+    return Pending(key=token_hex, payload=(entry,), pk=pk, items=[item], check=check)
 
 
 def _digest(p: Pending) -> str:
     """The registry key of a pending signature's region ciphertext (the copy check, P6)."""
-    entry = p.payload[0]
-    return ciphertext_digest(p.pk.n, hex_to_int(entry["signature"]["region"]["ciphertext"],
-                                                "ciphertext"))
+    return region_digest(p.pk.n, p.payload[0])
 
 
 def _commit(app: Flask, petition_id: int, append: AppendFn, batch: list[Pending]) -> None:
@@ -89,8 +87,7 @@ def _append(app: Flask, petition_id: int, append: AppendFn, pending: list[Pendin
     while pending:
         db = new_session(app)
         try:
-            receipts = append(db, petition_id, [p.payload[0] for p in pending],
-                              addrs=[p.payload[1] for p in pending])
+            receipts = append(db, petition_id, [p.payload[0] for p in pending])
         except ApiError as exc:
             if exc.code not in ("already_signed", "ciphertext_reused") or len(pending) == 1:
                 for p in pending:

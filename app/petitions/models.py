@@ -99,7 +99,9 @@ class PetitionSigner(Base):
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     receipt_hex: Mapped[str] = mapped_column(String(64), nullable=False)
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: the ``ISSUANCE_TIME_GRANULARITY_S`` slot (ISO 8601), never a precise time: a precise
+    #: time would link the identified request to the anonymous signature that follows it
+    issued_period: Mapped[str] = mapped_column(String(32), nullable=False)
 
 
 class PetitionBoardEntry(Base):

@@ -45,13 +45,14 @@ from app.petitions.parameters import (
 )
 from app.security import aware
 from app.services import board_core
+from app.services.issuance import coarse_slot, issuance_granularity_s
 from crypto.credentials import (
     Credential,
     issue_blind_signature,
     verify_credential,
     verify_payload_signature,
 )
-from crypto.encoding import canonical_json, hex_to_bytes, hex_to_int
+from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import (
     CryptoError,
     InvalidEncoding,
@@ -65,8 +66,7 @@ from crypto.petition import (
     signature_proof_item,
 )
 from crypto.transcript import tagged_hash
-from tally.entry_checks import ciphertext_digest
-from tally.petition import PetitionContext, check_signature_entry
+from tally.petition import PetitionContext, check_signature_entry, region_digest
 
 SIGNER_RECEIPT_DOMAIN = "saylau/v1/petition-issuance-receipt"
 
@@ -113,7 +113,8 @@ def issue_credential(app: Flask, petition_id: object, user_id: int, blinded: byt
                 raise ApiError(400, "invalid_blinded_message", str(exc)) from exc
             receipt = signer_receipt(p.id, blinded)
             db.rollback()  # end the read transaction; the write below takes the lock
-            db.add(PetitionSigner(petition_id=p.id, user_id=user.id, receipt_hex=receipt))
+            db.add(PetitionSigner(petition_id=p.id, user_id=user.id, receipt_hex=receipt,
+                                  issued_period=coarse_slot(utcnow(), issuance_granularity_s())))
             db.flush()
             burst = _note_event(db, p.id, "credential", addr)
             if burst > int(setting("PETITION_FLAG_CREDENTIALS_PER_ADDRESS")):
@@ -215,12 +216,6 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
     return credential, sig, entry
 
 
-def region_digest(n: int, entry: dict[str, Any]) -> str:
-    """The registry key of a signature entry's region ciphertext (:func:`ciphertext_digest`)."""
-    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
-                                           "ciphertext"))
-
-
 def check_copy(db: Session, petition_id: int, digest: str) -> None:
     """The copy check (verifier P6 ``ciphertext-copies``): 409 if the ciphertext is registered."""
     if db.scalars(select(PetitionCiphertext.id).where(
@@ -245,9 +240,12 @@ def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,
         raise _crypto_error(exc) from exc
 
 
-def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | None = None,
-         *, verify_proof: bool = True) -> dict[str, Any]:
+def sign(app: Flask, petition_id: object, payload: dict[str, Any], *,
+         verify_proof: bool = True) -> dict[str, Any]:
     """Verify and append one anonymous signature; returns the receipt after commit.
+
+    Anonymous: nothing about the request (address, account) is looked at or recorded
+    (docs §"Linkability"); a credential signs at most once (UNIQUE token id).
 
     With ``PETITION_BATCH_ENABLED`` (default) the proof check and the append are group
     committed with other concurrent signatures of the petition (:mod:`app.petitions.batcher`).
@@ -264,7 +262,7 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             except CryptoError as exc:
                 raise _crypto_error(exc) from exc
             pending = batcher.PendingSignature(
-                token_hex=token.hex(), entry=entry, addr=addr, pk=pk, item=item,
+                token_hex=token.hex(), entry=entry, pk=pk, item=item,
                 check=lambda: _check_proof(pk, params, fp, sig, token))
             pid = p.id
             db.rollback()
@@ -274,7 +272,7 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], addr: str | N
             _check_proof(election_key(p).public, params_of(p), fingerprint_of(p), sig,
                          credential.token_id)
         db.rollback()
-        return append_signatures(db, p.id, [entry], addr)[0]
+        return append_signatures(db, p.id, [entry])[0]
     finally:
         db.close()
 
@@ -283,16 +281,13 @@ def batching_enabled(app: Flask) -> bool:
     return bool(app.config.get("PETITION_BATCH_ENABLED", True))
 
 
-def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str, Any]],
-                      addr: str | None = None, *,
-                      addrs: Sequence[str | None] | None = None) -> list[dict[str, Any]]:
+def append_signatures(db: Session, petition_id: int,
+                      entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """ONE transaction: lock, re-check, insert the (already verified) entries, sign a head.
 
-    ``addrs`` (one per entry) records a rate event and runs the burst rule per signature;
-    without it one event is recorded for ``addr``.
+    No rate event is recorded: the signing path is anonymous, and an address-keyed event
+    next to the entry would link it to the identified credential request.
     """
-    if addrs is not None and len(addrs) != len(entries):
-        raise ValueError("one address per entry")
     for attempt in range(3):
         try:
             if not entries:
@@ -318,14 +313,6 @@ def append_signatures(db: Session, petition_id: int, entries: Sequence[dict[str,
                 db.flush()
             assert log is not None
             sth = sign_head(db, p, final=False, log=log)
-            events = (list(zip(addrs, (row.leaf_index for row in rows), strict=True))
-                      if addrs is not None else [(addr, index)])
-            for event_addr, event_index in events:
-                burst = _note_event(db, petition_id, "signature", event_addr)
-                if burst > int(setting("PETITION_FLAG_SIGNATURES_PER_ADDRESS")):
-                    db.add(PetitionFlag(petition_id=petition_id, kind="signature_burst",
-                                        board_index=event_index, detail=f"{burst} signatures "
-                                        f"from one address within {setting('PETITION_FLAG_WINDOW_S')} s"))
             receipts = [receipt(p, row, log, sth) for row in rows]
             db.commit()
             return receipts

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from app.clock import iso_z
 from app.errors import ApiError
-from app.models import REVOTE_POLICIES, CredentialIssuance, Election, RollEntry, utcnow
+from app.models import (
+    CREDENTIAL_POLICIES,
+    REVOTE_POLICIES,
+    CredentialIssuance,
+    Election,
+    RollEntry,
+    utcnow,
+)
 from app.security import aware
 from app.services import board as board_service
 from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
@@ -61,6 +68,7 @@ def create_election(
     manifest: Manifest,
     *,
     revote_policy: str = "no-revote",
+    credential_policy: str = "period",
     opens_at: dt.datetime | None = None,
     closes_at: dt.datetime | None = None,
     created_by: int | None = None,
@@ -69,6 +77,7 @@ def create_election(
     if db.get(Election, manifest.election_id) is not None:
         raise ApiError(409, "exists", f"election {manifest.election_id!r} already exists")
     _check_policy(revote_policy)
+    _check_credential_policy(credential_policy)
     _check_window(opens_at, closes_at)
     sk = issuer_key if issuer_key is not None else IssuerPrivateKey.generate(ISSUER_KEY_BITS)
     board = BoardSigningKey.generate()
@@ -78,6 +87,7 @@ def create_election(
         manifest_json=json.dumps(manifest.to_json()),
         state="draft",
         revote_policy=revote_policy,
+        credential_policy=credential_policy,
         opens_at=opens_at,
         closes_at=closes_at,
         issuer_private_pem=sk.to_pem().decode("ascii"),
@@ -97,6 +107,12 @@ def _check_policy(policy: str) -> None:
         raise ApiError(400, "invalid_policy", f"revote policy must be one of {REVOTE_POLICIES}")
 
 
+def _check_credential_policy(policy: str) -> None:
+    if policy not in CREDENTIAL_POLICIES:
+        raise ApiError(400, "invalid_policy",
+                       f"credential policy must be one of {CREDENTIAL_POLICIES}")
+
+
 def _check_window(opens_at: dt.datetime | None, closes_at: dt.datetime | None) -> None:
     if opens_at and closes_at and aware(closes_at) <= aware(opens_at):  # type: ignore[operator]
         raise ApiError(400, "invalid_window", "the voting window closes before it opens")
@@ -110,9 +126,12 @@ def _require_draft(election: Election) -> None:
 def update_draft(
     db: Session, election: Election, *, manifest: Manifest | None = None,
     revote_policy: str | None = None, opens_at: dt.datetime | None = None,
-    closes_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None, credential_policy: str | None = None,
 ) -> None:
     _require_draft(election)
+    if credential_policy is not None:
+        _check_credential_policy(credential_policy)
+        election.credential_policy = credential_policy
     if manifest is not None:
         if manifest.election_id != election.id:
             raise ApiError(400, "invalid_manifest", "manifest election_id must match")
@@ -216,16 +235,65 @@ def close_election(db: Session, election: Election) -> None:
     db.flush()
 
 
-def accepting_ballots(election: Election, now: dt.datetime | None = None) -> None:
-    """Raise 409 unless the election is open and ``now`` is inside its window."""
-    now = now or utcnow()
+def phase(election: Election, now: dt.datetime | None = None) -> str:
+    """Where an election stands for voters (docs §"Linkability", credential policies).
+
+    ``"draft"``, ``"closed"``, ``"tallied"`` (the state), or, while open:
+    ``"credentials"`` — the credential period: credentials are issued, ballots are not
+    accepted (until ``opens_at``; under the "period" policy an open election without
+    ``opens_at`` stays here until an official starts voting); ``"voting"``; or
+    ``"window_closed"`` once ``closes_at`` has passed.
+    """
     if election.state != "open":
-        raise ApiError(409, "not_open", f"the election is {election.state}, not open")
+        return election.state
+    now = now or utcnow()
     opens, closes = aware(election.opens_at), aware(election.closes_at)
-    if opens is not None and now < opens:
-        raise ApiError(409, "not_open", "the voting window has not opened yet")
     if closes is not None and now >= closes:
+        return "window_closed"
+    if opens is not None and now < opens:
+        return "credentials"
+    if opens is None and election.credential_policy == "period":
+        return "credentials"
+    return "voting"
+
+
+def accepting_ballots(election: Election, now: dt.datetime | None = None) -> None:
+    """Raise 409 unless the election is open and ``now`` is inside its voting window."""
+    current = phase(election, now)
+    if current == "credentials":
+        raise ApiError(409, "not_open", "voting has not opened yet (credential period)")
+    if current == "window_closed":
         raise ApiError(409, "window_closed", "the voting window has closed")
+    if current != "voting":
+        raise ApiError(409, "not_open", f"the election is {election.state}, not open")
+
+
+def issuing_credentials(election: Election, now: dt.datetime | None = None) -> None:
+    """Raise 409 unless a credential may be issued now under the election's policy.
+
+    "period": only in the credential period, which ends when voting opens; "any_time":
+    in the credential period and during voting.
+    """
+    current = phase(election, now)
+    if current == "credentials":
+        return
+    if current == "voting" and election.credential_policy == "any_time":
+        return
+    if current == "voting":
+        raise ApiError(409, "credential_period_over",
+                       "the credential period ended when voting opened; vote with the voting "
+                       "card you saved then")
+    if current == "window_closed":
+        raise ApiError(409, "window_closed", "the voting window has closed")
+    raise ApiError(409, "not_open", f"the election is {election.state}, not open")
+
+
+def start_voting(db: Session, election: Election, now: dt.datetime | None = None) -> None:
+    """End the credential period now: ``opens_at`` := now (an official's action)."""
+    if phase(election, now) != "credentials":
+        raise ApiError(409, "not_in_credential_period", "the election is not in its credential period")
+    election.opens_at = now or utcnow()
+    db.flush()
 
 
 def issuance_count(db: Session, election_id: str) -> int:
@@ -248,6 +316,8 @@ def public_json(db: Session, election: Election) -> dict[str, Any]:
         "opens_at": iso_z(election.opens_at),
         "closes_at": iso_z(election.closes_at),
         "revote_policy": election.revote_policy,
+        "credential_policy": election.credential_policy,
+        "phase": phase(election),
         "election_public_key": json.loads(election.election_key_json)
         if election.election_key_json else None,
         "issuer_public_key": json.loads(election.issuer_public_json),

@@ -41,7 +41,14 @@ def record_data(db: Session, election_id: str) -> dict[str, Any]:
         "issuance": issuance_service.public_register(db, election_id),
         "partial_decryptions": list_partial_decryptions(db, election_id),
         "results": get_result(db, election_id),
+        "keygen_transcript": _keygen_transcript(db, election_id),
     }
+
+
+def _keygen_transcript(db: Session, election_id: str) -> dict[str, Any] | None:
+    from app.keygen_relay import stored_transcript
+
+    return stored_transcript(db, election_id)
 
 
 def counted_entries(db: Session, election_id: str) -> list[dict[str, Any]]:

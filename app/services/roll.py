@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import urllib.parse
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
@@ -169,7 +170,10 @@ def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
         if user is None:
             continue
         token = create_login_token(db, user, ttl_s)
-        link = f"{base_url.rstrip('/')}/auth/link/{token}"
+        # the link leads to the booth, where the voter gets the voting card (the credential,
+        # in the credential period) and can save it (docs/protocol.md §11.2)
+        booth = urllib.parse.quote(f"/elections/{election.id}/booth", safe="/")
+        link = f"{base_url.rstrip('/')}/auth/link/{token}?next={booth}"
         subject, body = render_mail(
             "invitation", mail_language(entry.language, user.language), name=entry.name,
             title=election.title, election_id=election.id, link=link,

@@ -31,7 +31,7 @@ from tally.aggregate import EncryptedTally
 from tally.decrypt import TrusteePartials, check_partials
 
 _cache_lock = threading.Lock()
-_tally_cache: dict[tuple[str, int], EncryptedTally] = {}
+_tally_cache: dict[tuple[str, int, str | None], EncryptedTally] = {}
 
 
 def _record_files(db: Session, election_id: str, *, with_tally: bool) -> dict[str, Any]:
@@ -57,7 +57,8 @@ def encrypted_tally(db: Session, election_id: str) -> EncryptedTally:
     election = election_service.get_election(db, election_id)
     if election.state not in {"closed", "tallied"}:
         raise ApiError(409, "not_closed", "the encrypted tally exists once the election is closed")
-    key = (election_id, election.board_size)
+    # the fingerprint too: two databases in one process may reuse an election id
+    key = (election_id, election.board_size, election.fingerprint_hex)
     with _cache_lock:
         cached = _tally_cache.get(key)
     if cached is not None:

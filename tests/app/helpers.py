@@ -38,7 +38,8 @@ def threshold_public_json() -> dict[str, Any]:
 
 
 def setup_election(app: Any, election_id: str = "e1", voters: int = 3, *,
-                   revote_policy: str = "no-revote", open_it: bool = True) -> list[str]:
+                   revote_policy: str = "no-revote", open_it: bool = True,
+                   credential_policy: str = "any_time") -> list[str]:
     """Create an official, an election with the test keys, a roll of voters; returns emails."""
     emails = [f"voter{i}@example.org" for i in range(1, voters + 1)]
     with app.app_context():
@@ -48,6 +49,7 @@ def setup_election(app: Any, election_id: str = "e1", voters: int = 3, *,
                                             password=OFFICIAL_PASSWORD)
             election = election_service.create_election(
                 db, Manifest.from_json(manifest_json(election_id)), revote_policy=revote_policy,
+                credential_policy=credential_policy,
                 issuer_key=app.config["TEST_ISSUER_KEY"])
             election_service.set_election_key(db, election, threshold_public_json(),
                                               allow_test_key=True)

@@ -15,7 +15,7 @@ def test_vote_cli_cast_revote_check(app, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
     base = ["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
-            "--password-file", "pw"]
+            "--password-file", "pw", "--delay", "0"]
     try:
         assert main(base + ["--choice", "mayor=a", "--choice", "ref=yes"]) == 0
         receipt = json.loads((tmp_path / "receipt-e1.json").read_text())
@@ -39,12 +39,13 @@ def test_vote_cli_cast_revote_check(app, tmp_path, capsys, monkeypatch):
         (tmp_path / "wrong").write_text("nope\n")
         assert main(["vote", "--server", url, "--election", "e1", "--email",
                      "voter2@example.org", "--password-file", "wrong", "--choice", "mayor=a",
-                     "--choice", "ref=no"]) == 1
+                     "--choice", "ref=no", "--delay", "0", "--credential-file", "v2.json"]) == 1
         assert "401" in capsys.readouterr().err
     finally:
         server.shutdown()
     assert main(["vote", "--server", "http://127.0.0.1:9", "--election", "e1", "--email",
-                 "a@example.org", "--password-file", "pw", "--choice", "mayor=a"]) == 1
+                 "a@example.org", "--password-file", "pw", "--choice", "mayor=a",
+                 "--delay", "0", "--credential-file", "none.json"]) == 1
     assert "cannot reach" in capsys.readouterr().err
 
 
@@ -85,3 +86,87 @@ def test_vote_cli_waits_a_random_delay_before_casting(app, tmp_path, capsys, mon
     assert len(waits) == 1 and 0 <= waits[0] <= 30
     assert main(["vote", "--server", url, "--delay", "-1"]) == 2
     assert "--delay" in capsys.readouterr().err
+
+
+def test_vote_cli_waits_by_default_after_a_fresh_credential(app, tmp_path, monkeypatch):
+    """A credential obtained in the same run is never followed at once by the cast."""
+    import saylau.voter_client as voter_client
+    from saylau.cmd_vote import DEFAULT_DELAY_AFTER_ISSUANCE_S
+
+    waits: list[float] = []
+    monkeypatch.setattr(voter_client.time, "sleep", waits.append)
+    monkeypatch.setattr("secrets.SystemRandom.uniform", lambda self, a, b: b)
+    setup_election(app, revote_policy="last-counts")
+    server, url = _serve(app)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    try:
+        assert main(["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
+                     "--password-file", "pw", "--choice", "mayor=a", "--choice", "ref=yes"]) == 0
+        assert waits == [DEFAULT_DELAY_AFTER_ISSUANCE_S] and DEFAULT_DELAY_AFTER_ISSUANCE_S > 0
+        # a revote with the saved card: no issuance in this run, no default wait
+        assert main(["vote", "--server", url, "--election", "e1", "--card", "credential-e1.json",
+                     "--choice", "mayor=b", "--choice", "ref=no", "--receipt-out", "r2.json"]) == 0
+        assert waits == [DEFAULT_DELAY_AFTER_ISSUANCE_S]
+    finally:
+        server.shutdown()
+
+
+def test_vote_cli_credential_period_card_export_import_and_cast(app, tmp_path, capsys, monkeypatch):
+    """Default policy: the credential in the credential period, the card moved to another
+    "device" (directory), the cast after voting opens with the card and no login."""
+    from app.db import new_session
+    from app.models import CredentialIssuance, Election
+    from app.services import elections as election_service
+
+    setup_election(app, credential_policy="period", revote_policy="last-counts")
+    server, url = _serve(app)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    device2 = tmp_path / "device2"
+    device2.mkdir()
+    cred = ["--server", url, "--election", "e1", "--email", "voter1@example.org",
+            "--password-file", "pw"]
+    try:
+        # casting is refused in the credential period, issuance is open
+        assert main(["vote", *cred, "--choice", "mayor=a", "--choice", "ref=yes",
+                     "--delay", "0"]) == 1
+        assert "credential period" in capsys.readouterr().err
+        assert not (tmp_path / "credential-e1.json").exists()
+        assert main(["vote", "credential", *cred, "--qr", "card.svg"]) == 0
+        out = capsys.readouterr().out
+        assert "cannot be replaced" in out
+        assert (tmp_path / "card.svg").read_text().lstrip().startswith("<?xml")
+        assert main(["vote", "card", "export", "--credential-file", "credential-e1.json",
+                     "--out", "card.json"]) == 0
+        card = json.loads((tmp_path / "card.json").read_text())
+        assert card["format"] == "saylau-voting-card/1" and card["election_id"] == "e1"
+        assert (tmp_path / "card.json").stat().st_mode & 0o077 == 0
+        assert main(["vote", "card", "import", "--card", "card.json", "--server", url,
+                     "--credential-file", str(device2 / "credential-e1.json")]) == 0
+        # a second credential is refused (one per voter; the card is the only copy)
+        assert main(["vote", "credential", *cred, "--credential-file", "other.json"]) == 1
+        assert "cannot" in capsys.readouterr().err
+        with app.app_context():
+            db = new_session(app)
+            try:
+                assert db.query(CredentialIssuance).one().issued_period == "credential-period"
+                election_service.start_voting(db, db.get(Election, "e1"))
+                db.commit()
+            finally:
+                db.close()
+        # voting is open: no more credentials; cast from "device 2" with the card, no login
+        assert main(["vote", "credential", *cred, "--credential-file", "third.json"]) == 1
+        assert "credential period ended" in capsys.readouterr().err
+        assert main(["vote", "--server", url, "--election", "e1",
+                     "--card", str(device2 / "credential-e1.json"), "--choice", "mayor=a",
+                     "--choice", "ref=yes", "--receipt-out", "r.json"]) == 0
+        assert json.loads((tmp_path / "r.json").read_text())["index"] == 0
+        # a tampered card is refused on import
+        bad = dict(card, ballot_private_key="11" * 32)
+        (tmp_path / "bad.json").write_text(json.dumps(bad))
+        assert main(["vote", "card", "import", "--card", "bad.json",
+                     "--credential-file", "x.json"]) == 1
+        assert "does not match" in capsys.readouterr().err
+    finally:
+        server.shutdown()

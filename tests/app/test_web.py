@@ -136,7 +136,11 @@ def test_one_time_link_needs_post(app, client):
 
     mails = sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))
     assert len(mails) == 3
-    link = re.search(r"http://localhost(/auth/link/\S+)", mails[0].read_text()).group(1)
+    import email
+    import email.policy
+
+    body = email.message_from_string(mails[0].read_text(), policy=email.policy.default).get_content()
+    link = re.search(r"http://localhost(/auth/link/\S+)", body).group(1)
     voter_client = app.test_client()
     for _ in range(3):  # mail scanners: GET never consumes
         page = voter_client.get(link)
@@ -145,6 +149,8 @@ def test_one_time_link_needs_post(app, client):
                            page.get_data(as_text=True)).group(1)
     response = voter_client.post(link, data={"csrf_token": form_token})
     assert response.status_code == 302
+    # the invitation leads to the booth, where the voting card is obtained (protocol §11.2)
+    assert response.headers["Location"].endswith("/elections/e1/booth")
     assert "voter" in voter_client.get("/").get_data(as_text=True)
     again = app.test_client()
     page = again.get(link)

@@ -71,6 +71,9 @@ def live_server(issuer_test_key: Any) -> Iterator[LiveServer]:
     emails = {
         "e1": setup_election(app, "e1", VOTERS, revote_policy="last-counts"),
         "e2": setup_election(app, "e2", VOTERS, revote_policy="no-revote"),
+        # the default credential policy: a credential period before voting opens
+        "e3": setup_election(app, "e3", VOTERS, revote_policy="last-counts",
+                             credential_policy="period"),
     }
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -257,6 +257,11 @@ def test_no_serious_axe_violations_in_page_states(axe_page: Any, live_server: Li
     page.wait_for_load_state()
     page.goto(f"/elections/e1/booth?lang={lang}")
     page.wait_for_selector("#encrypt-button:not([disabled])")
+    page.wait_for_selector("#card-status[data-card=none]")
+    states["booth-no-card"] = audit(page)
+    page.click("#get-card-button")
+    page.wait_for_selector("#card-status[data-card=held]")
+    states["booth-card"] = audit(page)
     page.click("#encrypt-button")  # nothing chosen: the form error
     states["booth-form-error"] = audit(page)
     page.check("#opt-mayor-a")

@@ -10,9 +10,18 @@ from tests.browser.conftest import LiveServer
 BOOTH = "/elections/{}/booth"
 
 
-def wait_ready(page: Any) -> None:
-    """The worker checked the fingerprint and the encrypt button is enabled."""
+def wait_ready(page: Any, *, card: bool = True) -> None:
+    """The worker checked the fingerprint and the encrypt button is enabled; with ``card``,
+    the voter also took the separate "Get my voting card" step if this device had none."""
     page.wait_for_selector("#encrypt-button:not([disabled])")
+    page.wait_for_selector("#card-status[data-card]")
+    if card and page.get_attribute("#card-status", "data-card") != "held":
+        get_card(page)
+
+
+def get_card(page: Any) -> None:
+    page.click("#get-card-button")
+    page.wait_for_selector("#card-status[data-card=held]")
 
 
 def choose(page: Any, election_id: str, choices: dict[str, str]) -> None:
@@ -182,3 +191,136 @@ def test_revote_supersedes(page, live_server, login, shot):
     page.goto(f"/elections/e1/receipt/{first}")
     assert "superseded" in page.inner_text("#entry-status")
     shot(page, "08-revote-superseded")
+
+
+def issued(live_server: LiveServer, election_id: str = "e1") -> int:
+    info = live_server.app.test_client().get(f"/api/v1/elections/{election_id}").get_json()
+    count: int = info["credentials_issued"]
+    return count
+
+
+def test_voting_card_moves_to_a_fresh_browser(page, browser, live_server, login, shot, tmp_path):
+    """Vote in one context, save the card; a fresh context without it is told so when the
+    booth opens; it imports the card (file, then pasted text in a third) and revotes."""
+    email = live_server.voter("e1")
+    login(page, email, BOOTH.format("e1"))
+    wait_ready(page)
+    assert "Save it now" in page.inner_text("#card-status")
+    with page.expect_download() as download:
+        page.click("#card-download")
+    card_path = tmp_path / "card.json"
+    download.value.save_as(str(card_path))
+    card = json.loads(card_path.read_text())
+    assert card["format"] == "saylau-voting-card/1" and card["election_id"] == "e1"
+    choose(page, "e1", {"mayor": "a", "ref": "yes"})
+    encrypt(page)
+    first = cast(page)
+
+    for how in ("file", "paste"):
+        context = browser.new_context(base_url=live_server.url, locale="en-US")
+        fresh = context.new_page()
+        errors: list[str] = []
+        fresh.on("pageerror", lambda exc, sink=errors: sink.append(str(exc)))
+        try:
+            login(fresh, email, BOOTH.format("e1"))
+            wait_ready(fresh, card=False)
+            assert fresh.get_attribute("#card-status", "data-card") == "none"
+            assert "no voting card" in fresh.inner_text("#card-status")
+            shot(fresh, f"09-booth-no-card-{how}")
+            # asking the server again is refused: one card per voter
+            before = issued(live_server)
+            fresh.click("#get-card-button")
+            fresh.wait_for_selector("#card-status[data-card=error]")
+            assert "cannot be replaced" in fresh.inner_text("#card-status")
+            assert issued(live_server) == before
+            if how == "file":
+                fresh.set_input_files("#card-file", str(card_path))
+            else:
+                fresh.fill("#card-paste", card_path.read_text())
+                fresh.click("#card-paste-form button[type=submit]")
+            fresh.wait_for_selector("#card-status[data-card=held]")
+            choose(fresh, "e1", {"mayor": "b", "ref": "no"})
+            encrypt(fresh)
+            again = cast(fresh)
+            assert again["index"] > first["index"]
+            old = board_entry(live_server, "e1", first["tracker"])
+            assert old["superseded"] is True
+            first = again
+        finally:
+            context.close()
+        assert not errors, errors
+
+
+def test_a_bad_card_is_refused(browser, live_server, login):
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    try:
+        login(page, live_server.voter("e1"), BOOTH.format("e1"))
+        wait_ready(page, card=False)
+        page.fill("#card-paste", '{"format": "saylau-voting-card/1", "election_id": "e1"}')
+        page.click("#card-paste-form button[type=submit]")
+        page.wait_for_selector("#card-status[data-card=error]")
+        assert "not a valid voting card" in page.inner_text("#card-status")
+    finally:
+        context.close()
+
+
+def test_check_this_encryption_never_consumes_a_credential(page, live_server, login):
+    """Without a card: encrypt and check work, nothing is issued, casting is not offered."""
+    login(page, live_server.voter("e1"), BOOTH.format("e1"))
+    wait_ready(page, card=False)
+    before = issued(live_server)
+    choose(page, "e1", {"mayor": "a", "ref": "yes"})
+    tracker = encrypt(page)
+    assert page.is_disabled("#cast-button") and page.is_visible("#cast-needs-card")
+    page.click("#challenge-button")
+    page.wait_for_selector("#audit-result[data-audit=ok]")
+    page.wait_for_selector("#audit-receipt-link")
+    assert board_entry(live_server, "e1", tracker)["kind"] == "audited"
+    page.click("#continue-button")
+    page.wait_for_selector("#review:not([hidden])")
+    assert issued(live_server) == before
+    assert page.get_attribute("#card-status", "data-card") == "none"
+    # with a card, checking still issues nothing more than the one card step
+    get_card(page)
+    assert issued(live_server) == before + 1
+    page.click("#back-button")
+    choose(page, "e1", {"mayor": "a", "ref": "yes"})
+    encrypt(page)
+    page.click("#challenge-button")
+    page.wait_for_selector("#audit-result[data-audit=ok]")
+    assert issued(live_server) == before + 1
+
+
+def test_credential_period_then_voting_with_the_card(page, live_server, login, shot):
+    """The default policy in the browser: the card in the credential period (no ballot yet),
+    then, once voting opens, the same device votes with it; no new card is issued."""
+    from app.db import new_session
+    from app.models import Election
+    from app.services import elections as election_service
+
+    login(page, live_server.voter("e3"), BOOTH.format("e3"))
+    page.wait_for_selector("#card-status[data-card=none]")
+    assert "credential period" in page.inner_text("#credential-period")
+    assert page.locator("#ballot-form").count() == 0
+    get_card(page)
+    shot(page, "10-credential-period-card")
+    with live_server.app.app_context():
+        db = new_session(live_server.app)
+        try:
+            election = db.get(Election, "e3")
+            if election_service.phase(election) == "credentials":
+                election_service.start_voting(db, election)
+                db.commit()
+        finally:
+            db.close()
+    before = issued(live_server, "e3")
+    page.reload()
+    wait_ready(page, card=False)
+    assert page.get_attribute("#card-status", "data-card") == "held"
+    assert page.locator("#get-card-button").count() == 0  # the period is over
+    choose(page, "e3", {"mayor": "a", "ref": "yes"})
+    encrypt(page)
+    receipt = cast(page)
+    assert board_entry(live_server, "e3", receipt["tracker"])["kind"] == "ballot"
+    assert issued(live_server, "e3") == before

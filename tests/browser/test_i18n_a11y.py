@@ -74,6 +74,10 @@ def test_keyboard_only_voting(page, live_server, shot):
     kb.press("Enter")
     page.wait_for_url(f"**{BOOTH}")
     page.wait_for_selector("#encrypt-button:not([disabled])")
+    page.wait_for_selector("#card-status[data-card=none]")
+    tab_to(page, "#get-card-button")
+    kb.press("Enter")
+    page.wait_for_selector("#card-status[data-card=held]")
 
     tab_to(page, "#opt-mayor-a")
     kb.press("Space")

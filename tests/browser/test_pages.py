@@ -20,12 +20,25 @@ def _login(client, email):
     assert response.status_code == 302
 
 
-def test_booth_requires_login_and_roll(app, client):
+def test_booth_open_to_card_holders_and_roll_checked_when_logged_in(app, client):
+    """The booth needs no login (a voter with a voting card casts anonymously, protocol
+    §11.3); getting the card needs a login and a place on the roll."""
     emails = setup_election(app)
-    assert client.get("/elections/e1/booth").status_code == 302
+    anonymous = client.get("/elections/e1/booth").get_data(as_text=True)
+    assert 'id="card-panel"' in anonymous and 'id="ballot-form"' in anonymous
+    assert 'data-can-get="0"' in anonymous and "/auth/login?next=" in anonymous
+    assert 'id="get-card-button"' not in anonymous
+    from tests.app.helpers import OFFICIAL_EMAIL, OFFICIAL_PASSWORD
+    official = app.test_client()
+    token = _csrf(official.get("/auth/login").get_data(as_text=True))
+    assert official.post("/auth/login", data={"email": OFFICIAL_EMAIL, "password": OFFICIAL_PASSWORD,
+                                              "csrf_token": token}).status_code == 302
+    off_roll = official.get("/elections/e1/booth").get_data(as_text=True)
+    assert "voter roll" in off_roll and 'id="card-panel"' not in off_roll
     _login(client, emails[0])
     html = client.get("/elections/e1/booth").get_data(as_text=True)
     assert 'name="csrf-token"' in html and 'id="ballot-form"' in html
+    assert 'data-can-get="1"' in html and 'id="get-card-button"' in html
     assert "<script>" not in html  # CSP: no inline script, only a JSON data block
     assert client.get("/elections/nope/booth").status_code == 404
 

@@ -50,7 +50,7 @@ def test_verify_subprocess_imports_no_web_stack(record: Path) -> None:
     assert status == {"rc": 0, "flask": False, "sqlalchemy": False, "app": False}
     report = json.loads("\n".join(lines[:-1]))
     assert report["valid"] is True
-    assert set(report) == {"valid", "election_id", "checks", "tally"}
+    assert set(report) == {"valid", "election_id", "checks", "tally", "verdict"}
 
 
 def test_verify_module_entry_point(record: Path, gen: GeneratedElection) -> None:

@@ -303,3 +303,21 @@ def test_multipliers_are_fresh_odd_and_full_length() -> None:
     combined_check(PK, [item, item], rand_bits=spy)
     assert seen == [batch.DELTA_BITS] * 4
     assert batch.DELTA_BITS >= 128
+
+
+def test_bisection_uses_the_injected_multipliers(ballots) -> None:
+    """Every combined check of the bisection draws its δ from the caller's source."""
+    import secrets
+
+    keyed = [(key, list(items)) for key, items in ballots[:2]]
+    keyed[0][1][0] = _replace_item_z(keyed[0][1][0], 0, 2)
+    branches = sum(len(item.allowed) for _, group in keyed for item in group)
+    calls: list[int] = []
+
+    def counting(bits: int) -> int:
+        calls.append(bits)
+        return secrets.randbits(bits)
+
+    assert find_invalid(PK, keyed, rand_bits=counting) == ["b0"]
+    # top level (all branches), then each half once
+    assert len(calls) == 2 * branches

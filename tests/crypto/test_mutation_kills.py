@@ -68,6 +68,8 @@ def test_encrypt_with_rn_and_L() -> None:
     assert KEY.decrypt(c) == 7
     assert P.L(1 + 5 * PK.n, PK.n) == 5
     assert P.L(1, PK.n) == 0
+    big = P.L(1 + (PK.n - 1) * PK.n, PK.n)
+    assert type(big) is int and big == PK.n - 1  # exact integer division, not a float
 
 
 def test_random_unit_redraws_until_a_unit() -> None:

@@ -336,7 +336,25 @@ function parseThresholdKey(j) {
   if (vks.length !== l) throw new FormatError(`${w}: ${vks.length} verification keys for ${l} trustees`);
   for (const x of [v, ...vks]) if (!inZnStar(x, n, N)) throw new FormatError(`${w}: v or v_i not in Z*_N`);
   let delta = 1n; for (let i = 2n; i <= BigInt(l); i++) delta *= i;
-  return { n, N, k, l, v, vks, delta, nBytes: byteLen(n), NBytes: byteLen(N) };
+  // §4.7.8: a key the trustees generated together has both theta and share_bits
+  let theta = 1n; let shareBits = null;
+  if ('theta' in j || 'share_bits' in j) {
+    theta = hexToInt(need(j, 'theta', 'string', w), `${w}.theta`);
+    shareBits = need(j, 'share_bits', 'int', w);
+    if (!(theta > 0n && theta < n && gcd(theta, n) === 1n)) throw new FormatError(`${w}: theta not a unit mod n`);
+    if (!(shareBits >= 2 * bitLen(n) && shareBits <= 4 * bitLen(n))) throw new FormatError(`${w}: share_bits out of range`);
+    if (theta === 1n) throw new FormatError(`${w}: theta = 1 with share_bits`);
+  }
+  return { n, N, k, l, v, vks, delta, theta, shareBits, nBytes: byteLen(n), NBytes: byteLen(N) };
+}
+
+// §4.2 (+ §4.7.8): the threshold public key's fingerprint
+function keyFingerprint(pk) {
+  const t = new Transcript('saylau/v1/threshold-public-key').integer('n', pk.n, pk.nBytes)
+    .integer('threshold', pk.k, 4).integer('trustees', pk.l, 4).integer('v', pk.v, pk.NBytes)
+    .integers('verification_keys', pk.vks, pk.NBytes);
+  if (pk.shareBits !== null) t.integer('theta', pk.theta, pk.nBytes).integer('share_bits', pk.shareBits, 4);
+  return t.digest();
 }
 
 const BALLOT_KEYS = ['election_id', 'token_id', 'contests'];
@@ -468,7 +486,8 @@ function verifyPartial(pk, fp, c, part, context) {
   if (!inZnStar(c, n, N)) throw new Error('c not in Z*_N');
   for (const [nm, x] of [['c_i', ci], ['a', a], ['b', b]]) if (!inZnStar(x, n, N)) throw new Error(`${nm} not in Z*_N`);
   if (!(e >= 0n && e < TWO_T)) throw new Error('e out of range');
-  const W = 2n * BigInt(bitLen(n)) + BigInt(bitLen(delta)) + 2n * T_BITS;
+  const sBits = pk.shareBits === null ? 2n * BigInt(bitLen(n)) : BigInt(pk.shareBits); // T6, §4.7.8
+  const W = sBits + BigInt(bitLen(delta)) + 2n * T_BITS;
   if (!(z >= 0n && z < 1n << (W + 1n))) throw new Error('z out of range');
   const vi = pk.vks[i - 1];
   const t = new Transcript('saylau/v1/partial-decryption').bytes('fingerprint', fp).integer('n', n, nBytes)
@@ -498,13 +517,155 @@ function combine(pk, shares) {
   }
   if ((cp - 1n) % n !== 0n) throw new Error("c' is not 1 mod n");
   const L = (cp - 1n) / n;
-  return (L * modInv((4n * delta * delta) % n, n)) % n;
+  return (L * modInv((4n * delta * delta * pk.theta) % n, n)) % n; // T9 (θ = 1: dealer key)
+}
+
+// ---------------------------------------------------------------- §4.7.9 key-generation transcript
+
+const STAT_BITS = 128;
+const BPT_ROUNDS = 64;
+const TD_BOUND = 1 << 15;
+let oddPrimorial = null;
+function primorialBelow(bound) {
+  if (oddPrimorial) return oddPrimorial;
+  const sieve = new Uint8Array(bound);
+  let acc = 1n;
+  for (let i = 3; i < bound; i += 2) {
+    if (sieve[i]) continue;
+    acc *= BigInt(i);
+    for (let j = i * i; j < bound; j += 2 * i) sieve[j] = 1;
+  }
+  oddPrimorial = acc;
+  return acc;
+}
+function iroot(x, k) { // floor(x^(1/k)) by Newton
+  if (x < 2n) return x;
+  const kb = BigInt(k);
+  let r = 1n << BigInt(Math.ceil(bitLen(x) / k));
+  for (;;) {
+    const s = ((kb - 1n) * r + x / (r ** (kb - 1n))) / kb;
+    if (s >= r) return r;
+    r = s;
+  }
+}
+function isPerfectPower(x) {
+  for (let k = 2; k <= bitLen(x); k++) {
+    let prime = true; for (let d = 2; d * d <= k; d++) if (k % d === 0) { prime = false; break; }
+    if (!prime) continue;
+    if (iroot(x, k) ** BigInt(k) === x) return true;
+  }
+  return false;
+}
+// hash_int(label, parts…) of §4.7.5: the first bits+128 bits of SHA-256 in counter mode
+function hashInt(label, parts, bits) {
+  const chunks = [Buffer.from('saylau/v1/dkg-hash', 'utf8'), Buffer.from([0]), Buffer.from(label, 'utf8'), Buffer.from([0])];
+  for (const part of parts) {
+    const data = Buffer.from(typeof part === 'bigint' ? part.toString(16) : part, 'utf8');
+    chunks.push(u32(data.length), data);
+  }
+  const base = sha256(...chunks);
+  const need = Math.ceil((bits + 128) / 256);
+  const stream = [];
+  for (let i = 0; i < need; i++) stream.push(sha256(base, u32(i)));
+  return os2ip(Buffer.concat(stream)) >> BigInt(need * 256 - bits - 128);
+}
+const clog2 = (x) => Math.max(1, bitLen(BigInt(x - 1)));
+
+function verifyKeygenTranscript(t, eid, electionKey) {
+  const fail = (m) => { throw new Error(`key-generation transcript: ${m}`); };
+  if (!isObj(t)) fail('not an object');
+  try {
+    exactKeys(t, ['format', 'election', 'run', 'sid', 'params', 'roster', 'candidates_tried', 'modulus',
+      'biprimality', 'theta', 'commitments', 'confirmation', 'public_key', 'signatures'], 'keygen.json');
+  } catch (e) { fail(e.message); }
+  if (t.format !== 'saylau-dkg-transcript/v1') fail('unknown format');
+  if (t.election !== eid) fail('it is for another election');
+  const P = t.params;
+  if (!isObj(P)) fail('params');
+  try { exactKeys(P, ['bits', 'trustees', 'threshold', 'batch', 'stat_bits', 'bpt_rounds', 'trial_division_bound'], 'params'); } catch (e) { fail(e.message); }
+  const { bits, trustees: l, threshold: k } = P;
+  if (![bits, l, k, P.batch].every(Number.isSafeInteger)) fail('params must be integers');
+  if (bits < 512 || bits % 8 || l < 3 || l > 16 || k < 2 || l < 2 * (k - 1) + 1 || P.batch < 1) fail('bad parameters');
+  if (P.stat_bits !== STAT_BITS || P.bpt_rounds !== BPT_ROUNDS || P.trial_division_bound !== TD_BOUND) fail('parameters differ from this version\'s constants');
+  const roster = t.roster;
+  if (!Array.isArray(roster) || roster.length !== l || roster.some((e, i) => !isObj(e) || e.index !== i + 1)) fail('roster must list trustees 1..ℓ in order');
+  const sid = sha256(Buffer.from('saylau/v1/dkg-session', 'utf8'), Buffer.from([0]),
+    canonicalJson({ election: t.election, run: t.run, params: P, roster })).toString('hex');
+  if (t.sid !== sid) fail('session id does not match election, run, parameters and roster');
+  const n = hexToInt(need(t.modulus, 'n', 'string', 'modulus'), 'n');
+  const N = n * n;
+  // D1, D5
+  if (bitLen(n) !== bits || n < (9n << BigInt(bits - 4))) fail('modulus has the wrong size');
+  if (n % 4n !== 1n || gcd(n, primorialBelow(TD_BOUND)) !== 1n || isPerfectPower(n)) fail('modulus fails trial division (or is a perfect power, or N ≢ 1 mod 4)');
+  // D6
+  if (!Array.isArray(t.biprimality) || t.biprimality.length !== BPT_ROUNDS) fail(`biprimality test must have ${BPT_ROUNDS} rounds`);
+  t.biprimality.forEach((row, r) => {
+    if (!Array.isArray(row) || row.length !== l) fail(`biprimality round ${r}: one value per trustee required`);
+    let acc = 1n;
+    for (const x of row) { const y = hexToInt(x, 'bpt'); if (!(y > 0n && y < n)) acc = 0n; acc = (acc * y) % n; }
+    if (acc !== 1n && acc !== n - 1n) fail(`biprimality round ${r}: product of the values is not ±1 mod N`);
+  });
+  // D9
+  const W = hexToInt(need(t.theta, 'w', 'string', 'theta'), 'w');
+  const theta = hexToInt(need(t.theta, 'theta', 'string', 'theta'), 'theta');
+  if (!(W < 1n << BigInt(2 * bits + 2 * STAT_BITS + 16)) || theta !== W % n || gcd(theta, n) !== 1n) fail('θ is not W mod N, or gcd(θ, N) ≠ 1');
+  // D11, D13, D14
+  const tdeg = k - 1;
+  if (!Array.isArray(t.commitments) || t.commitments.length !== l) fail('one commitment row per trustee required');
+  const C = t.commitments.map((row, i) => {
+    if (!Array.isArray(row) || row.length !== tdeg + 1) fail(`trustee ${i + 1}: ${tdeg + 1} commitments required`);
+    const vals = row.map((x) => hexToInt(x, 'C'));
+    if (vals.some((c) => !inZnStar(c, n, N))) fail(`trustee ${i + 1}: commitment not in Z*_(N^2)`);
+    return vals;
+  });
+  let pk;
+  try { pk = parseThresholdKey(t.public_key); } catch (e) { fail(`public key: ${e.message}`); }
+  if (canonStr(t.public_key) !== canonStr(electionKey)) fail('the transcript certifies a different key than election.json\'s');
+  const D = 2 * bits + 2 * STAT_BITS + 13;
+  const A = D + 1 + bitLen(pk.delta) + tdeg * clog2(l) + STAT_BITS;
+  const S = A + (tdeg + 1) * clog2(l) + 2;
+  if (pk.n !== n || pk.l !== l || pk.k !== k || pk.shareBits !== S) fail('public key does not match the modulus and parameters');
+  const x = hashInt('feldman-v', [sid, n], bitLen(N)) % N;
+  if (pk.v !== (x * x) % N) fail('public key\'s v is not the transcript-derived base');
+  if (pk.theta !== (pk.delta * theta) % n) fail('public key\'s θ is not Δ·θ mod N');
+  for (let j = 1; j <= l; j++) {
+    let acc = 1n;
+    for (const row of C) row.forEach((c, kk) => { acc = (acc * modPow(c, BigInt(j) ** BigInt(kk), N)) % N; });
+    if (modPow(acc, pk.delta, N) !== pk.vks[j - 1]) fail(`verification key v_${j} does not match the commitments`);
+  }
+  // D15
+  const mStar = hashInt('confirm-m', [sid, n], bitLen(n)) % n;
+  const rStar = hashInt('confirm-r', [sid, n], bitLen(n)) % n;
+  const cStar = ((1n + n * mStar) * modPow(rStar, n, N)) % N;
+  const kfp = keyFingerprint(pk);
+  const parts = t.confirmation && t.confirmation.partials;
+  if (!Array.isArray(parts) || parts.length !== l) fail('one confirmation partial decryption per trustee required');
+  const shares = parts.map((part, i) => {
+    if (!isObj(part) || part.index !== i + 1) fail('confirmation partials must be in trustee order');
+    try { return verifyPartial(pk, kfp, cStar, part, ['saylau-dkg', 'confirm']); } catch (e) { return fail(`confirmation: ${e.message}`); }
+  });
+  for (const subset of [shares.slice(0, k), shares.slice(l - k)]) {
+    let m; try { m = combine(pk, subset); } catch (e) { fail(`confirmation: ${e.message}`); }
+    if (m !== mStar) fail('the key does not decrypt the confirmation ciphertext');
+  }
+  // D16
+  const core = {}; for (const key of Object.keys(t)) if (key !== 'signatures') core[key] = t[key];
+  const digest = sha256(Buffer.from('saylau/v1/dkg-transcript', 'utf8'), Buffer.from([0]), canonicalJson(core));
+  const sigs = t.signatures;
+  if (!Array.isArray(sigs) || sigs.length !== l || sigs.some((g, i) => !isObj(g) || g.index !== i + 1)) fail('one signature per trustee required, in order');
+  const msg = Buffer.concat([Buffer.from('saylau/v1/dkg-sign', 'utf8'), Buffer.from([0]), digest]);
+  sigs.forEach((g, i) => {
+    let ok = false;
+    try { ok = ed25519Verify(hexToBytes(roster[i].sign_key, 'sign_key', 32), msg, hexToBytes(g.signature, 'signature', 64)); } catch { ok = false; }
+    if (!ok) fail(`trustee ${i + 1}'s signature does not verify`);
+  });
+  if (!Number.isSafeInteger(t.candidates_tried) || t.candidates_tried < 1) fail('candidates_tried must be a positive integer');
 }
 
 // ---------------------------------------------------------------- the record
 
 const FILES = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json',
-  'encrypted-tally.json', 'partial-decryptions.json', 'results.json', 'record-index.json'];
+  'encrypted-tally.json', 'partial-decryptions.json', 'results.json', 'record-index.json', 'keygen.json'];
 const REQUIRED = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json', 'record-index.json'];
 const TALLY_FILES = ['encrypted-tally.json', 'partial-decryptions.json', 'results.json'];
 
@@ -612,6 +773,23 @@ function verifyRecord(dir) {
   // keys below 2048 bits fail unless --allow-test-keys (or SAYLAU_VERIFY_ALLOW_TEST_KEYS=1)
   if (bitLen(pk.n) < 2048 && !ALLOW_TEST_KEYS) fpd.push(`TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): refused without --allow-test-keys`);
   rep.add('election-fingerprint', fpd, fp.toString('hex') + sizeNote);
+
+  // 3b. key-generation (docs/election-record.md §3, docs/protocol.md §4.7.9)
+  {
+    const kg = [];
+    const mode = election.key_generation === undefined ? 'dealer' : election.key_generation;
+    const t = data['keygen.json'];
+    if (mode === 'distributed') {
+      if (t === undefined) kg.push('election.json says "distributed" but keygen.json is missing');
+      else {
+        try { verifyKeygenTranscript(t, eid, election.election_key); } catch (e) { kg.push(e.message); }
+      }
+    } else if (mode === 'dealer') {
+      if (present.includes('keygen.json')) kg.push('keygen.json present but election.json says "dealer"');
+      if (pk.shareBits !== null) kg.push('a key with theta/share_bits but election.json says "dealer"');
+    } else kg.push(`unknown key_generation ${JSON.stringify(mode)}`);
+    rep.add('key-generation', kg, mode === 'distributed' ? 'distributed key generation verified' : 'trusted-dealer key');
+  }
 
   // 4. tree-heads, 5. board-merkle
   const board = data['board.json'];
@@ -949,7 +1127,19 @@ function main(argv) {
   const json = argv.includes('--json');
   ALLOW_TEST_KEYS = argv.includes('--allow-test-keys') || process.env.SAYLAU_VERIFY_ALLOW_TEST_KEYS === '1';
   const rest = argv.filter((a) => a !== '--json' && a !== '--allow-test-keys');
-  const usage = 'usage: node verify.mjs RECORD_DIR [--json] [--allow-test-keys] | --self-test [--json]';
+  const usage = 'usage: node verify.mjs RECORD_DIR [--json] [--allow-test-keys] | --self-test [--json] | --keygen TRANSCRIPT.json';
+  if (rest[0] === '--keygen' && rest.length === 2) { // §4.7.9 alone: a keygen-transcript.json
+    let t;
+    try { t = parseJsonStrict(readFileSync(rest[1], 'utf8'), rest[1]); } catch (e) { process.stderr.write(`error: ${e.message}\n`); return 2; }
+    try {
+      verifyKeygenTranscript(t, t.election, t.public_key);
+    } catch (e) {
+      process.stdout.write(json ? JSON.stringify({ valid: false, error: e.message }) + '\n' : `FAIL: ${e.message}\n`);
+      return 1;
+    }
+    process.stdout.write(json ? JSON.stringify({ valid: true }) + '\n' : 'OK: key-generation transcript verifies\n');
+    return 0;
+  }
   if (rest.length !== 1 || (rest[0].startsWith('-') && rest[0] !== '--self-test')) { process.stderr.write(usage + '\n'); return 2; }
   let rep; let tally = null; let eid = null; let validEntriesTally = null;
   if (rest[0] === '--self-test') rep = selfTest();

@@ -4,11 +4,16 @@
  *  1. load GET /api/v1/elections/<id>; start the Web Worker (ballot-worker.js), which
  *     recomputes the election fingerprint (eq. F1) and precomputes r^n and proof
  *     commitments while the voter reads the ballot;
- *  2. on "Encrypt": obtain (once) an anonymous credential — a fresh non-extractable
- *     Ed25519 ballot key, RFC 9474 Prepare+Blind in the page, POST the blinded message
- *     with the session and the X-CSRFToken header (meta tag), Finalize — and keep it in
- *     IndexedDB (a revote needs the same credential and key);
+ *  2. the voting card, a separate step (never part of Encrypt or Check): on opening the
+ *     page says at once whether this device holds the card; "Get my voting card" (logged
+ *     in, when the election's credential policy allows it now) makes an Ed25519 ballot key
+ *     from a seed kept for the card, RFC 9474 Prepare+Blind, POSTs the blinded message
+ *     with the session and the X-CSRFToken header, Finalize; the card can be saved as a
+ *     file or printed, and imported on any device (file or pasted text).  The wallet is
+ *     kept in IndexedDB (a revote needs the same credential and key);
  *  3. encrypt and prove in the worker (progress bar), show the tracker;
+ *     Without a card the voter can still encrypt and check (a throwaway token id binds
+ *     the proofs), but not cast;
  *  4. "Check this encryption" (Benaloh): reveal the randomness, re-encrypt in the page
  *     and compare, show the decrypted choices, POST it to /audited-ballots (it is never
  *     counted and can never be cast), then encrypt afresh;
@@ -24,6 +29,7 @@ import {
 import { api, localNumber, setTime } from './page-api.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 import { walletStore } from './wallet-store.js';
+import { cardOf, newCardKey, walletFromCard } from './voting-card.js';
 
 const $ = (id) => document.getElementById(id);
 const root = $('booth');
@@ -53,6 +59,100 @@ function setStatus(text, kind = '') {
   if (!el) return;
   el.textContent = text;
   el.className = `status ${kind ? `status-${kind}` : ''}`;
+}
+
+function cardStatus(text, kind) {
+  const el = $('card-status');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.card = kind;
+}
+
+/** What this device holds, said at once; the card actions that apply. */
+function showCard() {
+  const panel = $('card-panel');
+  if (!panel) return;
+  const held = Boolean(state.wallet);
+  if (held) {
+    cardStatus(t('card_held'), 'held');
+  } else if (panel.dataset.canGet === '1') {
+    cardStatus(t('card_none_get'), 'none');
+  } else if (panel.dataset.phase === 'credentials') {
+    cardStatus(t('card_none_login'), 'none');
+  } else {
+    cardStatus(t('card_none_import'), 'none');
+  }
+  if ($('get-card-button')) $('get-card-button').hidden = held || panel.dataset.canGet !== '1';
+  const saved = $('card-save');
+  saved.hidden = !(held && state.wallet.card);
+  if (held && state.wallet.card) {
+    const blob = new Blob([JSON.stringify(state.wallet.card, null, 2)], { type: 'application/json' });
+    $('card-download').href = URL.createObjectURL(blob);
+    $('card-download').download = `saylau-voting-card-${state.electionId}.json`;
+    $('card-text').value = JSON.stringify(state.wallet.card);
+  }
+  $('card-import').hidden = held;
+  const note = $('cast-needs-card');
+  if (note) note.hidden = held;
+}
+
+async function onGetCard() {
+  const button = $('get-card-button');
+  button.disabled = true;
+  cardStatus(t('card_getting'), 'working');
+  try {
+    const key = await newCardKey();
+    const wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded) => {
+      try {
+        const answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
+          method: 'POST', body: { blinded_message: blinded }, session: true,
+        });
+        return answer.blind_signature;
+      } catch (err) {
+        if (err.status === 409 && err.code === 'already_issued') throw new Error(t('card_taken'));
+        throw err;
+      }
+    }, { ballotKey: key });
+    wallet.card = cardOf(state.electionId, wallet, key.seed);
+    state.wallet = wallet;
+    await wallets.save(state.electionId, wallet);
+    showCard();
+    cardStatus(t('card_got'), 'held');
+  } catch (err) {
+    cardStatus(`${t('error')} ${err && err.message ? err.message : err}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function importCard(text) {
+  try {
+    const wallet = await walletFromCard(text, state.electionId, state.info.issuer_public_key);
+    state.wallet = wallet;
+    await wallets.save(state.electionId, wallet);
+    showCard();
+    cardStatus(t('card_imported'), 'held');
+  } catch (err) {
+    cardStatus(t('card_bad'), 'error');
+  }
+}
+
+async function onImportFile() {
+  const input = $('card-file');
+  if (!input.files || !input.files.length) return;
+  await importCard(await input.files[0].text());
+  input.value = '';
+}
+
+async function onImportPaste(event) {
+  event.preventDefault();
+  await importCard($('card-paste').value);
+}
+
+function onPrintCard() {
+  document.body.classList.add('printing-card');
+  window.print();
+  document.body.classList.remove('printing-card');
 }
 
 function showError(err) {
@@ -128,12 +228,15 @@ function precompute() {
 }
 
 async function init() {
-  if (!root || !$('ballot-form')) return;
+  if (!root || !$('card-panel')) return;
   try {
     setStatus(t('loading'));
     const info = await api(root.dataset.api, { session: false });
     state.info = info;
     state.manifest = normalizeManifest(info.manifest);
+    state.wallet = await wallets.load(state.electionId);
+    showCard();
+    if (!$('ballot-form')) { setStatus(t('precomputed'), 'ok'); return; }
     state.pk = PaillierPublicKey.fromJson(info.election_public_key);
     const election = {
       manifest: info.manifest,
@@ -149,7 +252,6 @@ async function init() {
       setStatus(t('fingerprint_bad'), 'error');
       return;
     }
-    state.wallet = await wallets.load(state.electionId);
     setStatus(`${t('fingerprint_ok')} ${t('precomputed')}`, 'ok');
     $('encrypt-button').disabled = false;
     precompute();
@@ -158,34 +260,20 @@ async function init() {
   }
 }
 
-async function obtainCredential() {
-  if (state.wallet) return state.wallet;
-  setStatus(t('credential'));
-  state.wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded) => {
-    try {
-      const answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
-        method: 'POST', body: { blinded_message: blinded }, session: true,
-      });
-      return answer.blind_signature;
-    } catch (err) {
-      if (err.status === 409) throw new Error(t('credential_taken'));
-      throw err;
-    }
-  });
-  await wallets.save(state.electionId, state.wallet);
-  return state.wallet;
-}
-
 async function encryptNow() {
   show('encrypting', false);
   setStatus(t('encrypting'));
   const bar = $('encrypt-progress');
   bar.value = 0;
-  const { ballot, secrets } = await state.client.encrypt(state.choices, state.wallet.tokenId, (p) => {
+  // without a card: a throwaway token id, so that the encryption can be checked (never cast)
+  const tokenIdHex = state.wallet ? state.wallet.tokenId : bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+  const { ballot, secrets } = await state.client.encrypt(state.choices, tokenIdHex, (p) => {
     if (p.total) { bar.max = p.total; bar.value = p.done; }
   });
-  state.pending = { ballot, secrets, tracker: await trackerOf(ballot) };
+  state.pending = { ballot, secrets, tracker: await trackerOf(ballot), castable: Boolean(state.wallet) };
   $('review-tracker').textContent = state.pending.tracker;
+  $('cast-button').disabled = !state.pending.castable;
+  $('cast-needs-card').hidden = state.pending.castable;
   renderChoices($('review-choices'), state.choices);
   setStatus(t('encrypted'), 'ok');
   show('review');
@@ -207,7 +295,6 @@ async function onEncrypt(event) {
   $('encrypt-button').disabled = true;
   try {
     state.choices = choices;
-    await obtainCredential();
     await encryptNow();
   } catch (err) {
     show('ballot-form', false);
@@ -268,7 +355,7 @@ async function onContinue() {
 
 async function onCast() {
   const pending = state.pending;
-  if (!pending) return;
+  if (!pending || !pending.castable || !state.wallet) return;
   $('cast-button').disabled = true;
   setStatus(t('casting'));
   try {
@@ -302,7 +389,7 @@ async function onCast() {
   } catch (err) {
     showError(err);
   } finally {
-    $('cast-button').disabled = false;
+    $('cast-button').disabled = !(state.pending && state.pending.castable);
   }
 }
 
@@ -320,6 +407,12 @@ function onRevote() {
   onBack();
 }
 
+if (root && $('card-panel')) {
+  if ($('get-card-button')) $('get-card-button').addEventListener('click', onGetCard);
+  $('card-file').addEventListener('change', onImportFile);
+  $('card-paste-form').addEventListener('submit', onImportPaste);
+  $('card-print').addEventListener('click', onPrintCard);
+}
 if (root && $('ballot-form')) {
   $('ballot-form').addEventListener('submit', onEncrypt);
   $('cast-button').addEventListener('click', onCast);
@@ -327,5 +420,5 @@ if (root && $('ballot-form')) {
   $('continue-button').addEventListener('click', onContinue);
   $('back-button').addEventListener('click', onBack);
   if ($('revote-button')) $('revote-button').addEventListener('click', onRevote);
-  init();
 }
+if (root && $('card-panel')) init();

@@ -69,10 +69,14 @@ export async function credentialTokenId(credential) {
  * non-extractable Ed25519 ballot key (§6.5), Prepare + Blind, `sendBlinded(hex)` → the
  * issuer's blind signature (hex; the page POSTs it with the session), Finalize.
  * Returns the wallet {credential: Credential.to_json(), tokenId (hex), privateKey}.
+ * Options: {ballotKey} — use this ballot key instead of a fresh one (the booth passes one
+ * made from a seed it writes on the voting card).
  */
-export async function requestCredential(issuerKeyJson, scopeId, sendBlinded) {
+export async function requestCredential(issuerKeyJson, scopeId, sendBlinded, { ballotKey } = {}) {
   const issuerKey = issuerKeyFromJson(issuerKeyJson);
-  const key = await generateBallotKey();
+  // ballotKey ({privateKey, publicKeyBytes}): a key the caller made, e.g. from a seed it
+  // keeps for the voting card (importBallotKeySeed); else a fresh non-extractable one
+  const key = ballotKey || await generateBallotKey();
   const { blindedMessage, state } = await beginCredential(issuerKey, scopeId, key.publicKeyBytes);
   const blindSignature = await sendBlinded(bytesToHex(blindedMessage));
   const { token_id: tokenIdHex, ...credential } = await finishCredential(issuerKey, state,
