@@ -1,7 +1,7 @@
 """petition translations (display-only title/action texts in kk/ru/en)
 
 Revision ID: 1411_petition_translations
-Revises: 1701_user_language
+Revises: 1201_coarse_issuance
 Create Date: 2026-11-29 14:40:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '1411_petition_translations'
-down_revision: str | None = '1701_user_language'
+down_revision: str | None = '1201_coarse_issuance'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
