@@ -21,7 +21,8 @@ QUESTIONS = "council | Council | 1 | 2 | x=Xenia; y=Yerlan\nbudget | Approve the
 def _create(client: Any, token: str, **extra: str) -> Any:
     return client.post("/admin/elections/new", data={
         "csrf_token": token, "id": "city-2026", "title": "City vote", "questions": QUESTIONS,
-        "revote_policy": "no-revote", "opens_at": "", "closes_at": "", **extra})
+        "revote_policy": "no-revote", "credential_policy": "any_time", "opens_at": "", "closes_at": "",
+        **extra})
 
 
 def test_official_enters_translations_and_booth_shows_them(app: Any, client: Any,
