@@ -168,6 +168,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(datetime_local, "datetime_local")
     app.add_template_filter(date_local, "date_local")
     app.add_template_filter(number_local, "number_local")
+    from app.content import election_title, petition_text
+
+    app.add_template_filter(election_title, "election_title")
+    app.add_template_filter(petition_text, "petition_text")
 
     @app.context_processor
     def _inject_i18n() -> dict[str, Any]:

@@ -59,6 +59,10 @@ def openapi_document() -> dict[str, Any]:
                         body={"type": "object", "required": ["id", "title", "questions"],
                               "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                                              "questions": {"type": "array", "items": OBJ},
+                                             "labels": {"type": "object", "description":
+                                                        "optional translations {key: {kk|ru|en: text}}, "
+                                                        "part of the manifest and fingerprint "
+                                                        "(docs/protocol.md §1.4)"},
                                              "revote_policy": {"enum": ["no-revote", "last-counts"]},
                                              "credential_policy": {"enum": ["period", "any_time"]},
                                              "opens_at": {"type": "string"},

@@ -24,6 +24,12 @@ FINGERPRINT_DOMAIN = "saylau/v1/election-fingerprint"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_QUESTIONS = 64
 MAX_OPTIONS = 64
+#: languages a manifest's ``labels`` may carry (docs/protocol.md §1.4, "Translations")
+LABEL_LANGUAGES = ("kk", "ru", "en")
+#: most Unicode code points in one translated text
+MAX_LABEL_CHARS = 1000
+#: the ``labels`` key of the election title (a question may not use this id when labels exist)
+TITLE_KEY = "title"
 
 
 def _check_id(value: object, where: str) -> str:
@@ -97,13 +103,58 @@ class Question:
         )
 
 
+Labels = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+def _check_labels(obj: object, questions: tuple[Question, ...]) -> Labels:
+    """Validate a ``labels`` map ``{key: {lang: text}}`` and return it sorted, as tuples.
+
+    Keys: ``"title"``, a question id, or ``"<question id>/<option id>"`` of this manifest;
+    languages: ``kk``, ``ru``, ``en``; texts: 1..``MAX_LABEL_CHARS`` code points.  The map
+    and every entry must be non-empty (an absent map is written by omitting the field).
+    """
+    if not isinstance(obj, dict):
+        raise InvalidEncoding("manifest.labels: must be an object")
+    if not obj:
+        raise InvalidEncoding("manifest.labels: must not be empty (omit the field instead)")
+    known = {TITLE_KEY}
+    for q in questions:
+        if q.id == TITLE_KEY:
+            raise InvalidEncoding("manifest.labels: question id 'title' is reserved when labels are given")
+        known.add(q.id)
+        known.update(f"{q.id}/{o.id}" for o in q.options)
+    out = []
+    for key in sorted(obj):
+        if key not in known:
+            raise InvalidEncoding(f"manifest.labels: unknown key {key!r}")
+        entry = obj[key]
+        if not isinstance(entry, dict) or not entry:
+            raise InvalidEncoding(f"manifest.labels[{key!r}]: must be a non-empty object")
+        texts = []
+        for lang in sorted(entry):
+            if lang not in LABEL_LANGUAGES:
+                raise InvalidEncoding(f"manifest.labels[{key!r}]: unknown language {lang!r}")
+            text = entry[lang]
+            if not isinstance(text, str) or not 1 <= len(text) <= MAX_LABEL_CHARS:
+                raise InvalidEncoding(
+                    f"manifest.labels[{key!r}][{lang!r}]: text must be 1..{MAX_LABEL_CHARS} characters")
+            texts.append((lang, text))
+        out.append((key, tuple(texts)))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Manifest:
-    """What an election asks.  ``election_id`` is also the credential scope."""
+    """What an election asks.  ``election_id`` is also the credential scope.
+
+    ``labels`` holds optional translations (``{key: {lang: text}}`` as sorted tuples); it is
+    part of the manifest JSON, hence of the fingerprint (eq. F1), and omitted when empty.
+    """
 
     election_id: str
     title: str
     questions: tuple[Question, ...]
+    labels: Labels = ()
 
     def __post_init__(self) -> None:
         _check_id(self.election_id, "manifest.election_id")
@@ -112,6 +163,16 @@ class Manifest:
         ids = [q.id for q in self.questions]
         if len(set(ids)) != len(ids):
             raise InvalidEncoding("manifest: question ids must be unique")
+        if self.labels:
+            _check_labels(self.labels_json(), self.questions)
+
+    def labels_json(self) -> dict[str, dict[str, str]]:
+        """``labels`` as the JSON object ``{key: {lang: text}}``."""
+        return {key: dict(texts) for key, texts in self.labels}
+
+    def label(self, key: str, lang: str, fallback: str) -> str:
+        """The text of ``key`` in ``lang``, else ``fallback`` (the plain manifest text)."""
+        return self.labels_json().get(key, {}).get(lang, fallback)
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -120,20 +181,28 @@ class Manifest:
         raise KeyError(question_id)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "election_id": self.election_id,
             "title": self.title,
             "questions": [q.to_json() for q in self.questions],
         }
+        if self.labels:  # omitted when empty: manifests without translations hash as before
+            out["labels"] = self.labels_json()
+        return out
 
     @classmethod
     def from_json(cls, obj: object) -> Manifest:
-        questions = require(obj, "questions", list, "manifest")
+        questions_json = require(obj, "questions", list, "manifest")
+        questions = tuple(Question.from_json(q, f"manifest.questions[{i}]")
+                          for i, q in enumerate(questions_json))
+        labels: Labels = ()
+        if isinstance(obj, dict) and "labels" in obj:
+            labels = _check_labels(obj["labels"], questions)
         return cls(
             election_id=_check_id(require(obj, "election_id", str, "manifest"), "manifest.election_id"),
             title=require(obj, "title", str, "manifest"),
-            questions=tuple(Question.from_json(q, f"manifest.questions[{i}]")
-                            for i, q in enumerate(questions)),
+            questions=questions,
+            labels=labels,
         )
 
 

@@ -261,9 +261,9 @@ class GeneratedElection:
         return write_record(path, self.files, self.board_key)
 
 
-def new_election(election_id: str = "test-election", revote_policy: str = "last-counts"
-                 ) -> GeneratedElection:
-    manifest = demo_manifest(election_id)
+def new_election(election_id: str = "test-election", revote_policy: str = "last-counts",
+                 manifest: Manifest | None = None) -> GeneratedElection:
+    manifest = manifest if manifest is not None else demo_manifest(election_id)
     tpk, shares = threshold_key()
     issuer = issuer_key()
     bkey = board_key()
@@ -282,14 +282,14 @@ CHOICES: tuple[dict[str, list[str]], ...] = (
 
 
 def generate(voters: int = 4, *, revote: bool = True, audited: bool = True,
-             extra_credentials: int = 1) -> GeneratedElection:
+             extra_credentials: int = 1, manifest: Manifest | None = None) -> GeneratedElection:
     """A complete, valid, tallied election: ``voters`` ballots, a revote, an audited entry.
 
     Board: voter 0..n-1 cast; voter 1 revotes (if ``revote``); voter 0 audits a
     ballot (Benaloh; never counted).  ``extra_credentials`` voters get a credential
     but do not vote (so ``ballots ≤ credentials`` is not tight).
     """
-    gen = new_election()
+    gen = new_election(manifest=manifest)
     people = [gen.new_voter(f"voter{i}") for i in range(voters)]
     for _ in range(extra_credentials):
         gen.new_voter("abstainer")

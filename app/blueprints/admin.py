@@ -50,6 +50,33 @@ def parse_questions(text: str) -> list[dict[str, Any]]:
     return questions
 
 
+#: the languages of the "Translations" section of the new-election form
+TRANSLATION_LANGUAGES = ("kk", "ru", "en")
+
+
+def parse_labels(form: Any) -> dict[str, dict[str, str]]:
+    """The "Translations" section: ``title_<lang>`` and ``labels_<lang>`` (``key = text`` lines).
+
+    Keys are a question id or ``question id/option id`` (docs/protocol.md §1.4); blank
+    fields are skipped.  Returns the manifest's ``labels`` map (empty: no translations).
+    """
+    labels: dict[str, dict[str, str]] = {}
+    for lang in TRANSLATION_LANGUAGES:
+        title = (form.get(f"title_{lang}") or "").strip()
+        if title:
+            labels.setdefault("title", {})[lang] = title
+        for number, raw in enumerate((form.get(f"labels_{lang}") or "").splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, text = line.partition("=")
+            if not sep or not key.strip() or not text.strip():
+                raise ApiError(400, "invalid_manifest",
+                               f"translations ({lang}) line {number}: expected 'id = text' or 'id/option = text'")
+            labels.setdefault(key.strip(), {})[lang] = text.strip()
+    return labels
+
+
 @bp.context_processor
 def _tally_context() -> dict[str, Any]:
     """``tally_progress(election)`` for the election page (trustees' uploads, k of ℓ)."""
@@ -80,7 +107,7 @@ def new() -> Any:
     try:
         manifest = election_service.manifest_from_form(
             form.get("id", "").strip(), form.get("title", "").strip(),
-            parse_questions(form.get("questions", "")))
+            parse_questions(form.get("questions", "")), parse_labels(form))
         user = current_user()
         election = election_service.create_election(
             db, manifest, revote_policy=form.get("revote_policy", "no-revote"),

@@ -299,7 +299,7 @@ def create_election() -> Any:
     questions = data.get("questions")
     if not isinstance(questions, list):
         raise ApiError(400, "invalid_body", "field 'questions' must be a list")
-    manifest = election_service.manifest_from_form(election_id, title, questions)
+    manifest = election_service.manifest_from_form(election_id, title, questions, data.get("labels"))
     db = get_session()
     election = election_service.create_election(
         db, manifest,

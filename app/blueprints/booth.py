@@ -23,6 +23,7 @@ from flask import Blueprint, abort, render_template, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from app.content import localized_manifest
 from app.db import get_session
 from app.errors import ApiError
 from app.i18n import _
@@ -112,7 +113,8 @@ def booth(election_id: str) -> Any:
     return render_template(
         "booth/booth.html", election=election, on_roll=on_roll, logged_in=user is not None,
         can_get_card=issuing and on_roll, phase=info["phase"],
-        manifest=json.loads(election.manifest_json), info=info, strings=booth_strings())
+        manifest=localized_manifest(json.loads(election.manifest_json)), info=info,
+        strings=booth_strings())
 
 
 def qr_svg(data: str, label: str) -> Markup:

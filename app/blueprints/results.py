@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app import jsontext
+from app.content import localized_manifest
 from app.db import get_session
 from app.errors import ApiError
 from app.i18n import _
@@ -159,7 +160,7 @@ def results(election_id: str) -> Any:
     db = get_session()
     election = _public_election(election_id)
     info = election_service.public_json(db, election)
-    manifest = json.loads(election.manifest_json)
+    manifest = localized_manifest(json.loads(election.manifest_json))
     stored = record_service.get_result(db, election.id) if election.state == "tallied" else None
     questions: list[dict[str, Any]] = []
     ballots = 0

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
+from app.content import localized_manifest
 from app.db import get_session
 from app.models import Election, RollEntry
 from app.security import current_user, login_required
@@ -38,5 +39,5 @@ def election(election_id: str) -> Any:
     on_roll = db.scalars(select(RollEntry.id).where(RollEntry.election_id == e.id,
                                                     RollEntry.user_id == user.id)).first()
     return render_template("vote/election.html", election=e, on_roll=on_roll is not None,
-                           manifest=json.loads(e.manifest_json),
+                           manifest=localized_manifest(json.loads(e.manifest_json)),
                            info=election_service.public_json(db, e))

@@ -53,6 +53,38 @@ def _regions(value: object) -> list[dict[str, str]]:
     return [{"id": i, "label": known[i]} for i, _ in DEFAULT_REGIONS if i in value]
 
 
+#: the translatable petition fields and their length limits (as for the plain fields)
+TRANSLATABLE = {"title": 300, "action": 2000}
+TRANSLATION_LANGUAGES = ("kk", "ru", "en")
+
+
+def _translations(value: object) -> str | None:
+    """Validate ``{"title"|"action": {"kk"|"ru"|"en": text}}``; JSON to store, or None if empty.
+
+    Display-only: a viewer sees the text in their language, else the plain field.  Blank
+    texts are dropped; unknown fields or languages and over-long texts are a 400.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_translations", "translations must be an object")
+    out: dict[str, dict[str, str]] = {}
+    for key, entry in value.items():
+        if key not in TRANSLATABLE:
+            raise ApiError(400, "invalid_translations", f"translations: unknown field {key!r}")
+        if not isinstance(entry, dict):
+            raise ApiError(400, "invalid_translations", f"translations.{key} must be an object")
+        for lang, text in entry.items():
+            if lang not in TRANSLATION_LANGUAGES:
+                raise ApiError(400, "invalid_translations", f"translations.{key}: unknown language {lang!r}")
+            if not isinstance(text, str) or len(text) > TRANSLATABLE[key]:
+                raise ApiError(400, "invalid_translations",
+                               f"translations.{key}.{lang}: text of at most {TRANSLATABLE[key]} characters")
+            if text.strip():
+                out.setdefault(key, {})[lang] = text.strip()
+    return json.dumps(out, ensure_ascii=False, sort_keys=True) if out else None
+
+
 def create_draft(db: Session, user: User, data: dict[str, Any]) -> tuple[Petition, str]:
     """A new draft with fresh issuer and board keys; returns it and the sponsor share token."""
     require_citizen(db, user)
@@ -68,6 +100,7 @@ def create_draft(db: Session, user: User, data: dict[str, Any]) -> tuple[Petitio
     p = Petition(
         title=title, action=action, background=background, details=details,
         regions_json=json.dumps(regions), state="draft", creator_id=user.id,
+        translations_json=_translations(data.get("translations")),
         share_token_hash=digest, sponsors_required=int(setting("PETITION_SPONSORS_REQUIRED")),
         response_threshold=int(setting("PETITION_RESPONSE_THRESHOLD")),
         debate_threshold=int(setting("PETITION_DEBATE_THRESHOLD")),
@@ -95,6 +128,8 @@ def update_draft(db: Session, p: Petition, user: User, data: dict[str, Any]) -> 
             setattr(p, key, value)
     if "regions" in data:
         p.regions_json = json.dumps(_regions(data["regions"]))
+    if "translations" in data:
+        p.translations_json = _translations(data["translations"])
     db.flush()
 
 

@@ -21,9 +21,15 @@ from app.petitions.region_tally import region_results_json
 from app.petitions.signing import signers_count
 
 
+def translations_of(p: Petition) -> dict[str, dict[str, str]]:
+    """The display-only translations ``{"title"|"action": {lang: text}}`` (may be empty)."""
+    return json.loads(p.translations_json) if p.translations_json else {}
+
+
 def summary_json(db: Session, p: Petition) -> dict[str, Any]:
     count, _ = count_of(db, p)
-    return {"id": p.id, "title": p.title, "state": p.state, "signatures": count,
+    return {"id": p.id, "title": p.title, "translations": translations_of(p),
+            "state": p.state, "signatures": count,
             "created_at": iso_z(p.created_at), "opened_at": iso_z(p.opened_at),
             "closes_at": iso_z(p.closes_at), "response_threshold_reached": p.response_threshold_reached_at is not None,
             "responded": p.responded_at is not None, "debated": p.debated_at is not None,
@@ -35,6 +41,7 @@ def public_json(db: Session, p: Petition) -> dict[str, Any]:
     row = db.get(PetitionCount, p.id)
     return {
         "id": p.id, "scope_id": scope_id(p.id), "title": p.title, "action": p.action,
+        "translations": translations_of(p),
         "background": p.background, "details": p.details, "state": p.state,
         "regions": [r.to_json() for r in regions_of(p)],
         "flags": {"response_threshold_reached": p.response_threshold_reached_at is not None,

@@ -30,6 +30,9 @@ class Petition(Base):
     action: Mapped[str] = mapped_column(Text, nullable=False, default="")
     background: Mapped[str] = mapped_column(Text, nullable=False, default="")
     details: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: JSON {"title"|"action": {"kk"|"ru"|"en": text}} or NULL: display-only translations,
+    #: not part of the petition parameters nor of the fingerprint (docs/protocol.md §7.2)
+    translations_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: JSON list of {"id", "label"}: the region scope
     regions_json: Mapped[str] = mapped_column(Text, nullable=False)
     state: Mapped[str] = mapped_column(String(24), nullable=False, default="draft")

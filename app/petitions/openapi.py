@@ -54,7 +54,10 @@ PETITION_PATHS: dict[str, Any] = {
                     body={"type": "object", "required": ["title", "action"], "properties": {
                         "title": {"type": "string"}, "action": {"type": "string"},
                         "background": {"type": "string"}, "details": {"type": "string"},
-                        "regions": {"type": "array", "items": {"type": "string"}}}}),
+                        "regions": {"type": "array", "items": {"type": "string"}},
+                        "translations": {"type": "object", "description":
+                                         "display-only {title|action: {kk|ru|en: text}}, not "
+                                         "fingerprinted (docs/protocol.md §7.2)"}}}),
     },
     "/petitions.csv": {"get": _op("Public petitions as CSV", params=LIST_PARAMS, csv=True, errors=(400,))},
     "/petitions/regions": {"get": _op("The default region list", errors=())},

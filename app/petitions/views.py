@@ -100,6 +100,8 @@ def _form() -> dict[str, Any]:
     data: dict[str, Any] = {k: request.form.get(k, "") for k in ("title", "action", "background", "details")}
     regions = request.form.getlist("regions")
     data["regions"] = regions or None
+    data["translations"] = {key: {lang: request.form.get(f"{key}_{lang}", "") for lang in ("kk", "ru", "en")}
+                            for key in ("title", "action")}
     return data
 
 
@@ -182,6 +184,8 @@ def edit(pid: int) -> Any:
             db.rollback()
             flash(exc.message, "error")
     form = {"title": p.title, "action": p.action, "background": p.background, "details": p.details}
+    for key, texts in listing.translations_of(p).items():
+        form.update({f"{key}_{lang}": text for lang, text in texts.items()})
     return render_template("petitions/edit.html", form=form,
                            regions=labels.region_options(common.DEFAULT_REGIONS),
                            selected=selected, p=p, similar=_similar_to(db, p))

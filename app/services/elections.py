@@ -38,11 +38,18 @@ MIN_ELECTION_KEY_BITS = 2048
 ISSUER_KEY_BITS = 2048
 
 
-def manifest_from_form(election_id: str, title: str, questions: list[dict[str, Any]]) -> Manifest:
-    """Build and validate a manifest; raises :class:`ApiError` (400) with the reason."""
+def manifest_from_form(election_id: str, title: str, questions: list[dict[str, Any]],
+                       labels: object = None) -> Manifest:
+    """Build and validate a manifest; raises :class:`ApiError` (400) with the reason.
+
+    ``labels`` (optional, ``{key: {lang: text}}``) are the translations; ``None`` or an
+    empty map means none (the field is then omitted and the fingerprint is unchanged).
+    """
+    data: dict[str, Any] = {"election_id": election_id, "title": title, "questions": questions}
+    if labels:
+        data["labels"] = labels
     try:
-        return Manifest.from_json({"election_id": election_id, "title": title,
-                                   "questions": questions})
+        return Manifest.from_json(data)
     except (CryptoError, KeyError, TypeError, ValueError) as exc:
         raise ApiError(400, "invalid_manifest", str(exc)) from exc
 

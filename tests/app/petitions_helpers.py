@@ -148,13 +148,16 @@ def trustee_shares() -> list[KeyShare]:
 
 def open_petition(app: Any, client: Any, mod: dict[str, str], title: str = "Plant more trees in cities",
                   creator_email: str = "creator@example.org",
-                  regions: list[str] | None = None) -> tuple[int, dict[str, str]]:
+                  regions: list[str] | None = None, translations: dict[str, Any] | None = None,
+                  ) -> tuple[int, dict[str, str]]:
     """A petition through draft → sponsors (2) → moderation → open."""
     creator = citizen(app, client, creator_email)
     body: dict[str, Any] = {"title": title, "action": "Plant a million trees by 2030.",
                             "background": "Shade and clean air."}
     if regions is not None:
         body["regions"] = regions
+    if translations is not None:
+        body["translations"] = translations
     r = client.post("/api/v1/petitions", json=body, headers=creator)
     assert r.status_code == 201, r.get_json()
     pid, token = r.get_json()["id"], r.get_json()["share_token"]

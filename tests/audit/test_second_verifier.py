@@ -234,3 +234,49 @@ def test_spec_rules_in_both_verifiers(tmp_path: Path) -> None:
         assert check in python_failed, (name, python_failed)
         if name != "alias":
             assert needle in node_failed[check] or needle in python_failed[check], name
+
+
+def test_manifest_labels_in_both_verifiers(tmp_path: Path) -> None:
+    """Translations (manifest ``labels``, §1.4): hashed into F1 and validated alike by both."""
+    from crypto.election import Manifest
+    from tests.manifests import demo_manifest
+
+    data = demo_manifest().to_json()
+    data["labels"] = {"title": {"kk": "Сынақ сайлауы", "ru": "Тестовые выборы"},
+                      "mayor": {"kk": "Әкім"}, "mayor/aigerim": {"ru": "Айгерим"}}
+    g = generate(2, manifest=Manifest.from_json(data))
+    records: dict[str, tuple[Path, str | None]] = {"valid": (g.write(tmp_path / "valid"), None)}
+
+    # a translation changed after the fingerprint was published (index re-signed)
+    files = copy.deepcopy(g.files)
+    files["manifest.json"]["labels"]["mayor"]["kk"] = "Басқа сұрақ"
+    records["changed"] = (write_record(tmp_path / "changed", files, g.board_key), "election-fingerprint")
+
+    # a language outside kk/ru/en
+    files = copy.deepcopy(g.files)
+    files["manifest.json"]["labels"]["title"]["de"] = "Testwahl"
+    records["language"] = (write_record(tmp_path / "language", files, g.board_key), "record-format")
+
+    # a key that names no question or option
+    files = copy.deepcopy(g.files)
+    files["manifest.json"]["labels"]["mayor/zz"] = {"kk": "x"}
+    records["key"] = (write_record(tmp_path / "key", files, g.board_key), "mayor/zz")
+
+    procs = {name: _start(str(path), "--json") for name, (path, _) in records.items()}
+    for name, (path, check) in records.items():
+        code, report = _finish(procs[name])
+        node_failed = _failed(report)
+        python_failed = _python_failed(path)
+        if check is None:
+            assert code == 0 and not node_failed and not python_failed, (node_failed, python_failed)
+            continue
+        assert code == 1, name
+        if "/" in check:
+            # a rule the schema cannot state (the key must name this manifest's option):
+            # Python reports it as unusable election context, Node as record-format,
+            # as for every other semantic manifest error; both name the key
+            assert any(check in m for m in node_failed.values()), (name, node_failed)
+            assert any(check in m for m in python_failed.values()), (name, python_failed)
+            continue
+        assert check in node_failed, (name, node_failed)
+        assert check in python_failed, (name, python_failed)

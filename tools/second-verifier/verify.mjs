@@ -274,7 +274,7 @@ function sthMessage(logId, size, ts, root) { // §3.5
 
 function parseManifest(m) {
   const w = 'manifest.json';
-  exactKeys(m, ['election_id', 'title', 'questions'], w);
+  exactKeys(m, ['election_id', 'title', 'questions', ...(isObj(m) && Object.prototype.hasOwnProperty.call(m, 'labels') ? ['labels'] : [])], w);
   const eid = need(m, 'election_id', 'string', w); need(m, 'title', 'string', w);
   if (!ID_RE.test(eid)) throw new FormatError(`${w}: bad election_id`);
   const qs = need(m, 'questions', 'array', w);
@@ -297,7 +297,30 @@ function parseManifest(m) {
       oids.add(oid);
     }
   }
+  if (Object.prototype.hasOwnProperty.call(m, 'labels')) parseLabels(m.labels, qs, w);
   return m;
+}
+
+// §1.4 "Translations": labels = {key: {lang: text}}, key "title" | question id |
+// "<question id>/<option id>", lang kk|ru|en, text 1..1000 code points; map and entries non-empty.
+function parseLabels(labels, qs, w) {
+  const wl = `${w} labels`;
+  if (!isObj(labels) || !Object.keys(labels).length) throw new FormatError(`${wl}: must be a non-empty object`);
+  const known = new Set(['title']);
+  for (const q of qs) {
+    if (q.id === 'title') throw new FormatError(`${wl}: question id "title" is reserved when labels are given`);
+    known.add(q.id);
+    for (const o of q.options) known.add(`${q.id}/${o.id}`);
+  }
+  for (const [key, entry] of Object.entries(labels)) {
+    if (!known.has(key)) throw new FormatError(`${wl}: unknown key ${JSON.stringify(key)}`);
+    if (!isObj(entry) || !Object.keys(entry).length) throw new FormatError(`${wl}[${key}]: must be a non-empty object`);
+    for (const [lang, text] of Object.entries(entry)) {
+      if (!['kk', 'ru', 'en'].includes(lang)) throw new FormatError(`${wl}[${key}]: unknown language ${JSON.stringify(lang)}`);
+      const n = typeof text === 'string' ? [...text].length : 0;
+      if (n < 1 || n > 1000) throw new FormatError(`${wl}[${key}][${lang}]: text must be 1..1000 characters`);
+    }
+  }
 }
 
 function parseThresholdKey(j) {

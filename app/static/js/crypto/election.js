@@ -9,11 +9,49 @@ import { InvalidEncoding } from './errors.js';
 import { taggedHash } from './transcript.js';
 
 export const FINGERPRINT_DOMAIN = 'saylau/v1/election-fingerprint';
+/** Languages a manifest's `labels` may carry, and the longest text (Unicode code points). */
+export const LABEL_LANGUAGES = ['kk', 'ru', 'en'];
+export const MAX_LABEL_CHARS = 1000;
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * crypto/election.py _check_labels: `{key: {lang: text}}`, keys "title", a question id or
+ * "<question id>/<option id>"; languages kk/ru/en; texts of 1..1000 code points; the map
+ * and each entry non-empty. Returns a copy with keys in sorted order.
+ */
+function checkLabels(obj, questions) {
+  if (!isPlainObject(obj)) throw new InvalidEncoding('manifest.labels: must be an object');
+  const keys = Object.keys(obj).sort();
+  if (!keys.length) throw new InvalidEncoding('manifest.labels: must not be empty (omit the field instead)');
+  const known = new Set(['title']);
+  for (const q of questions) {
+    if (q.id === 'title') throw new InvalidEncoding("manifest.labels: question id 'title' is reserved when labels are given");
+    known.add(q.id);
+    for (const o of q.options) known.add(`${q.id}/${o.id}`);
+  }
+  const out = {};
+  for (const key of keys) {
+    if (!known.has(key)) throw new InvalidEncoding(`manifest.labels: unknown key '${key}'`);
+    const entry = obj[key];
+    if (!isPlainObject(entry) || !Object.keys(entry).length) throw new InvalidEncoding(`manifest.labels['${key}']: must be a non-empty object`);
+    const texts = {};
+    for (const lang of Object.keys(entry).sort()) {
+      if (!LABEL_LANGUAGES.includes(lang)) throw new InvalidEncoding(`manifest.labels['${key}']: unknown language '${lang}'`);
+      const text = entry[lang];
+      const n = typeof text === 'string' ? [...text].length : 0;
+      if (n < 1 || n > MAX_LABEL_CHARS) throw new InvalidEncoding(`manifest.labels['${key}']['${lang}']: text must be 1..${MAX_LABEL_CHARS} characters`);
+      texts[lang] = text;
+    }
+    out[key] = texts;
+  }
+  return out;
+}
 
 /**
  * Manifest.from_json(...).to_json(): validates and keeps exactly the fields the
  * fingerprint covers (election_id, title, questions[id, title, options[id, label],
- * min_selections, max_selections]).
+ * min_selections, max_selections], and `labels` when present: the translations, §1.4).
  */
 export function normalizeManifest(obj) {
   const eid = checkId(requireField(obj, 'election_id', 'string', 'manifest'), 'manifest.election_id');
@@ -47,6 +85,7 @@ export function normalizeManifest(obj) {
   if (new Set(out.questions.map((q) => q.id)).size !== out.questions.length) {
     throw new InvalidEncoding('manifest: question ids must be unique');
   }
+  if (obj && typeof obj === 'object' && 'labels' in obj) out.labels = checkLabels(obj.labels, out.questions);
   return out;
 }
 
