@@ -95,7 +95,7 @@ def tracker(election_id: str, tracker: str) -> Any:
     audit = audit_view(e, row)
     qr = None
     if audit is not None:
-        from app.booth import qr_svg
+        from app.blueprints.booth import qr_svg
 
         qr = qr_svg(url_for("board.tracker", election_id=e.id, tracker=row.tracker, _external=True),
                     _("QR code of this check page's address"))
