@@ -78,7 +78,7 @@ def test_audited_ballot_check_page_states_the_choices(app: Any, voted: dict[str,
         db.commit()
         db.close()
     html = client.get(f"/board/e1/t/{tracker}?lang=ru").get_data(as_text=True)
-    assert 'role="alert">Этот проверенный бюллетень НЕ открывается правильно' in html
+    assert 'role="alert">Раскрытие этого бюллетеня НЕ проходит проверку' in html
 
 
 def test_receipt_check_by_file_and_status_recorded_until_tallied(app: Any, voted: dict[str, Any]) -> None:

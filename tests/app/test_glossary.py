@@ -88,7 +88,7 @@ def _region_names() -> set[str]:
 
 
 #: Command lines, file names and options inside a msgid are code, not prose: not matched.
-CODE = re.compile(r"\bsaylau(?:\s+[a-z][a-z-]*){1,2}|[\w.-]+\.json\b|--[a-z-]+")
+CODE = re.compile(r"\bsaylau(?:\s+[a-z][a-z-]*){1,2}|[\w.-]+\.json\b|--[a-z-]+|%\([a-z_]+\)[sd]")
 
 
 def glossary_violations(terms: list[Term], catalogue: Catalog, locale: str,

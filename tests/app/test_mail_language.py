@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from app.db import new_session
-from app.models import OutboxMessage, RollEntry, User
+from app.models import OutboxMessage, RollEntry, User, UserSession
+from app.security import token_hash
 from app.services import elections as election_service
 from app.services import roll as roll_service
 from app.services import users as user_service
@@ -151,9 +153,15 @@ def test_switching_language_while_logged_in_sets_the_mail_language(app: Any) -> 
     with app.app_context():
         db = new_session(app)
         uid = db.scalars(select(User.id).where(User.email == "oleg@example.org")).one()
+        # a browser session is server side (app.security.login_user): the cookie's sid must
+        # have its row, or the person counts as logged out
+        sid = secrets.token_urlsafe(32)
+        db.add(UserSession(user_id=uid, sid_hash=token_hash(sid)))
+        db.commit()
         db.close()
     with client.session_transaction() as session:
         session["user_id"] = uid
+        session["sid"] = sid
     assert client.get("/lang?lang=ru&next=/").status_code == 303
     with app.app_context():
         db = new_session(app)

@@ -25,9 +25,9 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 
 #: accessible names, as translated in app/translations (kk, ru, en)
 NAMES: dict[str, dict[str, str]] = {
-    "map": {"en": "Map of Kazakhstan: signatures by region", "kk": "Қазақстан картасы: өңірлер бойынша қолтаңбалар",
+    "map": {"en": "Map of Kazakhstan: signatures by region", "kk": "Қазақстан картасы: өңірлер бойынша қолдар",
             "ru": "Карта Казахстана: подписи по регионам"},
-    "table": {"en": "Signatures by region (table)", "kk": "Өңірлер бойынша қолтаңбалар (кесте)",
+    "table": {"en": "Signatures by region (table)", "kk": "Өңірлер бойынша қолдар (кесте)",
               "ru": "Подписи по регионам (таблица)"},
     "legend": {"en": "Legend", "kk": "Шартты белгілер", "ru": "Условные обозначения"},
     "response": {"en": "Government response", "kk": "Үкімет жауабы", "ru": "Ответ правительства"},
