@@ -35,7 +35,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-VOTERS = 12
+VOTERS = 32  # more than the voter() calls of one worker: no voter is reused
 
 
 def pytest_configure(config: pytest.Config) -> None:

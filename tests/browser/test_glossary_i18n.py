@@ -61,6 +61,10 @@ def test_booth_and_receipt_use_the_glossary(page: Any, live_server: Any, login: 
     login(page, live_server.voter("e1"), "/")
     _switch(page, lang, BOOTH)
     page.wait_for_selector("#encrypt-button:not([disabled])")
+    page.wait_for_selector("#card-status[data-card]")
+    if page.get_attribute("#card-status", "data-card") != "held":  # the separate card step
+        page.click("#get-card-button")
+        page.wait_for_selector("#card-status[data-card=held]")
     main = page.inner_text("main")
     if lang == "kk":
         assert "бақылау таңбасы тексерілді" in page.inner_text("#status")
