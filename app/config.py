@@ -80,6 +80,10 @@ class Settings:
     LOGIN_TOKEN_TTL_S: int = _s(72 * 3600, "Lifetime of a login/invitation link (s).")
     API_TOKEN_TTL_S: int = _s(8 * 3600, "Lifetime of an API token (s).")
     JSON_SORT_KEYS: bool = _s(False, "Sort keys of JSON responses.")
+    PKI_CA_FILE: str | None = _s(None, "PKI mode: PEM file of the trusted CA certificate(s) "
+                                 "(the national CA; the demo's TEST CA is a stand-in).")
+    PKI_CRL_FILE: str | None = _s(None, "PKI mode: PEM file of the CAs' current revocation "
+                                  "lists (CRLs); required for PKI enrollment.")
     ALLOW_TEST_KEYS: bool = _s(False, "Accept the small test election keys.", test_only=True)
     FAST_PASSWORD_HASH: bool = _s(False, "Cheap Argon2 parameters.", test_only=True)
     ISSUANCE_TIME_GRANULARITY_S: int = _s(86400, "Credential issuance is stored only as "

@@ -21,6 +21,9 @@ from app.db import Base
 ROLES = ("official", "trustee", "voter", "moderator", "auditor")
 ELECTION_STATES = ("draft", "open", "closed", "tallied")
 REVOTE_POLICIES = ("last-counts", "no-revote")
+#: how voters sign credential requests (docs/protocol.md §2.7); "login" = no roll (legacy,
+#: ``saylau verify`` fails it: the operator alone could issue every credential)
+CREDENTIAL_MODES = ("enrolled", "pki", "login")
 #: when credentials are obtained (docs §"Linkability"): "period" — only in a credential
 #: period that ends when voting opens (the default for new elections); "any_time" — also
 #: during voting (small elections; issuance and casting may then be close in time)
@@ -131,6 +134,12 @@ class Election(Base):
     insecure_test_keys: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: one of :data:`CREDENTIAL_MODES`
+    credential_mode: Mapped[str] = mapped_column(String(16), nullable=False, default="enrolled")
+    #: the roll commitment {"mode", "size", "root"} frozen at opening (None in login mode)
+    roll_commitment_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: PKI mode: the commission's secret salt of the published national-id hashes
+    id_salt_hex: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class RollEntry(Base):
@@ -145,6 +154,31 @@ class RollEntry(Base):
     #: the optional ``language`` column of the roll CSV (the invitation's language)
     language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     invited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: PKI mode: the national id (IIN) the certificate's subject serialNumber must carry
+    national_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class RollKey(Base):
+    """A voter's enrolled signing key (Ed25519 raw, or a certificate's SPKI in PKI mode).
+
+    ``roll_index`` is assigned when voting opens (keys sorted by their bytes, so the order
+    says nothing about who enrolled when); until then it is NULL.
+    """
+
+    __tablename__ = "roll_keys"
+    __table_args__ = (
+        UniqueConstraint("election_id", "public_key_hex", name="uq_roll_key_election_key"),
+        UniqueConstraint("election_id", "roll_entry_id", name="uq_roll_key_election_entry"),
+        UniqueConstraint("election_id", "roll_index", name="uq_roll_key_election_index"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), nullable=False)
+    roll_entry_id: Mapped[int] = mapped_column(ForeignKey("voter_roll.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # "ed25519" | "x509"
+    public_key_hex: Mapped[str] = mapped_column(String(2048), nullable=False)
+    id_hash_hex: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    roll_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CredentialIssuance(Base):
@@ -162,6 +196,10 @@ class CredentialIssuance(Base):
     issued_period: Mapped[str] = mapped_column(String(32), nullable=False)
     #: published pseudonymous receipt: SHA-256 tag over (election, blinded request)
     receipt_hex: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: the voter-signed request (crypto.roll.SignedRequest JSON, published) and its answer,
+    #: kept so that the same signed request after a lost response gets the same answer
+    signed_request_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    blind_signature_hex: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class BoardEntry(Base):

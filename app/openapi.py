@@ -72,11 +72,26 @@ def openapi_document() -> dict[str, Any]:
         e: {"get": _op("Manifest, state, window, revote policy, keys, fingerprint, counts",
                        _ref("Election"), tag="elections")},
         e + "/credential": {"post": _op(
-            "Blind credential issuance (RFC 9474 BlindSign); once per voter per election",
+            "Blind credential issuance (RFC 9474 BlindSign) against a request signed with the "
+            "voter's roll key (protocol §2.7; legacy login mode: blinded_message alone); once "
+            "per roll key; the same signed request again returns the stored answer (200)",
             {"type": "object", "properties": {"blind_signature": HEX, "issuance_receipt": HASH}},
-            status="201", body={"type": "object", "required": ["blinded_message"],
-                                "properties": {"blinded_message": HEX}},
+            status="201", body={"type": "object", "properties": {
+                "signed_request": {"type": "object", "required": ["request", "signature"],
+                                   "properties": {"request": OBJ, "signature": HEX}},
+                "blinded_message": HEX}},
             errors=(400, 401, 403, 404, 409), auth=True, tag="voting")},
+        e + "/enroll": {"post": _op(
+            "Put the voter's signing key on the roll before opening: an Ed25519 public key "
+            "(enrolled-key mode) or an X.509 certificate (PKI mode, checked against the CA)",
+            {"type": "object", "properties": {"kind": {"type": "string"},
+                                              "public_key": HEX, "id_hash": HASH}},
+            status="201", body={"type": "object", "properties": {
+                "public_key": HEX, "certificate": {"type": "string"}}},
+            errors=(400, 401, 403, 404, 409), auth=True, tag="voting")},
+        e + "/roll/me": {"get": _op(
+            "The signed-in voter's own roll key and position (to look themselves up)",
+            OBJ, errors=(401, 404), auth=True, tag="voting")},
         e + "/ballots": {"post": _op(
             "Cast a ballot anonymously (no session, no bearer); returns the receipt after commit",
             _ref("Receipt"), status="201", body=_ref("CastRequest"),
@@ -106,7 +121,8 @@ def openapi_document() -> dict[str, Any]:
             "The issuance register: count and pseudonymous receipts (no names, no e-mails)",
             {"type": "object", "properties": {"election_id": {"type": "string"},
                                               "count": {"type": "integer"},
-                                              "receipts": {"type": "array", "items": HASH}}})},
+                                              "receipts": {"type": "array", "items": HASH},
+                                              "requests": {"type": "array", "items": OBJ}}})},
         e + "/record": {"get": _op("Everything the election record needs (public once closed)",
                                    OBJ, errors=(401, 403, 404), tag="record")},
         e + "/encrypted-tally": {"get": _op(
@@ -133,10 +149,16 @@ def openapi_document() -> dict[str, Any]:
                                       "type": "string", "contentMediaType": "application/zip"}}}},
                           "404": {"description": "error", **_json(_ref("Error"))},
                           "409": {"description": "error", **_json(_ref("Error"))}}}},
-        e + "/roll": {"post": _op("Import a voter roll (CSV text with header email,name)", OBJ,
+        e + "/roll": {"get": _op(
+            "The published roll of voter keys, frozen at opening (keys and id hashes, no names)",
+            {"type": "object", "properties": {"mode": {"type": "string"},
+                                              "commitment": OBJ,
+                                              "entries": {"type": "array", "items": OBJ}}}),
+                      "post": _op("Import a voter roll (CSV header email,name or email,name,iin); "
+                                  "draft only: the roll freezes at opening", OBJ,
                                   body={"type": "object", "required": ["csv"],
                                         "properties": {"csv": {"type": "string"}}},
-                                  errors=(400, 401, 403, 404), auth=True, tag="officials")},
+                                  errors=(400, 401, 403, 404, 409), auth=True, tag="officials")},
         e + "/election-key": {"post": _op("Set the threshold election public key (draft only)",
                                           _ref("Election"), body=OBJ,
                                           errors=(400, 401, 403, 404, 409), auth=True,

@@ -28,6 +28,7 @@ from audit.record import (
     MANIFEST,
     PARTIALS,
     RESULTS,
+    ROLL,
     Record,
     read_record,
 )
@@ -35,6 +36,7 @@ from audit.record_io import PRODUCTION_KEY_BITS, test_keys_allowed
 from audit.report import Report
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError, InvalidEncoding
+from crypto.roll import RollEntry, SignedRequest, count_problems, request_problems, roll_problems
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import election_log_id
 from tally.aggregate import EncryptedTally, aggregate
@@ -69,6 +71,8 @@ BOARD_PASS = {
     "revote-chains": "revotes replace the same credential's previous ballot",
     "issuance": "ballots counted ≤ credentials issued",
 }
+ROLL_CHECK = "roll"
+REQUESTS_CHECK = "credential-requests"
 
 
 #: Report checks whose failures are entry-level operator faults: the entry should never
@@ -103,6 +107,57 @@ def _receipt_problems(issuance: object, count: int) -> list[str]:
     if len(receipts) != count:
         problems.append(f"{len(receipts)} issuance receipts for count {count}")
     return problems
+
+
+@dataclass
+class _RollState:
+    entries: list[RollEntry]
+    requests: list[SignedRequest]
+    problems: list[str]
+
+
+def _check_roll_and_requests(report: Report, record: Record, ctx: ElectionContext
+                             ) -> _RollState | None:
+    """Check V-R1 (the roll is the one the fingerprint binds) and V-R2 (each request)."""
+    try:
+        commitment = record.roll_commitment()
+        entries = record.roll_entries()
+    except (CryptoError, KeyError, TypeError) as exc:
+        report.add(ROLL_CHECK, False, f"roll.json or election.roll malformed: {exc}")
+        return None
+    problems = roll_problems(entries, commitment)
+    if commitment is not None and ROLL not in record.files:
+        problems.insert(0, "roll.json is missing")
+    if problems:
+        report.add(ROLL_CHECK, False, "the published roll is not the one the fingerprint binds",
+                   problems)
+        return None
+    assert commitment is not None  # noqa: S101 (roll_problems fails a missing commitment)
+    report.add(ROLL_CHECK, True, f"{len(entries)} distinct {commitment.mode} keys; size and "
+               "Merkle root = the fingerprint's")
+    try:
+        requests = record.signed_requests()
+    except (CryptoError, KeyError, TypeError) as exc:
+        return _RollState(entries, [], [f"issuance.requests malformed: {exc}"])
+    return _RollState(entries, requests, request_problems(
+        entries, requests, ctx.election_id, ctx.issuer_key.modulus_len))
+
+
+def _check_request_counts(report: Report, roll: _RollState | None, issued: int | None,
+                          tokens: int) -> None:
+    """V-R3: counted tokens ≤ signed requests = credentials issued ≤ roll size."""
+    if roll is None:
+        _skip(report, REQUESTS_CHECK, "no valid roll")
+        return
+    problems = list(roll.problems)
+    if issued is not None:
+        problems += count_problems(len(roll.entries), len(roll.requests), issued, tokens)
+    if problems:
+        report.add(REQUESTS_CHECK, False, f"{len(problems)} problem(s) with the signed "
+                   "credential requests", problems)
+    else:
+        report.add(REQUESTS_CHECK, True, f"{tokens} credentials voted ≤ {len(roll.requests)} "
+                   f"requests signed by distinct roll keys ≤ {len(roll.entries)} on the roll")
 
 
 def _skip(report: Report, name: str, why: str) -> None:
@@ -180,7 +235,7 @@ def verify_board_record(
     election = record.get(ELECTION)
     recomputed = election_fingerprint(
         Manifest.from_json(record.get(MANIFEST)), election["election_key"],
-        election["issuer_key"], board_key)
+        election["issuer_key"], board_key, election.get("roll"))
     fp_details = []
     if not hmac.compare_digest(recomputed, ctx.fingerprint):
         fp_details.append("election.json's fingerprint is not the hash of manifest and keys")
@@ -210,8 +265,10 @@ def verify_board_record(
         issued = record.credentials_issued()
     except CryptoError:
         issued = None
+    roll = _check_roll_and_requests(report, record, ctx)
     result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
                                        workers=workers, scheduler=scheduler)
+    _check_request_counts(report, roll, issued, result.tokens)
     for kind, name in BOARD_CHECKS.items():
         details = [str(p) for p in result.by_check(kind)]
         if kind == "issuance" and issued is not None:
@@ -390,4 +447,5 @@ def verify_election_record(
     return report
 
 
-__all__ = ["BOARD_CHECKS", "OPERATOR_FAULT_CHECKS", "BOARD_PASS", "BoardVerification", "verify_board_record", "verify_election_record"]
+__all__ = ["BOARD_CHECKS", "OPERATOR_FAULT_CHECKS", "BOARD_PASS", "REQUESTS_CHECK", "ROLL_CHECK",
+           "BoardVerification", "verify_board_record", "verify_election_record"]

@@ -50,6 +50,7 @@ from audit.record_io import (
     PETITION_FILES,
     PETITION_FORMAT,
     RESULTS,
+    ROLL,
     TALLY_FILES,
     TREE_HEADS,
     RecordError,
@@ -65,6 +66,7 @@ from crypto.blind_rsa import IssuerPublicKey
 from crypto.election import Manifest
 from crypto.encoding import hex_to_bytes, require
 from crypto.errors import CryptoError, InvalidEncoding
+from crypto.roll import RollCommitment, RollEntry, SignedRequest
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey
 from tally.verify_board import ElectionContext
@@ -176,6 +178,31 @@ class Record:
             revote_policy=require(election, "revote_policy", str, ELECTION),
         )
 
+    def roll_commitment(self) -> RollCommitment | None:
+        """election.json's ``roll`` (eq. F1's fifth field), None if the election has none."""
+        election = self.files.get(ELECTION)
+        if not isinstance(election, dict):
+            raise InvalidEncoding(f"{ELECTION}: expected a JSON object")
+        raw = election.get("roll")
+        return RollCommitment.from_json(raw, "election.roll") if raw is not None else None
+
+    def roll_entries(self) -> list[RollEntry]:
+        """roll.json's entries (empty if the file is absent)."""
+        roll = self.files.get(ROLL)
+        if roll is None:
+            return []
+        entries = require(roll, "entries", list, ROLL)
+        return [RollEntry.from_json(e, f"roll.entries[{i}]") for i, e in enumerate(entries)]
+
+    def signed_requests(self) -> list[SignedRequest]:
+        """issuance.json's ``requests`` (empty if absent)."""
+        raw = self.files.get(ISSUANCE)
+        requests = raw.get("requests", []) if isinstance(raw, dict) else []
+        if not isinstance(requests, list):
+            raise InvalidEncoding("issuance.requests: expected a list")
+        return [SignedRequest.from_json(r, f"issuance.requests[{i}]")
+                for i, r in enumerate(requests)]
+
     def credentials_issued(self) -> int:
         count = require(self.files.get(ISSUANCE), "count", int, ISSUANCE)
         if count < 0:
@@ -275,7 +302,8 @@ def build_record_data(
     closes_at), ``election_public_key``, ``issuer_public_key``, ``board_public_key``,
     ``log_id``, ``fingerprint``, ``revote_policy``, ``board`` (entries, or the
     service's ``{"entry": …}`` wrappers), ``tree_heads``, ``issuance`` (``count``, optional
-    ``receipts``).  ``partials``: trustee partial files (:class:`tally.decrypt.TrusteePartials`
+    ``receipts`` and ``requests``), and optionally ``credential_mode``, ``roll_commitment``
+    and ``roll`` (the entries of roll.json).  ``partials``: trustee partial files (:class:`tally.decrypt.TrusteePartials`
     JSON, or the service's ``{"trustee_index", "data"}`` rows); ``results`` and
     ``encrypted_tally`` as published.  Pass all three tally parts or none.
     """
@@ -295,6 +323,9 @@ def build_record_data(
         "closes_at": public.get("closes_at"),
         "key_generation": "distributed" if service_data.get("keygen_transcript") else "dealer",
     }
+    if "credential_mode" in service_data:
+        election["credential_mode"] = service_data["credential_mode"]
+        election["roll"] = service_data.get("roll_commitment")
     board = [dict(item["entry"]) if isinstance(item, Mapping) and isinstance(item.get("entry"),
                                                                               Mapping)
              else dict(item) for item in service_data["board"]]
@@ -306,8 +337,12 @@ def build_record_data(
         TREE_HEADS: list(service_data["tree_heads"]),
         ISSUANCE: {"count": int(issuance["count"]),
                    **({"receipts": list(issuance["receipts"])} if "receipts" in issuance
+                      else {}),
+                   **({"requests": list(issuance["requests"])} if "requests" in issuance
                       else {})},
     }
+    if service_data.get("roll") is not None:
+        data[ROLL] = {"entries": list(service_data["roll"])}
     if service_data.get("keygen_transcript"):
         data[KEYGEN] = dict(service_data["keygen_transcript"])
     parts = (partials is not None, results is not None, encrypted_tally is not None)
@@ -349,6 +384,7 @@ __all__ = [
     "PETITION_FILES",
     "PETITION_FORMAT",
     "RESULTS",
+    "ROLL",
     "TALLY_FILES",
     "TREE_HEADS",
     "Record",

@@ -21,13 +21,16 @@ ELECTION = "election.json"
 BOARD = "board.json"
 TREE_HEADS = "tree-heads.json"
 ISSUANCE = "issuance.json"
+ROLL = "roll.json"
 ENCRYPTED_TALLY = "encrypted-tally.json"
 PARTIALS = "partial-decryptions.json"
 RESULTS = "results.json"
 #: The files of a record, in verification order (the last three appear after the tally).
 CORE_FILES = (MANIFEST, ELECTION, BOARD, TREE_HEADS, ISSUANCE)
 TALLY_FILES = (ENCRYPTED_TALLY, PARTIALS, RESULTS)
-FILES = CORE_FILES + TALLY_FILES
+#: roll.json (the published roll of keys, docs/protocol.md §2.7): optional in the format,
+#: required by the roll check (a record without it fails ``saylau verify``).
+FILES = CORE_FILES + (ROLL,) + TALLY_FILES
 #: The distributed key generation's transcript (docs §4.7.9): present iff election.json
 #: says ``"key_generation": "distributed"``.
 KEYGEN = "keygen.json"

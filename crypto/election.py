@@ -207,14 +207,22 @@ class Manifest:
 
 
 def election_fingerprint(manifest: Manifest, election_key_json: dict[str, Any],
-                         issuer_key_json: dict[str, Any], board_public_key: bytes) -> bytes:
-    """The 32-byte election fingerprint (eq. F1 in docs/protocol.md)."""
+                         issuer_key_json: dict[str, Any], board_public_key: bytes,
+                         roll: dict[str, Any] | None = None) -> bytes:
+    """The 32-byte election fingerprint (eq. F1 in docs/protocol.md).
+
+    ``roll``: the roll commitment ``{"mode", "size", "root"}`` (:mod:`crypto.roll`), appended
+    as a fifth field ``("roll", canonical_json(roll))``; ``None`` only for an election
+    without a roll (legacy login mode, which ``saylau verify`` fails).
+    """
     if len(board_public_key) != 32:
         raise InvalidEncoding("board public key must be 32 bytes (Ed25519)")
-    return tagged_hash(
-        FINGERPRINT_DOMAIN,
+    parts = [
         ("manifest", canonical_json(manifest.to_json())),
         ("election_key", canonical_json(election_key_json)),
         ("issuer_key", canonical_json(issuer_key_json)),
         ("board_key", board_public_key),
-    )
+    ]
+    if roll is not None:
+        parts.append(("roll", canonical_json(roll)))
+    return tagged_hash(FINGERPRINT_DOMAIN, *parts)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 DEMO_ELECTION = "demo-2026"
+DEMO_PKI_ELECTION = "demo-pki-2026"
 DEMO_OFFICIAL = ("official@example.org", "demo-official")
 DEMO_VOTERS = [f"voter{i}@example.org" for i in range(1, 6)]
 DEMO_VOTER_PASSWORD = "demo-voter"  # noqa: S105 - published demo password
@@ -106,7 +107,8 @@ def seed_demo(application: Any, bits: int) -> int:
             # booth then says what that costs in secrecy (a real election keeps the default
             # "period": credentials first, voting later)
             election = election_service.create_election(db, manifest, revote_policy="last-counts",
-                                                        credential_policy="any_time")
+                                                        credential_policy="any_time",
+                                                        credential_mode="login")
             print(f"generating a {bits}-bit 2-of-3 threshold election key (safe primes; this "
                   "may take a minute) ...")
             from saylau.progress import Progress
@@ -134,6 +136,7 @@ def seed_demo(application: Any, bits: int) -> int:
             trustee_dir = _write_trustee_files(Path(application.instance_path) / DEMO_TRUSTEE_DIR,
                                                tpk, _shares)
             petition_id = _seed_petition(application, db, tpk, allow_test_key=bits < 2048)
+            pki = _seed_pki_election(application, db, tpk)
             db.commit()
         except ApiError as exc:
             db.rollback()
@@ -146,6 +149,13 @@ def seed_demo(application: Any, bits: int) -> int:
           "never use it for a real vote.")
     print(f"created and opened petition #{petition_id} {DEMO_PETITION_TITLE!r} (same demo key)")
     _print_accounts(trustee_dir)
+    print(f"created DRAFT election {DEMO_PKI_ELECTION!r} in PKI mode, with a TEST CA that stands "
+          f"in for the national CA (NOT the national CA; demo only): {pki['ca']}, CRL "
+          f"{pki['crl']}, one PKCS#12 file per demo voter in {pki['ca'].parent} / password "
+          f"{DEMO_VOTER_PASSWORD!r}. Serve with SAYLAU_PKI_CA_FILE={pki['ca']} "
+          f"SAYLAU_PKI_CRL_FILE={pki['crl']} to let voters enroll (saylau vote enroll --pkcs12).")
+    print(f"note: {DEMO_ELECTION!r} runs in legacy login mode (the browser booth does not sign "
+          "credential requests yet), so `saylau verify` fails its roll check")
     with application.app_context():
         db = new_session(application)
         try:
@@ -189,6 +199,34 @@ def _print_state(db: Any) -> None:
         count, _ = count_of(db, petition)
         print(f"demo state: petition #{petition.id} is {petition.state}, {count} signatures "
               f"(/petitions/{petition.id})")
+
+
+def _seed_pki_election(application: Any, db: Any, tpk: Any) -> dict[str, Any]:
+    """A draft election in PKI mode: roll with the demo voters' IINs, TEST CA files."""
+    from pathlib import Path
+
+    from app.services import elections as election_service
+    from app.services import roll as roll_service
+    from crypto.election import Manifest
+    from saylau.demo_pki import DEMO_PKI_DIR, write_demo_pki
+
+    iins = {email: f"90010130{i:04d}" for i, email in enumerate(DEMO_VOTERS, 1)}
+    manifest = Manifest.from_json({
+        "election_id": DEMO_PKI_ELECTION, "title": "Demo: union ballot signed with a (TEST) "
+        "national certificate", "questions": [
+            {"id": "strike", "title": "Call a strike?", "min_selections": 1,
+             "max_selections": 1, "options": [{"id": "yes", "label": "Yes"},
+                                              {"id": "no", "label": "No"}]}]})
+    # like the demo election: credentials and voting at once ("any_time")
+    election = election_service.create_election(db, manifest, revote_policy="last-counts",
+                                                credential_policy="any_time",
+                                                credential_mode="pki")
+    election_service.set_election_key(db, election, tpk.to_json(), allow_test_key=True)
+    election.insecure_test_keys = True
+    roll_service.import_roll(db, election, "email,name,iin\n" + "".join(
+        f"{e},Demo Voter {i},{iins[e]}\n" for i, e in enumerate(DEMO_VOTERS, 1)))
+    return write_demo_pki(Path(application.instance_path) / DEMO_PKI_DIR, iins,
+                          DEMO_VOTER_PASSWORD)
 
 
 def _write_trustee_files(folder: Any, tpk: Any, shares: Any) -> Any:

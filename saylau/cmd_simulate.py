@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace, tmp: Path) -> int:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from werkzeug.serving import make_server
 
     from app import create_app
@@ -155,6 +156,12 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
                     test_keys, progress=lambda text: bar.note(text[-28:]))
         else:
             official.api("POST", f"/api/v1/elections/{eid}/election-key", tpk.to_json())
+        roll_keys = {}
+        for email in emails:  # each voter enrolls a fresh Ed25519 roll key before opening
+            enrolling = VoterClient(base, roll_key=Ed25519PrivateKey.generate())
+            enrolling.login(email, password)
+            enrolling.enroll(eid)
+            roll_keys[email] = enrolling.roll_key
         official.api("POST", f"/api/v1/elections/{eid}/open")
 
         final: dict[str, dict[str, Any]] = {}
@@ -165,7 +172,7 @@ def _simulate(args: argparse.Namespace, tmp: Path) -> int:
         wallets = {}
         with Progress("voting cards", args.voters) as bar:
             for email in emails:
-                voter = VoterClient(base)
+                voter = VoterClient(base, roll_key=roll_keys[email])
                 voter.login(email, password)
                 wallets[email] = voter.obtain_credential(voter.get_election(eid))
                 bar.advance()

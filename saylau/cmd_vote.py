@@ -9,6 +9,12 @@
     saylau vote card export --credential-file CARD [--out FILE] [--qr FILE.svg]
     saylau vote card import --card FILE|- [--credential-file CARD] [--server URL]
     saylau vote check-receipt --server URL --receipt FILE
+    saylau vote enroll --server URL --election ID --email E --password-file F [--roll-key FILE]
+    saylau vote check-roll --server URL --election ID [--roll-key FILE | --pkcs12 FILE]
+
+Roll keys (docs/protocol.md §2.7): ``enroll`` makes an Ed25519 key and keeps it under
+``~/.saylau/roll-keys/`` (0600) unless ``--roll-key`` names the file; in PKI mode
+``--pkcs12 FILE`` (with ``--pkcs12-password-file``) signs with the personal certificate.
 
 The voting card (``format: saylau-voting-card/1``) is the credential with its ballot key:
 whoever holds it can vote in your name, and it cannot be replaced if lost (blind issuance
@@ -34,9 +40,12 @@ CARD_FORMAT = "saylau-voting-card/1"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", default="cast",
-                        choices=["cast", "credential", "card", "check-receipt"],
+                        choices=["cast", "credential", "card", "check-receipt", "enroll",
+                                 "check-roll"],
                         help="cast a ballot (default), obtain the credential only (the voting "
-                             "card), export/import a voting card, or check a saved receipt")
+                             "card), export/import a voting card, check a saved receipt, put "
+                             "your key on an election's roll (before it opens) or check that it "
+                             "is on the published roll exactly once")
     parser.add_argument("card_action", nargs="?", choices=["export", "import"],
                         help="with 'card': export the card of --credential-file, or import --card")
     parser.add_argument("--server", help="base URL, e.g. http://127.0.0.1:5000")
@@ -65,6 +74,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revote", action="store_true",
                         help="cast again with the credential kept in --credential-file")
     parser.add_argument("--receipt", type=Path, help="receipt file to check (check-receipt)")
+    parser.add_argument("--roll-key", type=Path, help="your Ed25519 roll key file (default: "
+                        "the one `enroll` saved under ~/.saylau/roll-keys/)")
+    parser.add_argument("--pkcs12", type=Path, help="PKI mode: your personal certificate and "
+                        "key as a PKCS#12 file")
+    parser.add_argument("--pkcs12-password-file", type=Path,
+                        help="file holding the PKCS#12 password (first line)")
+
+
+def _load_roll_key(client: Any, args: argparse.Namespace) -> int | None:
+    """Set ``client.roll_key`` (and certificate) from --pkcs12, --roll-key or the default file."""
+    from saylau.voter_client import load_pkcs12, load_roll_key, roll_key_path
+
+    if args.pkcs12 is not None:
+        password = (args.pkcs12_password_file.read_text(encoding="utf-8").splitlines() or [""])[0] \
+            if args.pkcs12_password_file else None
+        client.roll_key, client.certificate = load_pkcs12(
+            args.pkcs12.read_bytes(), password.encode() if password else None)
+        return None
+    path = args.roll_key or roll_key_path(args.server, args.election, args.email or "")
+    if path.exists():
+        client.roll_key = load_roll_key(path)
+    elif args.action == "check-roll" or (args.roll_key is not None and args.action != "enroll"):
+        return _fail(f"no roll key at {path} (enroll first, or give --roll-key / --pkcs12)")
+    return None
+
+
+def _enroll(client: Any, args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from saylau.voter_client import roll_key_path, save_roll_key
+
+    if not args.election or not args.email:
+        return _fail("--election and --email are required to enroll")
+    path = args.roll_key or roll_key_path(args.server, args.election, args.email)
+    if client.roll_key is None:
+        client.roll_key = Ed25519PrivateKey.generate()
+        save_roll_key(path, client.roll_key)
+        print(f"new Ed25519 roll key saved to {path} (keep it: your credential request is signed with it)")
+    client.login(args.email, _read_password(args.password_file))
+    answer = client.enroll(args.election)
+    print(f"enrolled in {args.election}: {answer['kind']} key {answer['public_key'][:16]}…; "
+          "after opening, run `saylau vote check-roll` to see it on the published roll")
+    return 0
 
 
 def _fail(message: str) -> int:
@@ -195,6 +247,18 @@ def run(args: argparse.Namespace) -> int:
         if not args.server:
             return _usage("--server is required")
         client = VoterClient(args.server, proxy=args.proxy)
+        if args.action in ("enroll", "check-roll", "cast", "credential") and args.election:
+            code = _load_roll_key(client, args)
+            if code is not None:
+                return code
+        if args.action == "enroll":
+            return _enroll(client, args)
+        if args.action == "check-roll":
+            election = client.get_election(args.election or "")
+            index = client.check_roll(election)
+            print(f"your key is on the published roll of {election.election_id} exactly once, "
+                  f"at position {index}; the roll is the one the fingerprint binds")
+            return 0
         if args.action == "check-receipt":
             if args.receipt is None:
                 return _fail("--receipt FILE is required")

@@ -16,16 +16,23 @@ A simulator can pass ``transport=`` to talk to a Flask test client instead of HT
 
 from __future__ import annotations
 
+import base64
+import datetime as _dt
+import hashlib
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from crypto.ballot import EncryptedBallot, encrypt_ballot, tracker_of, verify_audited_ballot
 from crypto.blind_rsa import IssuerPublicKey
@@ -42,6 +49,14 @@ from crypto.election import Manifest, election_fingerprint
 from crypto.encoding import canonical_json, hex_to_bytes
 from crypto.errors import CryptoError
 from crypto.merkle import ConsistencyProof, InclusionProof, leaf_hash
+from crypto.roll import (
+    CredentialRequest,
+    RollCommitment,
+    RollEntry,
+    check_roll,
+    sign_request,
+    spki_der,
+)
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import (
     SignedTreeHead,
@@ -149,10 +164,15 @@ class VoterClient:
     """The voter's side of the protocol over the ``/api/v1`` JSON API."""
 
     def __init__(self, base_url: str, *, transport: Transport | None = None,
-                 timeout: float = 60.0, proxy: str | None = None) -> None:
+                 timeout: float = 60.0, proxy: str | None = None, roll_key: Any = None,
+                 certificate: bytes | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._send = transport or _urllib_transport(self.base_url, timeout, proxy)
         self.token: str | None = None
+        #: the voter's roll signing key: Ed25519 (enrolled-key mode) or the certificate's
+        #: RSA/ECDSA key (PKI mode, from a PKCS#12 file); ``certificate``: its DER bytes
+        self.roll_key = roll_key
+        self.certificate = certificate
 
     # -- HTTP ---------------------------------------------------------------------------
     def _request(self, method: str, path: str, payload: Any = None, *, auth: bool = False
@@ -241,7 +261,7 @@ class VoterClient:
         if manifest.election_id != election_id or data.get("id") != election_id:
             raise VoterClientError("the server answered for another election")
         fingerprint = election_fingerprint(manifest, election_key.to_json(), issuer_key.to_json(),
-                                           board_pk)
+                                           board_pk, data.get("roll"))
         if fingerprint != published:
             raise VoterClientError("the published election fingerprint does not match the "
                                    "manifest and keys: do not vote with this server")
@@ -249,13 +269,74 @@ class VoterClient:
                             str(data.get("log_id", "")), fingerprint,
                             str(data.get("revote_policy")), str(data.get("state")), data)
 
-    def obtain_credential(self, election: ElectionInfo) -> Wallet:
-        """Fresh Ed25519 ballot key, blind request, finalize and verify the credential."""
+    # -- the roll of keys (docs/protocol.md §2.7) -----------------------------------------
+    def roll_public_key(self) -> tuple[str, bytes]:
+        """``(kind, public key bytes)`` of :attr:`roll_key` as the roll publishes it."""
+        if self.roll_key is None:
+            raise VoterClientError("no roll key: enroll first (saylau vote enroll) or give "
+                                   "--roll-key / --pkcs12")
+        if isinstance(self.roll_key, Ed25519PrivateKey):
+            return "ed25519", ballot_public_key_bytes(self.roll_key)
+        return "x509", spki_der(self.roll_key.public_key())
+
+    def enroll(self, election_id: str) -> dict[str, Any]:
+        """Put :attr:`roll_key` (or :attr:`certificate`) on the election's roll (before opening)."""
+        kind, public = self.roll_public_key()
+        payload: dict[str, Any]
+        if kind == "ed25519":
+            payload = {"public_key": public.hex()}
+        else:
+            if self.certificate is None:
+                raise VoterClientError("PKI mode needs the certificate (from the PKCS#12 file)")
+            payload = {"certificate": base64.b64encode(self.certificate).decode("ascii")}
+        _, data = self._request("POST", f"/api/v1/elections/{self._eid(election_id)}/enroll",
+                                payload, auth=True)
+        return dict(data)
+
+    def check_roll(self, election: ElectionInfo) -> int:
+        """Check that our key is on the published roll exactly once and that the roll is the
+        one the fingerprint binds; returns our roll index."""
+        data = self._get(f"/api/v1/elections/{self._eid(election.election_id)}/roll")
+        try:
+            entries = [RollEntry.from_json(e) for e in data["entries"]]
+            commitment = election.raw.get("roll")
+            check_roll(entries, RollCommitment.from_json(commitment) if commitment else None)
+        except (CryptoError, KeyError, TypeError) as exc:
+            raise VoterClientError(f"the published roll does not check: {exc}") from exc
+        _, public = self.roll_public_key()
+        mine = [e.index for e in entries if e.public_key == public]
+        if len(mine) != 1:
+            raise VoterClientError(f"your key is on the published roll {len(mine)} times "
+                                   "(expected exactly once): report this to the commission")
+        return mine[0]
+
+    def obtain_credential(self, election: ElectionInfo, *, period: str | None = None,
+                          retries: int = 2) -> Wallet:
+        """Fresh Ed25519 ballot key, blind request (signed with the roll key unless the
+        election is in legacy login mode), finalize and verify the credential.
+
+        A lost response is retried with the SAME signed request: the server answers it
+        with the stored blind signature (idempotent), never a second credential.
+        """
         key = generate_ballot_key()
         blinded, state = begin_credential(election.issuer_key, election.election_id,
                                           ballot_public_key_bytes(key))
-        _, data = self._request("POST", f"/api/v1/elections/{self._eid(election.election_id)}"
-                                "/credential", {"blinded_message": blinded.hex()}, auth=True)
+        payload: dict[str, Any] = {"blinded_message": blinded.hex()}
+        if election.raw.get("credential_mode", "login") != "login":
+            index = self.check_roll(election)
+            request = CredentialRequest(election.election_id, index, blinded,
+                                        period or _dt.datetime.now(_dt.UTC).date().isoformat())
+            payload = {"signed_request": sign_request(self.roll_key, request).to_json()}
+        path = f"/api/v1/elections/{self._eid(election.election_id)}/credential"
+        for attempt in range(retries + 1):
+            try:
+                _, data = self._request("POST", path, payload, auth=True)
+                break
+            except ServerError:
+                raise
+            except (OSError, VoterClientError):
+                if attempt == retries:
+                    raise
         try:
             blind_sig = hex_to_bytes(data["blind_signature"], "blind_signature")
             credential = finish_credential(election.issuer_key, state, blind_sig)
@@ -365,3 +446,39 @@ class VoterClient:
         except CryptoError as exc:
             raise VoterClientError(f"the board is NOT consistent with your receipt: {exc}") from exc
         return new
+
+
+# --------------------------------------------------------------------------- roll keys on disk
+
+
+def roll_key_path(server: str, election_id: str, email: str) -> Path:
+    """Where ``saylau vote enroll`` keeps the roll key: the user's own directory, 0600."""
+    tag = hashlib.sha256(f"{server.rstrip('/')}|{election_id}|{email.lower()}".encode()).hexdigest()
+    return Path.home() / ".saylau" / "roll-keys" / f"{election_id}-{tag[:16]}.pem"
+
+
+def save_roll_key(path: Path, key: Ed25519PrivateKey) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+
+
+def load_roll_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise VoterClientError(f"{path}: not an Ed25519 roll key")
+    return key
+
+
+def load_pkcs12(data: bytes, password: bytes | None) -> tuple[Any, bytes]:
+    """``(private key, certificate DER)`` from a PKCS#12 file (PKI mode)."""
+    try:
+        key, cert, _ = pkcs12.load_key_and_certificates(data, password)
+    except ValueError as exc:
+        raise VoterClientError(f"cannot open the PKCS#12 file: {exc}") from exc
+    if key is None or cert is None:
+        raise VoterClientError("the PKCS#12 file holds no key and certificate")
+    return key, cert.public_bytes(serialization.Encoding.DER)

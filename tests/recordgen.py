@@ -39,6 +39,15 @@ from crypto.credentials import (
 from crypto.election import Manifest, election_fingerprint
 from crypto.encoding import canonical_json
 from crypto.merkle import MerkleLog, entry_leaf_hash, make_inclusion_proof
+from crypto.roll import (
+    CredentialRequest,
+    RollCommitment,
+    RollEntry,
+    SignedRequest,
+    national_id_hash,
+    sign_request,
+    spki_der,
+)
 from crypto.threshold import KeyShare, ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey, election_log_id, sign_tree_head
 from tally.aggregate import EncryptedTally, aggregate_ballots
@@ -48,6 +57,9 @@ from tests.manifests import demo_manifest
 FIXTURES = Path(__file__).parent / "fixtures"
 BOARD_SEED = "5a" * 32
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in ms
+PERIOD = "2026-01-01"
+#: keys on a generated election's roll (enrolled-key mode)
+ROLL_SIZE = 12
 
 
 @functools.cache
@@ -70,10 +82,42 @@ def board_key() -> BoardSigningKey:
 def make_credential(issuer: IssuerPrivateKey, scope_id: str
                     ) -> tuple[Ed25519PrivateKey, Credential]:
     """A voter's ballot key and the RFC 9474 credential on it (blind issuance)."""
+    key, credential, _ = make_credential_blinded(issuer, scope_id)
+    return key, credential
+
+
+def make_credential_blinded(issuer: IssuerPrivateKey, scope_id: str
+                            ) -> tuple[Ed25519PrivateKey, Credential, bytes]:
+    """Like :func:`make_credential`, also returning the blinded message the issuer saw."""
     key = generate_ballot_key()
     blinded, state = begin_credential(issuer.public_key(), scope_id, ballot_public_key_bytes(key))
     return key, finish_credential(issuer.public_key(), state,
-                                  issue_blind_signature(issuer, blinded))
+                                  issue_blind_signature(issuer, blinded)), blinded
+
+
+def roll_keys(n: int) -> list[Ed25519PrivateKey]:
+    """``n`` voters' enrolled Ed25519 roll keys, sorted by public key (the roll's order)."""
+    keys = [Ed25519PrivateKey.generate() for _ in range(n)]
+    return sorted(keys, key=ballot_public_key_bytes)
+
+
+def roll_of(keys: Sequence[Ed25519PrivateKey]) -> list[RollEntry]:
+    return [RollEntry(i, "ed25519", ballot_public_key_bytes(k)) for i, k in enumerate(keys)]
+
+
+ID_SALT = bytes(range(32))
+
+
+def pki_roll(n: int) -> tuple[list[Any], list[RollEntry]]:
+    """PKI mode: ``n`` P-256 certificate keys of the TEST CA's voters and their roll entries."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    keys = sorted((ec.generate_private_key(ec.SECP256R1()) for _ in range(n)),
+                  key=lambda k: spki_der(k.public_key()))
+    entries = [RollEntry(i, "x509", spki_der(k.public_key()),
+                         national_id_hash(ID_SALT, f"{900101300000 + i:012d}"))
+               for i, k in enumerate(keys)]
+    return keys, entries
 
 
 @dataclass
@@ -99,6 +143,17 @@ class GeneratedElection:
     tree_heads: list[dict[str, Any]] = field(default_factory=list)
     issued: int = 0
     files: dict[str, Any] = field(default_factory=dict)
+    #: the voters' enrolled roll keys (index = roll position) and the published roll
+    roll_private: list[Any] = field(default_factory=list)
+    roll: list[RollEntry] = field(default_factory=list)
+    roll_commitment: dict[str, Any] | None = None
+    requests: list[SignedRequest] = field(default_factory=list)
+
+    def signed_request(self, roll_index: int, blinded: bytes,
+                       key: Any = None) -> SignedRequest:
+        """eq. R1 signed with roll key ``roll_index`` (or with ``key``)."""
+        request = CredentialRequest(self.election_id, roll_index, blinded, PERIOD)
+        return sign_request(key if key is not None else self.roll_private[roll_index], request)
 
     @property
     def election_id(self) -> str:
@@ -111,9 +166,11 @@ class GeneratedElection:
     # ----------------------------------------------------------------- voting
 
     def new_voter(self, name: str) -> Voter:
-        key, credential = make_credential(self.issuer, self.election_id)
+        """A voter with the next unused roll key: a signed request, then blind issuance."""
+        key, credential, blinded = make_credential_blinded(self.issuer, self.election_id)
         voter = Voter(name, key, credential)
         self.voters.append(voter)
+        self.requests.append(self.signed_request(len(self.requests), blinded))
         self.issued += 1
         return voter
 
@@ -222,7 +279,13 @@ class GeneratedElection:
             "board": [{"index": e["index"], "kind": e["kind"], "entry": e} for e in self.board],
             "tree_heads": list(self.tree_heads),
             "issuance": {"election_id": self.election_id, "count": self.issued,
-                         "receipts": []},
+                         "receipts": [],
+                         "requests": [r.to_json() for r in self.requests]},
+            "credential_mode": self.roll_commitment["mode"] if self.roll_commitment is not None
+            else "login",
+            "roll_commitment": self.roll_commitment,
+            "roll": [e.to_json() for e in self.roll] if self.roll_commitment is not None
+            else None,
         }
 
     def rebuild(self, *, resign_heads: bool = False, trustees: Sequence[int] = (1, 2, 3),
@@ -262,14 +325,24 @@ class GeneratedElection:
 
 
 def new_election(election_id: str = "test-election", revote_policy: str = "last-counts",
-                 manifest: Manifest | None = None) -> GeneratedElection:
+                 manifest: Manifest | None = None, roll_size: int = ROLL_SIZE,
+                 mode: str = "enrolled") -> GeneratedElection:
+    """An opened election (``mode`` "enrolled" or "pki") with ``roll_size`` keys on its roll."""
     manifest = manifest if manifest is not None else demo_manifest(election_id)
     tpk, shares = threshold_key()
     issuer = issuer_key()
     bkey = board_key()
+    keys: list[Any]
+    if mode == "pki":
+        keys, roll = pki_roll(roll_size)
+    else:
+        keys = list(roll_keys(roll_size))
+        roll = roll_of(keys)
+    commitment = RollCommitment.of(mode, roll).to_json()
     fp = election_fingerprint(manifest, tpk.to_json(), issuer.public_key().to_json(),
-                              bkey.public_key_bytes())
-    return GeneratedElection(manifest, tpk, shares, issuer, bkey, fp, revote_policy)
+                              bkey.public_key_bytes(), commitment)
+    return GeneratedElection(manifest, tpk, shares, issuer, bkey, fp, revote_policy,
+                             roll_private=keys, roll=roll, roll_commitment=commitment)
 
 
 CHOICES: tuple[dict[str, list[str]], ...] = (
@@ -282,14 +355,15 @@ CHOICES: tuple[dict[str, list[str]], ...] = (
 
 
 def generate(voters: int = 4, *, revote: bool = True, audited: bool = True,
-             extra_credentials: int = 1, manifest: Manifest | None = None) -> GeneratedElection:
+             extra_credentials: int = 1, manifest: Manifest | None = None,
+             mode: str = "enrolled") -> GeneratedElection:
     """A complete, valid, tallied election: ``voters`` ballots, a revote, an audited entry.
 
     Board: voter 0..n-1 cast; voter 1 revotes (if ``revote``); voter 0 audits a
     ballot (Benaloh; never counted).  ``extra_credentials`` voters get a credential
     but do not vote (so ``ballots ≤ credentials`` is not tight).
     """
-    gen = new_election(manifest=manifest)
+    gen = new_election(manifest=manifest, mode=mode)
     people = [gen.new_voter(f"voter{i}") for i in range(voters)]
     for _ in range(extra_credentials):
         gen.new_voter("abstainer")
@@ -304,4 +378,4 @@ def generate(voters: int = 4, *, revote: bool = True, audited: bool = True,
 
 
 __all__ = ["CHOICES", "GeneratedElection", "Voter", "generate", "make_credential",
-           "new_election"]
+           "make_credential_blinded", "new_election", "roll_keys", "roll_of"]

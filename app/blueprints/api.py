@@ -145,17 +145,81 @@ def get_election(election_id: str) -> Any:
 @bp.post("/elections/<election_id>/credential")
 @limiter.limit("30/minute")
 def credential(election_id: str) -> Any:
+    """Blind issuance against a request signed with the voter's roll key (§2.7).
+
+    Body ``{"signed_request": {"request": {...}, "signature": hex}}`` (enrolled/PKI mode) or
+    ``{"blinded_message": hex}`` (legacy login mode).  The same signed request again
+    returns the stored answer with 200; a first issuance answers 201.
+    """
     user = api_user()
     data = json_body()
-    try:
-        blinded = hex_to_bytes(data.get("blinded_message"), "blinded_message")
-    except InvalidEncoding as exc:
-        raise ApiError(400, "invalid_body", "blinded_message must be lowercase hex") from exc
     db = get_session()
     election = election_service.get_election(db, election_id)
-    signature, receipt = issuance_service.issue(db, election, user, blinded)
+    blinded, signed = issuance_service.parse_request_body(election, data)
+    signature, receipt, fresh = issuance_service.issue(db, election, user, blinded, signed)
     db.commit()
-    return created({"blind_signature": signature.hex(), "issuance_receipt": receipt})
+    body = {"blind_signature": signature.hex(), "issuance_receipt": receipt}
+    return created(body) if fresh else jsonify(body)
+
+
+@bp.post("/elections/<election_id>/enroll")
+@limiter.limit("30/minute")
+def enroll(election_id: str) -> Any:
+    """Put the voter's signing key on the roll (before opening).
+
+    Enrolled-key mode: ``{"public_key": hex(32-byte Ed25519)}``; PKI mode:
+    ``{"certificate": PEM or base64 DER}`` checked against PKI_CA_FILE / PKI_CRL_FILE.
+    """
+    import base64
+    import binascii
+
+    user = api_user()
+    data = json_body()
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    if election.credential_mode == "pki":
+        raw = _str_field(data, "certificate", 20_000)
+        if raw.lstrip().startswith("-----BEGIN"):
+            cert = raw.encode("ascii", "replace")
+        else:
+            try:
+                cert = base64.b64decode(raw, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ApiError(400, "invalid_certificate",
+                               "certificate must be PEM or base64 DER") from exc
+        cas, crls = roll_service.load_pki_trust(current_app.config.get("PKI_CA_FILE"),
+                                                current_app.config.get("PKI_CRL_FILE"))
+        row = roll_service.enroll_certificate(db, election, user, cert, cas, crls)
+    else:
+        try:
+            key = hex_to_bytes(data.get("public_key"), "public_key", 32)
+        except InvalidEncoding as exc:
+            raise ApiError(400, "invalid_key", "public_key must be 32 bytes of lowercase hex") from exc
+        row = roll_service.enroll_key(db, election, user, key)
+    db.commit()
+    return created({"election_id": election.id, "kind": row.kind,
+                    "public_key": row.public_key_hex, "id_hash": row.id_hash_hex})
+
+
+@bp.get("/elections/<election_id>/roll")
+def roll(election_id: str) -> Any:
+    """The published roll of keys (frozen at opening): no names, only keys and id hashes."""
+    db, election = _public_election(election_id)
+    return jsonify(issuance_service.public_roll(db, election))
+
+
+@bp.get("/elections/<election_id>/roll/me")
+def roll_me(election_id: str) -> Any:
+    """The signed-in voter's own roll key and position (to check against the public roll)."""
+    user = api_user()
+    db = get_session()
+    election = election_service.get_election(db, election_id)
+    row = roll_service.roll_key_of(db, election.id, user)
+    if row is None:
+        raise ApiError(404, "not_enrolled", "you have no key on this election's roll")
+    return jsonify({"election_id": election.id, "kind": row.kind,
+                    "public_key": row.public_key_hex, "roll_index": row.roll_index,
+                    "id_hash": row.id_hash_hex})
 
 
 def _anonymous_key() -> str:
@@ -309,7 +373,9 @@ def create_election() -> Any:
             data.get("credential_policy", "period"), str) else "",
         opens_at=election_service.parse_datetime(data.get("opens_at"), "opens_at"),
         closes_at=election_service.parse_datetime(data.get("closes_at"), "closes_at"),
-        created_by=user.id, issuer_key=current_app.config.get("TEST_ISSUER_KEY"))
+        created_by=user.id, issuer_key=current_app.config.get("TEST_ISSUER_KEY"),
+        credential_mode=data.get("credential_mode", "enrolled") if isinstance(
+            data.get("credential_mode", "enrolled"), str) else "")
     db.commit()
     return created(election_service.public_json(db, election))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.clock import iso_z
 from app.errors import ApiError
 from app.models import (
+    CREDENTIAL_MODES,
     CREDENTIAL_POLICIES,
     REVOTE_POLICIES,
     CredentialIssuance,
@@ -27,6 +29,7 @@ from app.models import (
 )
 from app.security import aware
 from app.services import board as board_service
+from app.services import roll as roll_service
 from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
 from crypto.election import Manifest, election_fingerprint
 from crypto.errors import CryptoError
@@ -73,10 +76,13 @@ def create_election(
     closes_at: dt.datetime | None = None,
     created_by: int | None = None,
     issuer_key: IssuerPrivateKey | None = None,
+    credential_mode: str = "enrolled",
 ) -> Election:
     if db.get(Election, manifest.election_id) is not None:
         raise ApiError(409, "exists", f"election {manifest.election_id!r} already exists")
     _check_policy(revote_policy)
+    if credential_mode not in CREDENTIAL_MODES:
+        raise ApiError(400, "invalid_mode", f"credential mode must be one of {CREDENTIAL_MODES}")
     _check_credential_policy(credential_policy)
     _check_window(opens_at, closes_at)
     sk = issuer_key if issuer_key is not None else IssuerPrivateKey.generate(ISSUER_KEY_BITS)
@@ -96,6 +102,8 @@ def create_election(
         board_public_hex=board.public_key_bytes().hex(),
         created_by=created_by,
         board_size=0,
+        credential_mode=credential_mode,
+        id_salt_hex=secrets.token_hex(32) if credential_mode == "pki" else None,
     )
     db.add(election)
     db.flush()
@@ -202,6 +210,11 @@ def issuer_private(election: Election) -> IssuerPrivateKey:
     return IssuerPrivateKey.from_pem(election.issuer_private_pem.encode("ascii"))
 
 
+def roll_commitment(election: Election) -> dict[str, Any] | None:
+    """The frozen roll commitment ``{"mode", "size", "root"}`` (None before opening / login)."""
+    return json.loads(election.roll_commitment_json) if election.roll_commitment_json else None
+
+
 def compute_fingerprint(election: Election) -> bytes:
     if election.election_key_json is None:
         raise ApiError(409, "no_key", "set the election public key first")
@@ -210,6 +223,7 @@ def compute_fingerprint(election: Election) -> bytes:
         json.loads(election.election_key_json),
         json.loads(election.issuer_public_json),
         bytes.fromhex(election.board_public_hex),
+        roll_commitment(election),
     )
 
 
@@ -218,6 +232,7 @@ def open_election(db: Session, election: Election) -> None:
     _require_draft(election)
     if election.election_key_json is None:
         raise ApiError(409, "no_key", "set the election public key before opening")
+    roll_service.freeze_roll(db, election)  # enrollment closes: the roll is numbered and committed to
     election.fingerprint_hex = compute_fingerprint(election).hex()
     election.state = "open"
     db.flush()
@@ -316,6 +331,8 @@ def public_json(db: Session, election: Election) -> dict[str, Any]:
         "opens_at": iso_z(election.opens_at),
         "closes_at": iso_z(election.closes_at),
         "revote_policy": election.revote_policy,
+        "credential_mode": election.credential_mode,
+        "roll": roll_commitment(election),
         "credential_policy": election.credential_policy,
         "phase": phase(election),
         "election_public_key": json.loads(election.election_key_json)

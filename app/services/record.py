@@ -40,6 +40,10 @@ def record_data(db: Session, election_id: str) -> dict[str, Any]:
         "board": [board_service.entry_public(r) for r in rows],
         "tree_heads": board_service.all_heads(db, election_id),
         "issuance": issuance_service.public_register(db, election_id),
+        "credential_mode": election.credential_mode,
+        "roll_commitment": election_service.roll_commitment(election),
+        "roll": issuance_service.public_roll(db, election)["entries"]
+        if election.credential_mode != "login" else None,
         "partial_decryptions": list_partial_decryptions(db, election_id),
         "results": get_result(db, election_id),
         "keygen_transcript": _keygen_transcript(db, election_id),

@@ -37,10 +37,25 @@ def threshold_public_json() -> dict[str, Any]:
     return doc["public_key"]
 
 
+#: each test voter's enrolled Ed25519 roll key (one per e-mail, enrolled in every election)
+ROLL_KEYS: dict[str, Any] = {}
+
+
+def roll_key(email: str) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return ROLL_KEYS.setdefault(email, Ed25519PrivateKey.generate())
+
+
 def setup_election(app: Any, election_id: str = "e1", voters: int = 3, *,
                    revote_policy: str = "no-revote", open_it: bool = True,
-                   credential_policy: str = "any_time") -> list[str]:
-    """Create an official, an election with the test keys, a roll of voters; returns emails."""
+                   credential_policy: str = "any_time", mode: str = "enrolled",
+                   enroll: bool = True) -> list[str]:
+    """Create an official, an election with the test keys, a roll of voters; returns emails.
+
+    ``mode`` "enrolled" (default): each voter's key from :func:`roll_key` is enrolled
+    before opening (unless ``enroll`` is False); "login": the legacy mode without a roll.
+    """
     emails = [f"voter{i}@example.org" for i in range(1, voters + 1)]
     with app.app_context():
         db = new_session(app)
@@ -50,13 +65,18 @@ def setup_election(app: Any, election_id: str = "e1", voters: int = 3, *,
             election = election_service.create_election(
                 db, Manifest.from_json(manifest_json(election_id)), revote_policy=revote_policy,
                 credential_policy=credential_policy,
-                issuer_key=app.config["TEST_ISSUER_KEY"])
+                issuer_key=app.config["TEST_ISSUER_KEY"], credential_mode=mode)
             election_service.set_election_key(db, election, threshold_public_json(),
                                               allow_test_key=True)
             csv = "email,name\n" + "".join(f"{e},Voter {i}\n" for i, e in enumerate(emails, 1))
             roll_service.import_roll(db, election, csv)
             for e in emails:
-                user_service.get_or_create_user(db, e, password=VOTER_PASSWORD)
+                user = user_service.get_or_create_user(db, e, password=VOTER_PASSWORD)
+                if mode == "enrolled" and enroll:
+                    from crypto.credentials import ballot_public_key_bytes
+
+                    roll_service.enroll_key(db, election, user,
+                                            ballot_public_key_bytes(roll_key(e)))
             if open_it:
                 election_service.open_election(db, election)
             db.commit()
@@ -78,7 +98,8 @@ def flask_transport(client: Any) -> Any:
 def voter(client: Any, email: str) -> Any:
     from saylau.voter_client import VoterClient
 
-    vc = VoterClient("http://localhost", transport=flask_transport(client))
+    vc = VoterClient("http://localhost", transport=flask_transport(client),
+                     roll_key=roll_key(email))
     vc.login(email, VOTER_PASSWORD)
     return vc
 

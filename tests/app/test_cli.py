@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from saylau.cli import main
-from tests.app.helpers import VOTER_PASSWORD, setup_election
+from saylau.voter_client import save_roll_key
+from tests.app.helpers import VOTER_PASSWORD, roll_key, setup_election
 from tests.app.test_concurrency import _serve
 
 
@@ -14,8 +15,9 @@ def test_vote_cli_cast_revote_check(app, tmp_path, capsys, monkeypatch):
     server, url = _serve(app)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    save_roll_key(tmp_path / "rk.pem", roll_key("voter1@example.org"))
     base = ["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
-            "--password-file", "pw", "--delay", "0"]
+            "--password-file", "pw", "--roll-key", "rk.pem", "--delay", "0"]
     try:
         assert main(base + ["--choice", "mayor=a", "--choice", "ref=yes"]) == 0
         receipt = json.loads((tmp_path / "receipt-e1.json").read_text())
@@ -77,15 +79,54 @@ def test_vote_cli_waits_a_random_delay_before_casting(app, tmp_path, capsys, mon
     server, url = _serve(app)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    save_roll_key(tmp_path / "rk.pem", roll_key("voter1@example.org"))
     try:
         assert main(["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
                      "--password-file", "pw", "--choice", "mayor=a", "--choice", "ref=yes",
-                     "--delay", "30"]) == 0
+                     "--delay", "30", "--roll-key", "rk.pem"]) == 0
     finally:
         server.shutdown()
     assert len(waits) == 1 and 0 <= waits[0] <= 30
     assert main(["vote", "--server", url, "--delay", "-1"]) == 2
     assert "--delay" in capsys.readouterr().err
+
+
+def test_vote_cli_enroll_check_roll_cast(app, tmp_path, capsys, monkeypatch):
+    """Issue 11: `saylau vote enroll` keeps the key under ~/.saylau, then check-roll, cast."""
+    from app.db import new_session
+    from app.services import elections as election_service
+
+    setup_election(app, open_it=False, enroll=False)
+    server, url = _serve(app)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    who = ["--server", url, "--election", "e1", "--email", "voter1@example.org",
+           "--password-file", "pw"]
+    try:
+        assert main(["vote", "enroll", *who]) == 0
+        keys = list((tmp_path / "home" / ".saylau" / "roll-keys").iterdir())
+        assert len(keys) == 1 and keys[0].stat().st_mode & 0o077 == 0
+        assert main(["vote", "check-roll", *who]) == 1  # not open: no published roll yet
+        with app.app_context():
+            db = new_session(app)
+            election_service.open_election(db, election_service.get_election(db, "e1"))
+            db.commit()
+            db.close()
+        capsys.readouterr()
+        assert main(["vote", "check-roll", *who]) == 0
+        assert "exactly once" in capsys.readouterr().out
+        assert main(["vote", *who, "--choice", "mayor=a", "--choice", "ref=yes",
+                     "--delay", "0"]) == 0
+        # another voter without a key: a clear error, no traceback
+        other = ["--server", url, "--election", "e1", "--email", "voter2@example.org",
+                 "--password-file", "pw"]
+        capsys.readouterr()
+        assert main(["vote", *other, "--choice", "mayor=a", "--choice", "ref=yes",
+                     "--delay", "0"]) == 1
+        assert "Traceback" not in capsys.readouterr().err
+    finally:
+        server.shutdown()
 
 
 def test_vote_cli_waits_by_default_after_a_fresh_credential(app, tmp_path, monkeypatch):
@@ -100,9 +141,11 @@ def test_vote_cli_waits_by_default_after_a_fresh_credential(app, tmp_path, monke
     server, url = _serve(app)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
+    save_roll_key(tmp_path / "rk.pem", roll_key("voter1@example.org"))
     try:
         assert main(["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
-                     "--password-file", "pw", "--choice", "mayor=a", "--choice", "ref=yes"]) == 0
+                     "--password-file", "pw", "--roll-key", "rk.pem", "--choice", "mayor=a",
+                     "--choice", "ref=yes"]) == 0
         assert waits == [DEFAULT_DELAY_AFTER_ISSUANCE_S] and DEFAULT_DELAY_AFTER_ISSUANCE_S > 0
         # a revote with the saved card: no issuance in this run, no default wait
         assert main(["vote", "--server", url, "--election", "e1", "--card", "credential-e1.json",
@@ -125,8 +168,9 @@ def test_vote_cli_credential_period_card_export_import_and_cast(app, tmp_path, c
     (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
     device2 = tmp_path / "device2"
     device2.mkdir()
+    save_roll_key(tmp_path / "rk.pem", roll_key("voter1@example.org"))
     cred = ["--server", url, "--election", "e1", "--email", "voter1@example.org",
-            "--password-file", "pw"]
+            "--password-file", "pw", "--roll-key", "rk.pem"]
     try:
         # casting is refused in the credential period, issuance is open
         assert main(["vote", *cred, "--choice", "mayor=a", "--choice", "ref=yes",

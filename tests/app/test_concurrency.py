@@ -9,7 +9,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from saylau.voter_client import ServerError, VoterClient
-from tests.app.helpers import VOTER_PASSWORD, board_state, cast_payload, setup_election
+from tests.app.helpers import (
+    VOTER_PASSWORD,
+    board_state,
+    cast_payload,
+    roll_key,
+    setup_election,
+)
 from tests.conftest import PG_BASE_URL, make_test_app
 
 
@@ -21,7 +27,7 @@ def _serve(app):
 
 
 def _race(app, base_url, *, same_payload: bool):
-    vc = VoterClient(base_url)
+    vc = VoterClient(base_url, roll_key=roll_key("voter1@example.org"))
     vc.login("voter1@example.org", VOTER_PASSWORD)
     election = vc.get_election("e1")
     wallet = vc.obtain_credential(election)
@@ -48,7 +54,7 @@ def _race(app, base_url, *, same_payload: bool):
     state = board_state(app)
     assert state["BoardEntry"] == 1 and state["UsedToken"] == 1
     # parallel credential requests by one voter: exactly one is issued
-    vc2 = VoterClient(base_url)
+    vc2 = VoterClient(base_url, roll_key=roll_key("voter2@example.org"))
     vc2.login("voter2@example.org", VOTER_PASSWORD)
 
     def issue(_):
@@ -68,7 +74,7 @@ def _dense_appends(app, base_url):
     """Several voters cast at once: indexes stay dense, every receipt verifies."""
     clients = []
     for i in (3, 4, 5):
-        vc = VoterClient(base_url)
+        vc = VoterClient(base_url, roll_key=roll_key(f"voter{i}@example.org"))
         vc.login(f"voter{i}@example.org", VOTER_PASSWORD)
         election = vc.get_election("e1")
         clients.append((vc, election, vc.obtain_credential(election)))

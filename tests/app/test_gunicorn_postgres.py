@@ -20,7 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.helpers import OFFICIAL_EMAIL, OFFICIAL_PASSWORD, VOTER_PASSWORD, setup_election
+from tests.app.helpers import (
+    OFFICIAL_EMAIL,
+    OFFICIAL_PASSWORD,
+    VOTER_PASSWORD,
+    roll_key,
+    setup_election,
+)
 from tests.conftest import PG_BASE_URL, make_test_app
 
 pytestmark = pytest.mark.postgres
@@ -82,7 +88,7 @@ def test_vote_race_and_verify_through_gunicorn_on_postgresql(gunicorn_server, tm
     base, emails = gunicorn_server
     receipts = []
     for email in emails[:2]:
-        voter = VoterClient(base)
+        voter = VoterClient(base, roll_key=roll_key(email))
         voter.login(email, VOTER_PASSWORD)
         election = voter.get_election("prod1")
         wallet = voter.obtain_credential(election)
@@ -90,7 +96,7 @@ def test_vote_race_and_verify_through_gunicorn_on_postgresql(gunicorn_server, tm
     assert [r["index"] for r in receipts] == [0, 1]
 
     # the third voter casts twice at once with one credential (no-revote election)
-    racer = VoterClient(base)
+    racer = VoterClient(base, roll_key=roll_key(emails[2]))
     racer.login(emails[2], VOTER_PASSWORD)
     election = racer.get_election("prod1")
     wallet = racer.obtain_credential(election)

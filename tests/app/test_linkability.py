@@ -30,7 +30,7 @@ from app.db import Base, new_session
 from app.models import Election
 from app.services import elections as election_service
 from saylau.voter_client import VoterClient, Wallet
-from tests.app.helpers import VOTER_PASSWORD, setup_election
+from tests.app.helpers import VOTER_PASSWORD, roll_key, setup_election
 
 N_VOTERS = 12
 CHOICES = ({"mayor": ["a"], "ref": ["yes"]}, {"mayor": ["b"], "ref": ["no"]},
@@ -211,7 +211,8 @@ def _run_election(app: Any, policy: str, seed: int) -> tuple[AdminView, dict[int
 
     def client_of(email: str) -> VoterClient:
         return VoterClient("http://localhost",
-                           transport=addressed_transport(http, addresses[uid[email]]))
+                           transport=addressed_transport(http, addresses[uid[email]]),
+                           roll_key=roll_key(email))
 
     def cast(email: str, wallet: Wallet) -> None:
         vc = client_of(email)  # anonymous: no login
@@ -372,7 +373,7 @@ def test_casting_works_through_an_http_proxy(app, tmp_path, monkeypatch):
     thread.start()
     proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
     try:
-        direct = VoterClient(url)
+        direct = VoterClient(url, roll_key=roll_key("voter1@example.org"))
         direct.login("voter1@example.org", VOTER_PASSWORD)
         wallet = direct.obtain_credential(direct.get_election("e1"))
         with app.app_context():

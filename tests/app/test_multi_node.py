@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from bench import cluster
-from tests.app.helpers import OFFICIAL_EMAIL, OFFICIAL_PASSWORD, VOTER_PASSWORD, setup_election
+from tests.app.helpers import (
+    OFFICIAL_EMAIL,
+    OFFICIAL_PASSWORD,
+    VOTER_PASSWORD,
+    roll_key,
+    setup_election,
+)
 from tests.conftest import PG_BASE_URL, make_test_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -56,7 +62,7 @@ def test_racing_casts_across_two_nodes_and_a_verified_board(two_nodes, tmp_path)
     bases, emails = two_nodes
     prepared = []
     for i, email in enumerate(emails):
-        vc = VoterClient(bases[i % 2])
+        vc = VoterClient(bases[i % 2], roll_key=roll_key(email))
         vc.login(email, VOTER_PASSWORD)
         election = vc.get_election("multi")
         wallet = vc.obtain_credential(election)

@@ -63,6 +63,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("api.encrypted_tally", "GET"): "public",
     ("api.inclusion", "GET"): "public",
     ("api.issuance", "GET"): "public",
+    ("api.enroll", "POST"): "auth",  # roll membership checked after the body
+    ("api.roll", "GET"): "public",
+    ("api.roll_me", "GET"): "auth",
     ("api.open_election", "POST"): "official",
     ("api.upload_partials", "POST"): "trustee",
     ("api.record", "GET"): "official",

@@ -117,12 +117,22 @@ def test_credential_requires_roll(app, client):
         user_service.get_or_create_user(db, "outsider@example.org", password=VOTER_PASSWORD)
         db.commit()
         db.close()
-    from saylau.voter_client import ServerError
+    from crypto.credentials import ballot_public_key_bytes, begin_credential, generate_ballot_key
+    from crypto.roll import CredentialRequest, sign_request
+    from saylau.voter_client import VoterClientError
 
     vc = voter(client, "outsider@example.org")
-    with pytest.raises(ServerError) as info:
-        vc.obtain_credential(vc.get_election("e1"))
-    assert info.value.status == 403
+    election = vc.get_election("e1")
+    with pytest.raises(VoterClientError, match="on the published roll 0 times"):
+        vc.obtain_credential(election)
+    blinded, _ = begin_credential(election.issuer_key, "e1",
+                                  ballot_public_key_bytes(generate_ballot_key()))
+    signed = sign_request(vc.roll_key, CredentialRequest("e1", 0, blinded, "2026-11-29"))
+    response = client.post("/api/v1/elections/e1/credential",
+                           json={"signed_request": signed.to_json()},
+                           headers={"Authorization": f"Bearer {vc.token}"})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "not_on_roll"
     assert board_state(app)["CredentialIssuance"] == 0
 
 
@@ -271,4 +281,4 @@ def test_board_api_bad_parameters(app, client):
     assert client.get("/api/v1/nothing").get_json()["error"]["code"] == "not_found"
     assert client.delete("/api/v1/elections/e1").status_code == 405
     issuance = client.get("/api/v1/elections/e1/issuance").get_json()
-    assert issuance == {"election_id": "e1", "count": 0, "receipts": []}
+    assert issuance == {"election_id": "e1", "count": 0, "receipts": [], "requests": []}

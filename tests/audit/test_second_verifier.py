@@ -280,3 +280,53 @@ def test_manifest_labels_in_both_verifiers(tmp_path: Path) -> None:
             continue
         assert check in node_failed, (name, node_failed)
         assert check in python_failed, (name, python_failed)
+
+
+def test_roll_attacks_in_both_verifiers(tmp_path: Path) -> None:
+    """Issue 11: the operator's stuffing attacks fail the same check in both verifiers."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from crypto.credentials import ballot_public_key_bytes
+    from crypto.roll import RollEntry
+    from tests.recordgen import Voter, make_credential_blinded
+
+    def mint(g: GeneratedElection) -> bytes:
+        key, credential, blinded = make_credential_blinded(g.issuer, g.election_id)
+        ghost = Voter("ghost", key, credential)
+        g.voters.append(ghost)
+        g.cast(ghost, {"mayor": ["dana"], "council": ["c"], "budget": []})
+        g.issued += 1
+        return blinded
+
+    cases: dict[str, tuple[GeneratedElection, str, str]] = {}
+    g = _gen()
+    mint(g)
+    cases["no-request"] = (g, "credential-requests", "issuance.count is 4 but 3 signed requests")
+    g = _gen()
+    blinded = mint(g)
+    g.requests.append(g.signed_request(len(g.requests), blinded, key=Ed25519PrivateKey.generate()))
+    cases["foreign-key"] = (g, "credential-requests", "does not verify against its roll key")
+    g = _gen()
+    mint(g)
+    g.requests.append(g.requests[0])
+    cases["twice"] = (g, "credential-requests", "a second request from roll key 0")
+    g = _gen()
+    blinded = mint(g)
+    rogue = Ed25519PrivateKey.generate()
+    g.roll.append(RollEntry(len(g.roll), "ed25519", ballot_public_key_bytes(rogue)))
+    g.requests.append(g.signed_request(len(g.roll) - 1, blinded, key=rogue))
+    cases["roll-changed"] = (g, "roll", "the fingerprint binds 12")
+
+    paths = {}
+    for name, (g, _, _) in cases.items():
+        g.rebuild(resign_heads=True)
+        paths[name] = g.write(tmp_path / name)
+    procs = {name: _start(str(path), "--json") for name, path in paths.items()}
+    for name, (_, check, text) in cases.items():
+        code, report = _finish(procs[name])
+        node_failed = _failed(report)
+        py_failed = _python_failed(paths[name])
+        assert code == 1, name
+        assert text in node_failed[check], (name, node_failed)
+        assert text in py_failed[check], (name, py_failed)
+        assert set(node_failed) == set(py_failed), name

@@ -230,7 +230,8 @@ def test_more_ballots_than_credentials(gen: GeneratedElection, tmp_path: Path,
     gen.issued = 3
     gen.rebuild()
     failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
-    assert set(failed) == {"issuance"}
+    assert set(failed) == {"issuance", "credential-requests"}
+    assert "issuance.count is 3 but 5 signed requests" in failed["credential-requests"]
 
 
 def test_rewritten_history_breaks_old_tree_heads(gen: GeneratedElection, tmp_path: Path,

@@ -69,11 +69,12 @@ def live_server(issuer_test_key: Any) -> Iterator[LiveServer]:
     tmp = Path(tempfile.mkdtemp(prefix="saylau-browser-"))
     app = make_test_app(f"sqlite:///{tmp / 'browser.db'}", tmp, issuer_test_key)
     emails = {
-        "e1": setup_election(app, "e1", VOTERS, revote_policy="last-counts"),
-        "e2": setup_election(app, "e2", VOTERS, revote_policy="no-revote"),
+        # legacy login mode: the browser booth does not sign credential requests yet
+        "e1": setup_election(app, "e1", VOTERS, revote_policy="last-counts", mode="login"),
+        "e2": setup_election(app, "e2", VOTERS, revote_policy="no-revote", mode="login"),
         # the default credential policy: a credential period before voting opens
         "e3": setup_election(app, "e3", VOTERS, revote_policy="last-counts",
-                             credential_policy="period"),
+                             credential_policy="period", mode="login"),
     }
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

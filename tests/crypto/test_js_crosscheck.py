@@ -157,3 +157,22 @@ def test_js_credential_from_python_issuer(issuer_test_key: IssuerPrivateKey) -> 
         capture_output=True, text=True, timeout=60, cwd=ROOT,
     )
     assert proc.returncode != 0 and "InvalidSignature" in proc.stderr
+
+
+def test_js_signed_request_verifies_in_python() -> None:
+    """§2.7 eq. R1: a request signed by the browser module verifies with crypto/roll.py."""
+    from crypto.roll import RollEntry, SignedRequest, verify_request
+
+    out = subprocess.run(
+        [NODE or "node", "--test", str(JS / "credential-request.test.mjs")],
+        capture_output=True, text=True, check=True, env={"SAYLAU_PRINT_SIGNED": "1",
+                                                          "PATH": "/usr/bin:/bin"})
+    line = next(ln.strip().lstrip("# ").strip() for ln in out.stdout.splitlines()
+                if '"signature"' in ln)
+    doc = json.loads(line)
+    entry = RollEntry(3, "ed25519", bytes.fromhex(doc.pop("public_key")))
+    signed = SignedRequest.from_json(doc)
+    verify_request(entry, signed)
+    tampered = SignedRequest.from_json({**doc, "request": {**doc["request"], "roll_index": 4}})
+    with pytest.raises(InvalidSignature):
+        verify_request(RollEntry(4, "ed25519", entry.public_key), tampered)

@@ -22,9 +22,18 @@ from crypto.dkg.params import DkgParams
 from crypto.dkg.transcript import verify_transcript
 from crypto.election import election_fingerprint
 from crypto.encoding import hex_to_int, int_to_hex
+from crypto.roll import RollCommitment
 from tests.dkg.helpers import memory_run, planted
 from tests.manifests import demo_manifest
-from tests.recordgen import CHOICES, GeneratedElection, board_key, issuer_key
+from tests.recordgen import (
+    CHOICES,
+    ROLL_SIZE,
+    GeneratedElection,
+    board_key,
+    issuer_key,
+    roll_keys,
+    roll_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFIER = ROOT / "tools" / "second-verifier" / "verify.mjs"
@@ -50,10 +59,14 @@ def _base() -> DkgElection:
     tpk = results[1].public_key
     manifest = demo_manifest("test-election")
     issuer, bkey = issuer_key(), board_key()
+    keys = roll_keys(ROLL_SIZE)  # the published roll of enrolled keys (issue 11), bound into F1
+    roll = roll_of(keys)
+    commitment = RollCommitment.of("enrolled", roll).to_json()
     fp = election_fingerprint(manifest, tpk.to_json(), issuer.public_key().to_json(),
-                              bkey.public_key_bytes())
+                              bkey.public_key_bytes(), commitment)
     gen = DkgElection(manifest, tpk, tuple(results[i].share for i in (1, 2, 3)), issuer, bkey,
-                      fp, transcript=results[1].transcript)
+                      fp, roll_private=list(keys), roll=roll, roll_commitment=commitment,
+                      transcript=results[1].transcript)
     for i in range(2):
         gen.cast(gen.new_voter(f"voter{i}"), CHOICES[i])
     gen.rebuild(trustees=(2, 3))

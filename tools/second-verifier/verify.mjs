@@ -467,10 +467,87 @@ function credentialMessage(scope, bpk) {
 const tokenIdOf = (prepared) => taggedHash('saylau/v1/token-id', ['prepared_message', prepared]);
 const trackerOf = (ballot) => taggedHash('saylau/v1/tracker', ['ballot', canonicalJson(ballot)]).toString('hex');
 
-function electionFingerprint(manifest, electionKey, issuerKey, boardKey) { // F1
-  return taggedHash('saylau/v1/election-fingerprint',
-    ['manifest', canonicalJson(manifest)], ['election_key', canonicalJson(electionKey)],
-    ['issuer_key', canonicalJson(issuerKey)], ['board_key', boardKey]);
+function electionFingerprint(manifest, electionKey, issuerKey, boardKey, roll) { // F1
+  const parts = [['manifest', canonicalJson(manifest)], ['election_key', canonicalJson(electionKey)],
+    ['issuer_key', canonicalJson(issuerKey)], ['board_key', boardKey]];
+  if (roll !== undefined && roll !== null) parts.push(['roll', canonicalJson(roll)]); // §2.7
+  return taggedHash('saylau/v1/election-fingerprint', ...parts);
+}
+
+// ---------------------------------------------------------------- the roll and requests (§2.7)
+
+const PERIOD_RE = /^[A-Za-z0-9._-]{1,32}$/;
+const rollLeaf = (entry) => taggedHash('saylau/v1/roll-entry', ['entry', canonicalJson(entry)]);
+// eq. R1: m = tagged_hash("saylau/v1/credential-request", ("request", canonical_json(request)))
+const requestMessage = (req) => taggedHash('saylau/v1/credential-request', ['request', canonicalJson(req)]);
+function parseRollEntry(e, w) {
+  exactKeys(e, ['index', 'kind', 'public_key', 'id_hash'], w);
+  need(e, 'index', 'int', w);
+  const kind = need(e, 'kind', 'string', w);
+  const pub = hexToBytes(need(e, 'public_key', 'string', w), `${w} public_key`);
+  if (kind === 'ed25519') {
+    if (pub.length !== 32) throw new FormatError(`${w}: ed25519 key is not 32 bytes`);
+    if (e.id_hash !== null) throw new FormatError(`${w}: only x509 entries carry an id_hash`);
+  } else if (kind === 'x509') {
+    hexToBytes(need(e, 'id_hash', 'string', w), `${w} id_hash`, 32);
+    spkiKey(pub, w);
+  } else throw new FormatError(`${w}: unknown kind ${kind}`);
+  return e;
+}
+function spkiKey(der, w) { // RSA >= 2048 bits or ECDSA P-256/P-384; GOST is not supported
+  let key;
+  try { key = createPublicKey({ key: der, format: 'der', type: 'spki' }); } catch { throw new FormatError(`${w}: not a DER SubjectPublicKeyInfo`); }
+  const d = key.asymmetricKeyDetails || {};
+  if (key.asymmetricKeyType === 'rsa' && d.modulusLength >= 2048) return key;
+  if (key.asymmetricKeyType === 'ec' && ['prime256v1', 'secp384r1'].includes(d.namedCurve)) return key;
+  throw new FormatError(`${w}: x509 roll keys must be RSA >= 2048 bits or ECDSA P-256/P-384`);
+}
+function verifyRequestSignature(entry, m, sig) {
+  const pub = Buffer.from(entry.public_key, 'hex');
+  if (entry.kind === 'ed25519') return ed25519Verify(pub, m, sig);
+  try {
+    const key = spkiKey(pub, 'roll key');
+    if (key.asymmetricKeyType === 'rsa') return cryptoVerify('sha256', m, { key, padding: constants.RSA_PKCS1_PADDING }, sig);
+    return cryptoVerify('sha256', m, key, sig);
+  } catch { return false; }
+}
+// V-R1: the roll is the one the fingerprint binds; no key (or id hash) twice.
+function rollProblems(entries, commitment) {
+  if (commitment === undefined || commitment === null) return ["the election has no voter roll: credentials were issued on the operator's word alone"];
+  const out = []; const keys = new Map(); const ids = new Map();
+  entries.forEach((e, i) => {
+    if (e.index !== i) out.push(`roll entry ${i} has index ${e.index}`);
+    if (e.kind !== (commitment.mode === 'enrolled' ? 'ed25519' : 'x509')) out.push(`roll entry ${i}: kind ${e.kind} in ${commitment.mode} mode`);
+    if (keys.has(e.public_key)) out.push(`roll entry ${i}: the key of entry ${keys.get(e.public_key)} again`); else keys.set(e.public_key, i);
+    if (e.id_hash !== null) { if (ids.has(e.id_hash)) out.push(`roll entry ${i}: the id hash of entry ${ids.get(e.id_hash)} again`); else ids.set(e.id_hash, i); }
+  });
+  if (entries.length !== commitment.size) out.push(`the roll has ${entries.length} entries; the fingerprint binds ${commitment.size}`);
+  if (out.length === 0 && mth(entries.map(rollLeaf)).toString('hex') !== commitment.root) out.push("the roll's Merkle root differs from the one bound in the fingerprint");
+  return out;
+}
+// V-R2: every request signed by its roll key, for this election, at most one per key.
+function requestProblems(entries, requests, eid, blindedLen) {
+  const out = []; const used = new Map();
+  requests.forEach((sr, k) => {
+    const w = `request ${k}`;
+    try {
+      exactKeys(sr, ['request', 'signature'], w);
+      const req = need(sr, 'request', 'object', w);
+      exactKeys(req, ['election_id', 'roll_index', 'blinded_message', 'period'], w);
+      const idx = need(req, 'roll_index', 'int', w);
+      if (idx < 0) throw new FormatError(`${w}: negative roll_index`);
+      const blinded = hexToBytes(need(req, 'blinded_message', 'string', w), `${w} blinded_message`);
+      const period = need(req, 'period', 'string', w);
+      if (!PERIOD_RE.test(period) || /\d{2}:\d{2}|T\d/.test(period)) throw new FormatError(`${w}: period is not coarse`);
+      const sig = hexToBytes(need(sr, 'signature', 'string', w), `${w} signature`);
+      if (need(req, 'election_id', 'string', w) !== eid) out.push(`${w}: for election ${JSON.stringify(req.election_id)}`);
+      if (blinded.length !== blindedLen) out.push(`${w}: blinded_message is not ${blindedLen} bytes`);
+      if (idx >= entries.length) { out.push(`${w}: roll_index ${idx} is not on the roll (${entries.length} entries)`); return; }
+      if (used.has(idx)) out.push(`${w}: a second request from roll key ${idx} (first: request ${used.get(idx)})`); else used.set(idx, k);
+      if (!verifyRequestSignature(entries[idx], requestMessage(req), sig)) out.push(`${w}: credential request signature does not verify against its roll key`);
+    } catch (e) { out.push(e.message); }
+  });
+  return out;
 }
 
 // T6/T7: verify one partial decryption of c by trustee i; throws Error.
@@ -664,7 +741,7 @@ function verifyKeygenTranscript(t, eid, electionKey) {
 
 // ---------------------------------------------------------------- the record
 
-const FILES = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json',
+const FILES = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json', 'roll.json',
   'encrypted-tally.json', 'partial-decryptions.json', 'results.json', 'record-index.json', 'keygen.json'];
 const REQUIRED = ['manifest.json', 'election.json', 'board.json', 'tree-heads.json', 'issuance.json', 'record-index.json'];
 const TALLY_FILES = ['encrypted-tally.json', 'partial-decryptions.json', 'results.json'];
@@ -767,7 +844,7 @@ function verifyRecord(dir) {
   }
 
   // 3. election-fingerprint
-  const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey);
+  const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey, election.roll);
   const sizeNote = bitLen(pk.n) < 2048 ? `; TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): not for real elections` : '';
   const fpd = fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`];
   // keys below 2048 bits fail unless --allow-test-keys (or SAYLAU_VERIFY_ALLOW_TEST_KEYS=1)
@@ -938,6 +1015,34 @@ function verifyRecord(dir) {
     }
   }
   rep.add('issuance', iss, `${ballotsOf.size} credentials voted <= ${issued} issued`);
+
+  // roll (V-R1) and credential-requests (V-R2, V-R3): §2.7, §9.2
+  {
+    let entries = null; const rp = [];
+    try {
+      const roll = data['roll.json'];
+      if (election.roll !== undefined && election.roll !== null) {
+        exactKeys(election.roll, ['mode', 'size', 'root'], 'election.roll');
+        if (!['enrolled', 'pki'].includes(election.roll.mode)) throw new FormatError('election.roll: bad mode');
+        need(election.roll, 'size', 'int', 'election.roll'); hexToBytes(need(election.roll, 'root', 'string', 'election.roll'), 'election.roll root', 32);
+        if (roll === undefined) throw new FormatError('roll.json is missing');
+      }
+      const list = roll === undefined ? [] : need(roll, 'entries', 'array', 'roll.json');
+      entries = list.map((e, i) => parseRollEntry(e, `roll.entries[${i}]`));
+      rp.push(...rollProblems(entries, election.roll));
+    } catch (e) { rp.push(e.message); }
+    const rollOk = rep.add('roll', rp, `${entries ? entries.length : 0} distinct keys; size and Merkle root = the fingerprint's`, 'the published roll is not the one the fingerprint binds');
+    if (!rollOk) rep.add('credential-requests', ['not checked: no valid roll'], '', 'not checked: no valid roll');
+    else {
+      const requests = data['issuance.json'].requests === undefined ? [] : data['issuance.json'].requests;
+      const cr = Array.isArray(requests) ? requestProblems(entries, requests, eid, byteLen(issuerN)) : ['issuance.requests: not a list'];
+      const nReq = Array.isArray(requests) ? requests.length : 0;
+      if (issued !== nReq) cr.push(`issuance.count is ${issued} but ${nReq} signed requests are published`);
+      if (nReq > entries.length) cr.push(`${nReq} signed requests for a roll of ${entries.length} keys`);
+      if (ballotsOf.size > nReq) cr.push(`${ballotsOf.size} credentials voted but only ${nReq} signed requests`);
+      rep.add('credential-requests', cr, `${ballotsOf.size} credentials voted <= ${nReq} signed requests <= ${entries.length} on the roll`);
+    }
+  }
 
   // 8. encrypted-tally (§9.3): the last valid ballot entry of each token, in board order
   if (tallyPresent.length !== 3) {

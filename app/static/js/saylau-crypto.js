@@ -73,6 +73,7 @@ export {
   CREDENTIAL_MESSAGE_DOMAIN, TOKEN_ID_DOMAIN, credentialMessage, tokenId, beginCredential,
   finishCredential, credentialTokenId, requestCredential,
 } from './crypto/credentials.js';
+export { credentialRequestMessage, currentPeriod, signCredentialRequest } from './crypto/credential-request.js';
 export {
   generateBallotKey, importBallotKeySeed, signPayload, signBallot, verifyPayloadSignature,
 } from './crypto/ballot-key.js';

@@ -6,6 +6,7 @@
  */
 
 import { generateBallotKey } from './ballot-key.js';
+import { currentPeriod, signCredentialRequest } from './credential-request.js';
 import { blind, finalize, issuerKeyFromJson, prepare, RANDOMIZER_LEN } from './blind-rsa.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from './encoding.js';
 import { InvalidEncoding } from './errors.js';
@@ -66,19 +67,28 @@ export async function credentialTokenId(credential) {
 
 /**
  * The whole client side of issuance, as the booth and the petition page run it: a fresh
- * non-extractable Ed25519 ballot key (§6.5), Prepare + Blind, `sendBlinded(hex)` → the
- * issuer's blind signature (hex; the page POSTs it with the session), Finalize.
+ * non-extractable Ed25519 ballot key (§6.5), Prepare + Blind, `sendBlinded(hex, signed)` →
+ * the issuer's blind signature (hex; the page POSTs it with the session), Finalize.
+ * With `rollKey` ({privateKey, rollIndex}, an enrolled roll key, §2.7) the blinded message is
+ * put in a request signed by it (eq. R1) and `signed` ({request, signature}) is the body's
+ * `signed_request`; without it `signed` is null (legacy login mode).
  * Returns the wallet {credential: Credential.to_json(), tokenId (hex), privateKey}.
  * Options: {ballotKey} — use this ballot key instead of a fresh one (the booth passes one
  * made from a seed it writes on the voting card).
  */
-export async function requestCredential(issuerKeyJson, scopeId, sendBlinded, { ballotKey } = {}) {
+export async function requestCredential(issuerKeyJson, scopeId, sendBlinded,
+  { ballotKey, rollKey = null, period } = {}) {
   const issuerKey = issuerKeyFromJson(issuerKeyJson);
   // ballotKey ({privateKey, publicKeyBytes}): a key the caller made, e.g. from a seed it
   // keeps for the voting card (importBallotKeySeed); else a fresh non-extractable one
   const key = ballotKey || await generateBallotKey();
   const { blindedMessage, state } = await beginCredential(issuerKey, scopeId, key.publicKeyBytes);
-  const blindSignature = await sendBlinded(bytesToHex(blindedMessage));
+  const blindedHex = bytesToHex(blindedMessage);
+  const signed = rollKey === null ? null : await signCredentialRequest(rollKey.privateKey, {
+    election_id: scopeId, roll_index: rollKey.rollIndex, blinded_message: blindedHex,
+    period: period || currentPeriod(),
+  });
+  const blindSignature = await sendBlinded(blindedHex, signed);
   const { token_id: tokenIdHex, ...credential } = await finishCredential(issuerKey, state,
     hexToBytes(blindSignature));
   return { credential, tokenId: tokenIdHex, privateKey: key.privateKey };
