@@ -217,6 +217,15 @@ class Channel:
         self._seq = 0
         self._last_seq: dict[int, int] = {}
         self.bytes_sent = 0
+        # the current blame window (docs §4.7.10): what this trustee sent and accepted
+        # since :meth:`new_window`; kept so that a blame round can replay it
+        self.sent_log: dict[tuple[str, int], dict[str, Any]] = {}
+        self.recv_log: dict[tuple[str, int, int], Received] = {}
+
+    def new_window(self) -> None:
+        """Forget the messages of the previous sieve batch (its candidates are discarded)."""
+        self.sent_log = {}
+        self.recv_log = {}
 
     # -- sending ------------------------------------------------------------------------
     def _header(self, round_name: str, recipient: int, body_hash: str,
@@ -253,9 +262,11 @@ class Channel:
         self.relay.post(round_name, self.index, recipient, envelope)
 
     def broadcast(self, round_name: str, payload: dict[str, Any]) -> None:
+        self.sent_log[(round_name, 0)] = payload
         self.post_envelope(round_name, 0, self.seal(round_name, 0, payload))
 
     def send(self, round_name: str, recipient: int, payload: dict[str, Any]) -> None:
+        self.sent_log[(round_name, recipient)] = payload
         self.post_envelope(round_name, recipient, self.seal(round_name, recipient, payload))
 
     # -- receiving ----------------------------------------------------------------------
@@ -332,8 +343,11 @@ class Channel:
                                  culprit=missing[0] if missing else None)
             self._sleep(delay)
             delay = min(delay * 1.5, 0.25)
-        return {s: self.open(raw[s], round_name=round_name, sender=s, private=private)
-                for s in sorted(raw)}
+        out = {s: self.open(raw[s], round_name=round_name, sender=s, private=private)
+               for s in sorted(raw)}
+        for s, rec in out.items():
+            self.recv_log[(round_name, s, self.index if private else 0)] = rec
+        return out
 
     # -- pair seeds (D3) ----------------------------------------------------------------
     def pair_seed(self, other: int) -> bytes:
@@ -344,3 +358,45 @@ class Channel:
         lo, hi = sorted((self.index, other))
         info = SEED_DOMAIN + self.sid.encode() + lo.to_bytes(2, "big") + hi.to_bytes(2, "big")
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+
+
+def open_with_key(envelope: bytes, dh_private: X25519PrivateKey,
+                  roster: dict[int, RosterEntry], *, sid: str, round_name: str, sender: int,
+                  recipient: int) -> Received:
+    """Open a private message that ``recipient`` revealed in a blame round, with
+    ``recipient``'s revealed X25519 key (§4.7.10).  The envelope must be signed by
+    ``sender`` for exactly this ``sid``/round/recipient and decrypt; any failure is
+    :class:`InvalidEnvelope` naming the *revealer* (who accepted it during the run)."""
+    def bad(what: str, exc: BaseException | None = None) -> InvalidEnvelope:
+        err = InvalidEnvelope(f"trustee {recipient}: revealed message from trustee {sender} "
+                              f"in round {round_name} {what}", culprit=recipient)
+        if exc is not None:
+            err.__cause__ = exc
+        return err
+
+    try:
+        obj = json.loads(envelope)
+        header, body = obj["h"], base64.b64decode(obj["b"], validate=True)
+        sig = bytes.fromhex(obj["s"])
+        if not isinstance(header, dict):
+            raise TypeError("header")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise bad("is malformed", exc) from exc
+    try:
+        verify_signature(roster[sender].sign_key, signed_message(header, body), sig, sender)
+    except InvalidEnvelope as exc:
+        raise bad("is not signed by its sender", exc) from exc
+    if (header.get("protocol"), header.get("sid"), header.get("round"), header.get("sender"),
+            header.get("recipient")) != (PROTOCOL, sid, round_name, sender, recipient):
+        raise bad("is for another message")
+    try:
+        eph_pub = bytes.fromhex(header["eph"])
+        nonce = bytes.fromhex(header["nonce"])
+        shared = dh_private.exchange(X25519PublicKey.from_public_bytes(eph_pub))
+        key = _envelope_key(shared, eph_pub, roster[recipient].dh_key)
+        plaintext = ChaCha20Poly1305(key).decrypt(nonce, body, canonical_json(header))
+    except (InvalidTag, ValueError, KeyError, TypeError) as exc:
+        raise bad("does not decrypt", exc) from exc
+    if hashlib.sha256(plaintext).hexdigest() != header.get("body_hash"):
+        raise bad("does not match its signed hash")
+    return Received(sender, decode_payload(plaintext, sender), envelope, plaintext)

@@ -51,3 +51,12 @@ class KeyConfirmationFailed(DkgError):
 
 class InvalidTranscript(DkgError):
     """A published key-generation transcript fails a check (docs §4.7.9)."""
+
+
+class CheatingTrustee(DkgError):
+    """The blame round (docs §4.7.10) found a trustee whose signed messages differ from
+    what the protocol computes from its revealed run secrets, or who would not reveal them."""
+
+
+class BlameInconclusive(DkgError):
+    """The blame round replayed every trustee and found no deviation in the replayed batch."""

@@ -17,7 +17,15 @@ round                  kind       content
 ``reshare:complain``   broadcast  complaints, each revealing the signed share (D12)
 ``confirm``            broadcast  partial decryption of the confirmation ciphertext (D15)
 ``sign``               broadcast  Ed25519 signature over the transcript digest (D16)
+``blame``              broadcast  only after a non-attributable abort: the run seed ``σ_i``
+                                  and the X25519 private key (B1)
+``blame:<s>``          broadcast  the private messages received from trustee ``s`` in the
+                                  last batch (B2); then everyone replays everyone (B3)
 =====================  =========  ==========================================================
+
+All of a trustee's own randomness (``p_i, q_i``, ``β_i``, ``R_i``, ``a_ik``) comes from a
+per-run 32-byte seed ``σ_i`` through :func:`~crypto.dkg.arith.prg_vector` (labels
+``self:…``, §4.7.10), so that a blame round can replay it (:mod:`crypto.dkg.blame`).
 
 Honest-majority BGW (``ℓ ≥ 2t+1``) over ``F_P1`` (sieve) and ``F_P2`` (θ); the key shares
 are Shoup shares of ``Δ·β·φ`` so the existing partial decryption and proofs (T5–T7) apply,
@@ -34,9 +42,10 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import gmpy2
+from cryptography.hazmat.primitives import serialization
 
 from crypto.dkg.arith import (
     combine_vectors,
@@ -112,11 +121,29 @@ class _Retry(Exception):
     """The chosen candidate failed ``gcd(θ, N) = 1`` (D9): continue the sieve."""
 
 
+class _BudgetExceeded(Exception):
+    """More candidates tried than :attr:`DkgParty.candidate_budget` (B0)."""
+
+
+#: B0: the blame round also starts after this many times the expected number of candidates
+BUDGET_FACTOR = 20
+SEED_BYTES = 32
+
+
+def default_budget(params: DkgParams) -> int:
+    """``BUDGET_FACTOR · (h·ln 2 / 2)²`` candidates (§4.7.4), at least one batch."""
+    expected = (params.half * math.log(2) / 2) ** 2
+    return max(params.batch, math.ceil(BUDGET_FACTOR * expected))
+
+
 class DkgParty:
     """Trustee ``identity.index`` of a run; :meth:`run` returns a :class:`DkgResult`.
 
-    Tests subclass it and override :meth:`outgoing_reshare` to cheat.
+    Tests subclass it and override :meth:`outgoing_reshare` (or any step) to cheat.
     """
+
+    #: candidates after which the run stops and blames (B0); ``None``: :func:`default_budget`
+    candidate_budget: int | None = None
 
     def __init__(self, params: DkgParams, identity: Identity, channel: Channel, *,
                  progress: Progress | None = None) -> None:
@@ -126,6 +153,15 @@ class DkgParty:
         self.ch = channel
         self.progress = progress or (lambda _msg: None)
         self.others: list[int] = [j for j in range(1, params.trustees + 1) if j != self.index]
+        # σ_i: every random choice of this trustee in this run is derived from it (§4.7.10)
+        self.seed = secrets.token_bytes(SEED_BYTES)
+        self.budget = self.candidate_budget or default_budget(params)
+        self.batch_no = 0
+        self.window: tuple[int, int] = (0, 0)
+
+    def own_random(self, label: str, count: int, bits: int) -> list[int]:
+        """``count`` values uniform in ``[0, 2^bits)``: ``PRG(σ_i, "self:" ‖ label)``."""
+        return prg_vector(self.seed, f"self:{label}", count, 1 << bits)
 
     # ------------------------------------------------------------------ hello (roster)
     def hello(self) -> None:
@@ -241,13 +277,10 @@ class DkgParty:
         m = (self.params.share_range // 4).bit_length() - 1
         base = 3 << (self.params.half - 2) if self.index == 1 else 0
         rem = 3 if self.index == 1 else 0
-        width = (m + 7) // 8
-        raw = secrets.token_bytes(2 * count * width)
-        mask = (1 << m) - 1
-        xs = [int.from_bytes(raw[i:i + width], "big") & mask
-              for i in range(0, len(raw), width)]
-        vals = [base + 4 * x + rem for x in xs]
-        return vals[:count], vals[count:]
+        rn = f"s{self.batch_no}"
+        ps = [base + 4 * x + rem for x in self.own_random(f"{rn}:p", count, m)]
+        qs = [base + 4 * x + rem for x in self.own_random(f"{rn}:q", count, m)]
+        return ps, qs
 
     def _exchange(self, round_name: str, parts: dict[str, tuple[Sequence[int], int]],
                   prime: int) -> dict[str, dict[int, list[int]]]:
@@ -303,65 +336,101 @@ class DkgParty:
         return ok, values
 
     def run(self) -> DkgResult:
-        p = self.params
         self.hello()
         self.progress(f"trustee {self.index}: session {self.ch.sid[:16]}")
+        try:
+            return self._sieve()
+        except (InvalidCommitment, KeyConfirmationFailed) as exc:
+            if exc.culprit is not None:
+                raise
+            reason = str(exc)
+        except _BudgetExceeded as exc:
+            reason = str(exc)
+        self.progress(f"trustee {self.index}: run failed ({reason}); blame round")
+        self.blame(reason)
+
+    def blame(self, reason: str) -> NoReturn:
+        """The blame round (§4.7.10); always raises, naming a trustee when one deviated."""
+        from crypto.dkg.blame import run_blame
+
+        run_blame(self, reason)
+
+    def blame_secrets(self) -> tuple[bytes, bytes]:
+        """What this trustee reveals in B1: ``σ_i`` and its raw X25519 private key."""
+        return self.seed, self.identity.dh.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.NoEncryption())
+
+    def _sieve(self) -> DkgResult:
         tried = 0
         attempt = 0
-        td = primorial_chunks(TRIAL_DIVISION_BOUND)
         while True:
-            rn = f"s{attempt}"
-            ps, qs = self._candidates(p.batch)
-            zero = [0] * p.batch
-            sh = self._exchange(f"{rn}:share", {"p": (ps, p.t), "q": (qs, p.t),
-                                                "z": (zero, 2 * p.t)}, p.sieve_prime)
-            prime = p.sieve_prime
-            sum_p = combine_vectors([1] * p.trustees, list(sh["p"].values()), prime)
-            sum_q = combine_vectors([1] * p.trustees, list(sh["q"].values()), prime)
-            sum_z = combine_vectors([1] * p.trustees, list(sh["z"].values()), prime)
-            mine = [(a * b + z) % prime for a, b, z in zip(sum_p, sum_q, sum_z, strict=True)]
-            ns = self._open(f"{rn}:prod", mine, 2 * p.t, prime)
-            survivors = [c for c, n in enumerate(ns)
-                         if n.bit_length() == p.bits and n % 4 == 1 and trial_division_ok(n, td)]
-            self.progress(f"trustee {self.index}: batch {attempt}: {len(survivors)} of "
-                          f"{p.batch} candidates pass trial division")
-            passing: list[int] = []
-            if survivors:
-                gs = [derive_g(self.ch.sid, ns[c], f"s{attempt}:c{c}:pre") for c in survivors]
-                width = max((ns[c].bit_length() + 7) // 8 for c in survivors)
-                mine_v = [self._bf_values(ns[c], ps[c], qs[c], [g])[0]
-                          for c, g in zip(survivors, gs, strict=True)]
-                self.ch.broadcast(f"{rn}:bpt", {"v": pack_vec(mine_v, width)})
-                got = self.ch.gather(f"{rn}:bpt", private=False)
-                cols = {self.index: mine_v}
-                for j, rec in got.items():
-                    cols[j] = unpack_vec(rec.payload.get("v"), width, len(survivors), j,
-                                         1 << (8 * width))
-                for k, c in enumerate(survivors):
-                    if bpt_ok(ns[c], [cols[j][k] % ns[c] for j in sorted(cols)]):
-                        passing.append(c)
-            for c in passing:
-                n = ns[c]
-                gs = [derive_g(self.ch.sid, n, f"bpt:{r}") for r in range(BPT_ROUNDS)]
-                ok, values = self._bpt(f"{rn}:c{c}:bpt", n, ps[c], qs[c], gs)
-                if not ok:
-                    continue
-                tried_here = tried + c + 1
-                try:
-                    return self._finish(n, ps[c], qs[c], values, f"{rn}:c{c}", tried_here)
-                except _Retry:
-                    self.progress(f"trustee {self.index}: gcd(θ, N) ≠ 1; continuing")
-                    continue
-            tried += p.batch
+            self.ch.new_window()
+            self.window = (attempt, tried)
+            result = self.sieve_batch(attempt, tried)
+            if result is not None:
+                return result
+            tried += self.params.batch
             attempt += 1
+            if tried >= self.budget:
+                raise _BudgetExceeded(f"no key after {tried} candidates (the budget is "
+                                      f"{self.budget})")
+
+    def sieve_batch(self, attempt: int, tried: int) -> DkgResult | None:
+        """Batch ``attempt`` (D1–D7), and the key (D8–D16) if one of its candidates passes."""
+        p = self.params
+        td = primorial_chunks(TRIAL_DIVISION_BOUND)
+        rn = f"s{attempt}"
+        self.batch_no = attempt
+        ps, qs = self._candidates(p.batch)
+        zero = [0] * p.batch
+        sh = self._exchange(f"{rn}:share", {"p": (ps, p.t), "q": (qs, p.t),
+                                            "z": (zero, 2 * p.t)}, p.sieve_prime)
+        prime = p.sieve_prime
+        sum_p = combine_vectors([1] * p.trustees, list(sh["p"].values()), prime)
+        sum_q = combine_vectors([1] * p.trustees, list(sh["q"].values()), prime)
+        sum_z = combine_vectors([1] * p.trustees, list(sh["z"].values()), prime)
+        mine = [(a * b + z) % prime for a, b, z in zip(sum_p, sum_q, sum_z, strict=True)]
+        ns = self._open(f"{rn}:prod", mine, 2 * p.t, prime)
+        survivors = [c for c, n in enumerate(ns)
+                     if n.bit_length() == p.bits and n % 4 == 1 and trial_division_ok(n, td)]
+        self.progress(f"trustee {self.index}: batch {attempt}: {len(survivors)} of "
+                      f"{p.batch} candidates pass trial division")
+        passing: list[int] = []
+        if survivors:
+            gs = [derive_g(self.ch.sid, ns[c], f"s{attempt}:c{c}:pre") for c in survivors]
+            width = max((ns[c].bit_length() + 7) // 8 for c in survivors)
+            mine_v = [self._bf_values(ns[c], ps[c], qs[c], [g])[0]
+                      for c, g in zip(survivors, gs, strict=True)]
+            self.ch.broadcast(f"{rn}:bpt", {"v": pack_vec(mine_v, width)})
+            got = self.ch.gather(f"{rn}:bpt", private=False)
+            cols = {self.index: mine_v}
+            for j, rec in got.items():
+                cols[j] = unpack_vec(rec.payload.get("v"), width, len(survivors), j,
+                                     1 << (8 * width))
+            for k, c in enumerate(survivors):
+                if bpt_ok(ns[c], [cols[j][k] % ns[c] for j in sorted(cols)]):
+                    passing.append(c)
+        for c in passing:
+            n = ns[c]
+            gs = [derive_g(self.ch.sid, n, f"bpt:{r}") for r in range(BPT_ROUNDS)]
+            ok, values = self._bpt(f"{rn}:c{c}:bpt", n, ps[c], qs[c], gs)
+            if not ok:
+                continue
+            try:
+                return self._finish(n, ps[c], qs[c], values, f"{rn}:c{c}", tried + c + 1)
+            except _Retry:
+                self.progress(f"trustee {self.index}: gcd(θ, N) ≠ 1; continuing")
+                continue
+        return None
 
     # ------------------------------------------------------------------ θ (D8–D9)
     def _theta(self, rn: str, n: int, p_i: int, q_i: int) -> tuple[int, int, int]:
         p = self.params
         prime = p.theta_prime
         phi_i = (n - p_i - q_i + 1) if self.index == 1 else -(p_i + q_i)
-        beta_i = secrets.randbits(p.beta_bits)
-        r_i = secrets.randbits(p.mask_bits)
+        (beta_i,) = self.own_random(f"{rn}:beta", 1, p.beta_bits)
+        (r_i,) = self.own_random(f"{rn}:R", 1, p.mask_bits)
         sh = self._exchange(f"{rn}:theta", {"phi": ([phi_i % prime], p.t),
                                            "beta": ([beta_i], p.t), "r": ([r_i], p.t),
                                            "z": ([0], 2 * p.t)}, prime)
@@ -383,7 +452,7 @@ class DkgParty:
     def _reshare(self, n: int, v: int, d_i: int) -> tuple[int, list[list[int]]]:
         p = self.params
         nn = n * n
-        coeffs = [p.delta * d_i] + [secrets.randbits(p.coefficient_bits) for _ in range(p.t)]
+        coeffs = [p.delta * d_i, *self.own_random("reshare:a", p.t, p.coefficient_bits)]
         commitments = [powmod(v, a, nn) if a >= 0 else powmod(pow(v, -1, nn), -a, nn)
                        for a in coeffs]
         shares = {j: sum(a * j ** k for k, a in enumerate(coeffs))
@@ -487,7 +556,11 @@ class DkgParty:
             partials[j] = part
         ordered = [partials[j] for j in sorted(partials)]
         for subset in (ordered[: p.threshold], ordered[-p.threshold:]):
-            if combine(tpk, c_star, subset, fingerprint=fp, context=CONFIRM_CONTEXT).m != m_star:
+            try:
+                m_got = combine(tpk, c_star, subset, fingerprint=fp, context=CONFIRM_CONTEXT).m
+            except CryptoError:  # with a wrong d the combination is not even 1 + x·n
+                m_got = None
+            if m_got != m_star:
                 raise KeyConfirmationFailed("the jointly generated key does not decrypt the "
                                             "confirmation ciphertext (a trustee deviated "
                                             "before the re-sharing)")
