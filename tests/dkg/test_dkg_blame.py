@@ -34,12 +34,12 @@ def _named(params: DkgParams, classes: dict[int, type[DkgParty]], cheater: int,
     for exc in honest.values():
         with pytest.raises(CheatingTrustee, match=match):
             raise exc
-        assert exc.culprit == cheater
+        assert isinstance(exc, CheatingTrustee) and exc.culprit == cheater
 
 
 def _wrong_product(base: type[DkgParty]) -> type[DkgParty]:
     class WrongProduct(base):  # type: ignore[valid-type, misc]
-        def _open(self, round_name, mine, degree, prime):  # type: ignore[no-untyped-def]
+        def _open(self, round_name, mine, degree, prime):
             if round_name.endswith(":prod"):
                 mine = [(mine[0] + 1) % prime, *mine[1:]]
             return super()._open(round_name, mine, degree, prime)
@@ -60,7 +60,7 @@ def test_wrong_w_share_is_named():
     base = _planted(P3)
 
     class WrongW(base):  # type: ignore[valid-type, misc]
-        def _open(self, round_name, mine, degree, prime):  # type: ignore[no-untyped-def]
+        def _open(self, round_name, mine, degree, prime):
             if round_name.endswith(":W"):
                 mine = [(mine[0] + 12345) % prime]
             return super()._open(round_name, mine, degree, prime)
@@ -73,7 +73,7 @@ def test_wrong_biprimality_value_is_named():
     base = _planted(P3)
 
     class WrongV(base):  # type: ignore[valid-type, misc]
-        def _bf_values(self, n, p_i, q_i, gs):  # type: ignore[no-untyped-def]
+        def _bf_values(self, n, p_i, q_i, gs):
             vals = super()._bf_values(n, p_i, q_i, gs)
             if len(gs) == BPT_ROUNDS:  # the final candidate's test: it fails, no key
                 vals[5] = vals[5] * 2 % n
@@ -85,7 +85,7 @@ def test_wrong_biprimality_value_is_named():
 
 def _wrong_explicit(base: type[DkgParty]) -> type[DkgParty]:
     class WrongExplicit(base):  # type: ignore[valid-type, misc]
-        def share_out(self, round_name, what, secrets_vec, degree, prime):  # type: ignore[no-untyped-def]
+        def share_out(self, round_name, what, secrets_vec, degree, prime):
             explicit, own = super().share_out(round_name, what, secrets_vec, degree, prime)
             if what == "p":
                 j = min(explicit)
@@ -109,7 +109,7 @@ def test_wrong_revealed_dh_key_is_named():
     cheat = _wrong_product(base)
 
     class Liar(cheat):  # type: ignore[valid-type, misc]
-        def blame_secrets(self):  # type: ignore[no-untyped-def]
+        def blame_secrets(self):
             seed, _dh = super().blame_secrets()
             return seed, bytes(range(32))
 
@@ -122,7 +122,7 @@ def test_refusing_to_reveal_is_named():
     cheat = _wrong_product(base)
 
     class Refuser(cheat):  # type: ignore[valid-type, misc]
-        def blame(self, reason):  # type: ignore[no-untyped-def]
+        def blame(self, reason):
             raise RuntimeError("I reveal nothing")
 
     results, errors = memory_run(P3, {1: base, 2: Refuser, 3: base}, timeout=3.0)

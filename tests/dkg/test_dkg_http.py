@@ -141,3 +141,40 @@ def test_simulate_distributed_record_verifies(tmp_path, monkeypatch, trustees, t
     assert not report.failed(), [c.to_json() for c in report.failed()]
     assert report.check("key-generation").ok  # type: ignore[union-attr]
     assert main(["verify", str(out)]) == 0
+
+
+def test_blame_round_over_the_relay_names_the_cheater(app, served):
+    """A wrong [W]_j (D8) over the HTTP relay: the key fails D15, the blame round (§4.7.10)
+    runs through the service's relay and every honest trustee names trustee 2."""
+    from crypto.dkg.errors import CheatingTrustee
+    from saylau.cmd_keygen import run_trustee
+
+    params = DkgParams(1024, 3, 2, batch=16, allow_test_key=True)
+    base, _ = planted(params)
+
+    class WrongW(base):  # type: ignore[valid-type, misc]
+        def _open(self, round_name, mine, degree, prime):
+            if round_name.endswith(":W"):
+                mine = [(mine[0] + 1) % prime]
+            return super()._open(round_name, mine, degree, prime)
+
+    errors: dict[int, BaseException] = {}
+
+    def trustee(i: int) -> None:
+        client = VoterClient(served)
+        client.login(f"t{i}@example.org", PASSWORD)
+        try:
+            run_trustee(client, election="dkg1", run="blame1", index=i, params=params,
+                        party_class=WrongW if i == 2 else base, timeout=30.0)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors[i] = exc
+
+    threads = [threading.Thread(target=trustee, args=(i,)) for i in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in (1, 3):
+        with pytest.raises(CheatingTrustee, match=r"^trustee 2 sent a wrong \[W\] share"):
+            raise errors[i]
+    assert _stored_key(app, "dkg1") is None  # no key was adopted
