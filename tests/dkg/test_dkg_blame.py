@@ -145,3 +145,35 @@ def test_honest_budget_exhaustion_names_nobody():
     for exc in errors.values():
         with pytest.raises(BlameInconclusive, match="found no deviation"):
             raise exc
+
+
+class _OneBatch(DkgParty):
+    candidate_budget = P3.batch  # no planted biprime: the budget (B0) starts the blame round
+
+
+def test_withheld_reveal_is_named():
+    class Withholder(_OneBatch):
+        def blame(self, reason):  # type: ignore[no-untyped-def]
+            key = next(k for k in self.ch.recv_log if k[1] == 1 and k[2] == self.index)
+            del self.ch.recv_log[key]  # does not reveal what trustee 1 sent it
+            super().blame(reason)
+
+    _named(P3, {1: _OneBatch, 2: _OneBatch, 3: Withholder}, 3,
+           "trustee 3 did not reveal the message it received from trustee 1 in round s0:share")
+
+
+def test_substituted_reveal_is_named():
+    from dataclasses import replace
+
+    class Substituter(_OneBatch):
+        def blame(self, reason):  # type: ignore[no-untyped-def]
+            log = self.ch.recv_log
+            key = next(k for k in log if k[1] == 1 and k[2] == self.index)
+            # reveal another (genuinely signed) message of trustee 1 in its place
+            other = log[("s0:prod", 1, 0)]
+            log[key] = replace(log[key], envelope=other.envelope)
+            super().blame(reason)
+
+    _named(P3, {1: _OneBatch, 2: Substituter, 3: _OneBatch}, 2,
+           "trustee 2 revealed a message from trustee 1 in round s0:share that it did not "
+           "receive")
