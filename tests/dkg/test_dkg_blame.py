@@ -153,7 +153,7 @@ class _OneBatch(DkgParty):
 
 def test_withheld_reveal_is_named():
     class Withholder(_OneBatch):
-        def blame(self, reason):  # type: ignore[no-untyped-def]
+        def blame(self, reason):
             key = next(k for k in self.ch.recv_log if k[1] == 1 and k[2] == self.index)
             del self.ch.recv_log[key]  # does not reveal what trustee 1 sent it
             super().blame(reason)
@@ -166,7 +166,7 @@ def test_substituted_reveal_is_named():
     from dataclasses import replace
 
     class Substituter(_OneBatch):
-        def blame(self, reason):  # type: ignore[no-untyped-def]
+        def blame(self, reason):
             log = self.ch.recv_log
             key = next(k for k in log if k[1] == 1 and k[2] == self.index)
             # reveal another (genuinely signed) message of trustee 1 in its place
