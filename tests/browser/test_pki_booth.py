@@ -154,7 +154,7 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
         pg.set_input_files("#pki-file", str(pki_server.files[email]))
         pg.fill("#pki-password", P12_PASSWORD)
         pg.click("#pki-enroll-button")
-        pg.wait_for_selector("#pki-status[data-state=ok] >> text=on the roll")
+        pg.wait_for_selector("#pki-status[data-state=ok] >> text=on the voter roll")
         assert pg.input_value("#pki-password") == ""  # the password is not kept
         shot(pg, "pki-enrolled")
         pg.context.clear_cookies()
@@ -174,7 +174,7 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
     pg.set_input_files("#pki-file", str(pki_server.files["pki2@example.org"]))
     pg.fill("#pki-password", P12_PASSWORD)
     pg.click("#get-card-button")
-    pg.wait_for_selector("#pki-status[data-state=error] >> text=not the one on the roll")
+    pg.wait_for_selector("#pki-status[data-state=error] >> text=not the one on the voter roll")
     assert _requests(pki_server.app) == 0
     pg.set_input_files("#pki-file", str(pki_server.files["pki1@example.org"]))
     pg.fill("#pki-password", P12_PASSWORD)

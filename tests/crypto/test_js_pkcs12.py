@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "js" / "pkcs12-runner.mjs"
 NODE = shutil.which("node")
 PASSWORD = "vote-paßwörd-2026"
-REQUEST = {"election_id": "pki-e1", "roll_index": 5, "blinded_message": "ab" * 256,
-           "period": "2026-11-29"}
+ROLL_INDEX = 5
+REQUEST: dict[str, Any] = {"election_id": "pki-e1", "roll_index": ROLL_INDEX,
+                           "blinded_message": "ab" * 256, "period": "2026-11-29"}
 
 
 def _run(files: dict[str, bytes], password: str = PASSWORD) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def _check_signed(out: dict[str, Any], cert_der: bytes) -> None:
     cert = load_certificate(cert_der)
     assert bytes.fromhex(out["certificate"]) == cert_der
     assert bytes.fromhex(out["public_key"]) == spki_der(cert.public_key())
-    entry = RollEntry(REQUEST["roll_index"], "x509", bytes.fromhex(out["public_key"]),
+    entry = RollEntry(ROLL_INDEX, "x509", bytes.fromhex(out["public_key"]),
                       bytes(32))
     signed = SignedRequest.from_json(out["signed"])
     assert signed.request.to_json() == REQUEST
