@@ -69,13 +69,15 @@ def pki_server(issuer_test_key: Any) -> Iterator[PkiServer]:
         db = new_session(app)
         user_service.get_or_create_user(db, OFFICIAL_EMAIL, "Official", ("official",),
                                         password=OFFICIAL_PASSWORD)
-        election = election_service.create_election(
-            db, Manifest.from_json(manifest_json("p1")), issuer_key=app.config["TEST_ISSUER_KEY"],
-            credential_mode="pki", credential_policy="any_time")
-        election_service.set_election_key(db, election, threshold_public_json(),
-                                          allow_test_key=True)
-        roll_service.import_roll(db, election, "email,name,iin\n" + "".join(
-            f"{e},Voter,{iin}\n" for e, iin in VOTERS.items()))
+        for election_id in ("p1", "p2"):  # p2 stays a draft (the accessibility audit)
+            election = election_service.create_election(
+                db, Manifest.from_json(manifest_json(election_id)),
+                issuer_key=app.config["TEST_ISSUER_KEY"], credential_mode="pki",
+                credential_policy="any_time")
+            election_service.set_election_key(db, election, threshold_public_json(),
+                                              allow_test_key=True)
+            roll_service.import_roll(db, election, "email,name,iin\n" + "".join(
+                f"{e},Voter,{iin}\n" for e, iin in VOTERS.items()))
         for e in VOTERS:
             user_service.get_or_create_user(db, e, password=VOTER_PASSWORD)
         db.commit()
@@ -187,3 +189,24 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
     signed = issuance["requests"][0]
     assert roll["mode"] == "pki"
     assert roll["entries"][signed["request"]["roll_index"]]["kind"] == "x509"
+
+
+@pytest.mark.parametrize("lang", ["en", "kk"])
+def test_pki_enroll_page_accessibility(browser: Any, pki_server: PkiServer, lang: str) -> None:
+    """axe-core finds no serious or critical violation on the enrollment page (and its error)."""
+    from tests.browser.test_axe import audit
+
+    context = browser.new_context(base_url=pki_server.url, locale="en-US", bypass_csp=True)
+    try:
+        pg = context.new_page()
+        _login(pg, "pki2@example.org", f"/elections/p2/enroll?lang={lang}")
+        pg.goto(f"/elections/p2/enroll?lang={lang}")
+        pg.wait_for_selector("#pki-card")
+        assert audit(pg) == []
+        pg.click("#pki-enroll-button")  # no file chosen: the typed error, translated
+        pg.wait_for_selector("#pki-status[data-state=error]")
+        if lang == "kk":
+            assert "Сертификат файлыңызды таңдап" in pg.inner_text("#pki-status")
+        assert audit(pg) == []
+    finally:
+        context.close()
