@@ -1,6 +1,7 @@
 """PKI mode in the browser (issue 11, §2.7): a voter enrolls the certificate of their PKCS#12
 file on the enrollment page, then the booth opens the same file (PKI.js + WebCrypto, in
-the page) and signs the credential request; the server accepts it and issues the card.
+the page) and signs the credential request; the server accepts it and issues the card,
+and the voter casts a ballot with it (the booth's eq. F1 includes the roll commitment).
 
 Its own server (the shared ``live_server`` has no CA configured): a TEST CA
 (tests/pki.py), ``PKI_CA_FILE`` / ``PKI_CRL_FILE``, a PKI-mode election ``p1``.
@@ -189,6 +190,18 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
     signed = issuance["requests"][0]
     assert roll["mode"] == "pki"
     assert roll["entries"][signed["request"]["roll_index"]]["kind"] == "x509"
+
+    # 3. the booth checked eq. F1 with the roll commitment; the card casts a ballot
+    pg.wait_for_selector("#encrypt-button:not([disabled])")
+    pg.check("#opt-mayor-a")
+    pg.check("#opt-ref-yes")
+    pg.click("#encrypt-button")
+    pg.wait_for_selector("#review:not([hidden])")
+    pg.click("#cast-button")
+    pg.wait_for_selector("#done:not([hidden])")
+    tracker = pg.inner_text("#receipt-tracker")
+    entry = pki_server.app.test_client().get(f"/api/v1/elections/p1/board/{tracker}")
+    assert entry.status_code == 200, entry.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("lang", ["en", "kk"])
