@@ -153,7 +153,7 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
             pg.set_input_files("#pki-file", str(pki_server.foreign))
             pg.fill("#pki-password", P12_PASSWORD)
             pg.click("#pki-enroll-button")
-            pg.wait_for_selector("#pki-status[data-state=error]")
+            pg.wait_for_selector("#pki-status[data-state=error] >> text=certification authority")
         pg.set_input_files("#pki-file", str(pki_server.files[email]))
         pg.fill("#pki-password", P12_PASSWORD)
         pg.click("#pki-enroll-button")
