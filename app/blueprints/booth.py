@@ -150,7 +150,7 @@ def check_receipt() -> Any:
 
 
 # -- PKI mode (issue 11, docs/protocol.md §2.7): enrolling a certificate from the browser --
-@bp.get("/elections/<election_id>/enroll")
+@bp.get("/elections/<election_id>/enroll-certificate")
 @login_required
 def pki_enroll(election_id: str) -> Any:
     """The voter puts their certificate on the roll (PKI mode, before voting opens).

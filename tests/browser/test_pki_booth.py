@@ -140,8 +140,8 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
     pg = pki_page
     # 1. enrollment (draft): the certificate of the PKCS#12 file goes on the roll
     for email in VOTERS:
-        _login(pg, email, "/elections/p1/enroll")
-        assert pg.url.endswith("/elections/p1/enroll")
+        _login(pg, email, "/elections/p1/enroll-certificate")
+        assert pg.url.endswith("/elections/p1/enroll-certificate")
         # a wrong password: refused on the device, nothing is sent
         pg.set_input_files("#pki-file", str(pki_server.files[email]))
         pg.fill("#pki-password", "not-the-password")
@@ -212,8 +212,8 @@ def test_pki_enroll_page_accessibility(browser: Any, pki_server: PkiServer, lang
     context = browser.new_context(base_url=pki_server.url, locale="en-US", bypass_csp=True)
     try:
         pg = context.new_page()
-        _login(pg, "pki2@example.org", f"/elections/p2/enroll?lang={lang}")
-        pg.goto(f"/elections/p2/enroll?lang={lang}")
+        _login(pg, "pki2@example.org", f"/elections/p2/enroll-certificate?lang={lang}")
+        pg.goto(f"/elections/p2/enroll-certificate?lang={lang}")
         pg.wait_for_selector("#pki-card")
         assert audit(pg) == []
         pg.click("#pki-enroll-button")  # no file chosen: the typed error, translated
