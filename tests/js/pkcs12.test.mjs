@@ -66,8 +66,17 @@ test('a file without a key, or whose key is not the certificate\'s, is refused',
   await rejects(fixture('mismatch'), PASSWORD, 'key_mismatch');
 });
 
-test('keys other than RSA / ECDSA P-256 / P-384 are refused (GOST is out of scope)', async () => {
+test('keys other than RSA >= 2048 / ECDSA P-256 / P-384 are refused (GOST is out of scope)', async () => {
   await rejects(fixture('ed25519'), PASSWORD, 'unsupported_key');
+  await rejects(fixture('rsa1024'), PASSWORD, 'unsupported_key');
+});
+
+test('a file with the CA certificate too: the voter certificate is the one matching the key', async () => {
+  const signer = await signerFromPkcs12(fixture('with-chain'), PASSWORD);
+  assert.match(new X509Certificate(Buffer.from(signer.certificateDer)).subject, /serialNumber=IIN900101300123/);
+  const m = new Uint8Array(32).fill(9);
+  const key = createPublicKey({ key: Buffer.from(signer.publicKeyDer), format: 'der', type: 'spki' });
+  assert.ok(verify('sha256', m, { key, dsaEncoding: 'der' }, Buffer.from(await signer.sign(m))));
 });
 
 test('legacy 3DES files: refused with a typed error (WebCrypto has no DES)', async () => {
