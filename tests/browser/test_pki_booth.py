@@ -31,7 +31,8 @@ from tests.conftest import make_test_app
 from tests.pki import make_ca, pkcs12_bytes
 
 P12_PASSWORD = "p12-paßwort"
-VOTERS = {"pki1@example.org": "900101300011", "pki2@example.org": "900101300012"}
+VOTERS = {"pki1@example.org": "900101300011", "pki2@example.org": "900101300012",
+          "pki3@example.org": "900101300013"}  # pki3 never enrolls
 
 
 @dataclass
@@ -139,7 +140,7 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
                                                browser: Any, shot: Any) -> None:
     pg = pki_page
     # 1. enrollment (draft): the certificate of the PKCS#12 file goes on the roll
-    for email in VOTERS:
+    for email in ("pki1@example.org", "pki2@example.org"):
         _login(pg, email, "/elections/p1/enroll-certificate")
         assert pg.url.endswith("/elections/p1/enroll-certificate")
         # a wrong password: refused on the device, nothing is sent
@@ -164,7 +165,15 @@ def test_pki_enroll_then_get_card_in_the_booth(pki_page: Any, pki_server: PkiSer
     _open(pki_server.app)
     assert _requests(pki_server.app) == 0
 
-    # 2. the booth: voter 1 opens the file again; the signed request gets the card
+    # 2. the booth: voter 3 enrolled nothing; voter 1 opens the file again, and the signed
+    # request gets the card
+    _login(pg, "pki3@example.org", "/elections/p1/booth")
+    pg.wait_for_selector("#card-status[data-card]")
+    pg.set_input_files("#pki-file", str(pki_server.files["pki3@example.org"]))
+    pg.fill("#pki-password", P12_PASSWORD)
+    pg.click("#get-card-button")
+    pg.wait_for_selector("#pki-status[data-state=error] >> text=No certificate of yours")
+    pg.context.clear_cookies()
     _login(pg, "pki1@example.org", "/elections/p1/booth")
     pg.wait_for_selector("#card-status[data-card]")
     assert pg.is_visible("#pki-card")

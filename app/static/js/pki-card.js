@@ -78,7 +78,15 @@ export async function pkiSigner() {
  */
 export async function pkiRollKey(electionId) {
   const signer = await pkiSigner();
-  const mine = await api(`/api/v1/elections/${encodeURIComponent(electionId)}/roll/me`, { session: true });
+  let mine;
+  try {
+    mine = await api(`/api/v1/elections/${encodeURIComponent(electionId)}/roll/me`, { session: true });
+  } catch (exc) {
+    if (exc.status !== 404) throw exc;
+    const err = voterError('none-enrolled', exc.detail);
+    status(err.message, 'error');
+    throw err;
+  }
   if (mine.kind !== 'x509' || mine.public_key !== hex(signer.publicKeyDer)) {
     const err = voterError('not-enrolled');
     status(err.message, 'error');
