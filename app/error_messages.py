@@ -63,6 +63,22 @@ def _messages() -> dict[str, str]:
         "too_large": _("The upload is too large."),
         "rate_limited": _("Too many requests; please wait a minute and try again."),
         "internal": _("Something went wrong on the server. Please try again later."),
+        # -- PKI mode (issue 11): why the server refused a certificate (crypto/pki.py codes)
+        "untrusted_certificate": _("This certificate was not issued by the certification "
+                                   "authority this election trusts."),
+        "certificate_expired": _("This certificate is expired or not yet valid."),
+        "certificate_revoked": _("This certificate has been revoked."),
+        "no_national_id": _("This certificate does not carry an IIN (individual "
+                            "identification number)."),
+        "national_id_mismatch": _("The IIN in this certificate is not the one on the voter "
+                                  "roll for you."),
+        "id_on_roll": _("This IIN is already on the voter roll with another account."),
+        "invalid_certificate": _("This is not a valid certificate."),
+        "unsupported_key": _("Only RSA and ECDSA (P-256, P-384) certificates are supported."),
+        **dict.fromkeys(("no_crl", "bad_crl", "stale_crl", "pki_not_configured"), _(
+            "The server cannot check certificates right now. Please tell the election "
+            "commission.")),
+        # -- end PKI mode
         "status:400": shared["request"],
         "status:401": _("Please log in first."),
         "status:403": _("You are not allowed to do this."),

@@ -28,7 +28,7 @@ from app.db import get_session
 from app.errors import ApiError
 from app.i18n import _
 from app.models import Election, RollEntry
-from app.security import current_user
+from app.security import current_user, login_required
 from app.services import board as board_service
 from app.services import elections as election_service
 
@@ -147,3 +147,23 @@ def check_receipt() -> Any:
     rows = get_session().scalars(select(Election).where(Election.state != "draft")
                                  .order_by(Election.id)).all()
     return render_template("booth/check.html", elections=rows, strings=booth_strings())
+
+
+# -- PKI mode (issue 11, docs/protocol.md §2.7): enrolling a certificate from the browser --
+@bp.get("/elections/<election_id>/enroll-certificate")
+@login_required
+def pki_enroll(election_id: str) -> Any:
+    """The voter puts their certificate on the roll (PKI mode, before voting opens).
+
+    The PKCS#12 file is opened in the browser (``static/js/pki-card.js``): only the
+    certificate is POSTed to ``/api/v1/elections/<id>/enroll``; the key and password never
+    leave the device.  A draft election is shown only to a logged-in voter on its roll.
+    """
+    db = get_session()
+    election = db.get(Election, election_id)
+    user = current_user()
+    on_roll = election is not None and user is not None and db.scalars(select(RollEntry.id).where(
+        RollEntry.election_id == election.id, RollEntry.user_id == user.id)).first() is not None
+    if election is None or (election.state == "draft" and not on_roll):
+        abort(404)
+    return render_template("booth/pki_enroll.html", election=election, on_roll=on_roll)

@@ -187,7 +187,11 @@ def send_invitations(db: Session, election: Election, base_url: str, ttl_s: int,
         token = create_login_token(db, user, ttl_s)
         # the link leads to the booth, where the voter gets the voting card (the credential,
         # in the credential period) and can save it (docs/protocol.md §11.2)
-        booth = urllib.parse.quote(f"/elections/{election.id}/booth", safe="/")
+        path = f"/elections/{election.id}/booth"
+        if election.credential_mode == "pki" and election.state == "draft":
+            # PKI mode (issue 11): first put one's certificate on the roll (booth.pki_enroll)
+            path = f"/elections/{election.id}/enroll-certificate"
+        booth = urllib.parse.quote(path, safe="/")
         link = f"{base_url.rstrip('/')}/auth/link/{token}?next={booth}"
         subject, body = render_mail(
             "invitation", mail_language(entry.language, user.language), name=entry.name,

@@ -123,6 +123,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("board.check", "POST"): "open",
     ("board.tracker", "GET"): "public",
     ("booth.booth", "GET"): "public",  # a voter with a voting card casts without logging in (issue 12)
+    ("booth.pki_enroll", "GET"): "auth",  # PKI mode: put one's certificate on the roll (issue 11)
     ("booth.receipt", "GET"): "public",
     ("results.results", "GET"): "public",
     ("i18n.set_language_post", "POST"): "open",

@@ -101,18 +101,23 @@ async function onGetCard() {
   button.disabled = true;
   cardStatus(t('card_getting'), 'working');
   try {
+    // ---- PKI mode (issue 11, wt/11p): the roll key is the key of the voter's PKCS#12 file
+    // (pki-card.js, loaded only here); the blinded message goes in a request it signs ----
+    const rollKey = state.info.credential_mode === 'pki'
+      ? await (await import('./pki-card.js')).pkiRollKey(state.electionId) : null;
+    // ---- end PKI mode ----
     const key = await newCardKey();
-    const wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded) => {
+    const wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded, signed) => {
       try {
         const answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
-          method: 'POST', body: { blinded_message: blinded }, session: true,
+          method: 'POST', body: signed ? { signed_request: signed } : { blinded_message: blinded }, session: true,
         });
         return answer.blind_signature;
       } catch (err) {
         if (err.status === 409 && err.code === 'already_issued') throw new Error(t('card_taken'));
         throw err;
       }
-    }, { ballotKey: key });
+    }, { ballotKey: key, rollKey });
     wallet.card = cardOf(state.electionId, wallet, key.seed);
     state.wallet = wallet;
     await wallets.save(state.electionId, wallet);
@@ -243,6 +248,7 @@ async function init() {
       election_key: info.election_public_key,
       issuer_key: info.issuer_public_key,
       board_key: info.board_public_key,
+      roll: info.roll, // §2.7 roll commitment, part of eq. F1 (null in login mode)
       fingerprint: info.fingerprint,
     };
     state.client = new WorkerBallotClient(new URL(root.dataset.worker, location.href), election);
