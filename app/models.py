@@ -140,6 +140,9 @@ class Election(Base):
     roll_commitment_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: PKI mode: the commission's secret salt of the published national-id hashes
     id_salt_hex: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the counting rules bound into F1 at opening (:class:`crypto.election.ElectionRules`
+    #: JSON: revote policy, voting window in ms, time granularity); None before opening
+    rules_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RollEntry(Base):

@@ -163,10 +163,12 @@ def openapi_document() -> dict[str, Any]:
                                           _ref("Election"), body=OBJ,
                                           errors=(400, 401, 403, 404, 409), auth=True,
                                           tag="officials")},
-        e + "/open": {"post": _op("Open: freeze the setup, compute the fingerprint",
+        e + "/open": {"post": _op("Open: freeze the setup, the revote policy and the voting "
+                                  "window (rules), compute the fingerprint",
                                   _ref("Election"), errors=(401, 403, 404, 409), auth=True,
                                   tag="officials")},
-        e + "/start-voting": {"post": _op("End the credential period now (opens_at := now)",
+        e + "/start-voting": {"post": _op("End the credential period now (opens_at := now); "
+                                          "409 window_bound before a scheduled opening",
                                           _ref("Election"), errors=(401, 403, 404, 409),
                                           auth=True, tag="officials")},
         e + "/close": {"post": _op("Close: sign the final tree head (frozen board)",
@@ -214,7 +216,11 @@ def openapi_document() -> dict[str, Any]:
                     "board_public_key": HASH, "log_id": {"type": "string"},
                     "fingerprint": {"type": ["string", "null"]},
                     "credentials_issued": {"type": "integer"}, "voters_on_roll": {"type": "integer"},
-                    "board_size": {"type": "integer"}, "insecure_test_keys": {"type": "boolean"}}},
+                    "board_size": {"type": "integer"}, "insecure_test_keys": {"type": "boolean"},
+                    "rules": {"type": ["object", "null"], "description":
+                              "eq. F1's rules frozen at opening (docs/protocol.md §1.4): "
+                              "revote_policy, time_granularity_s, voting_window {opens_at, "
+                              "closes_at} in ms (closes_at null = until closed)"}}},
                 "CastRequest": {"type": "object", "required": ["credential", "ballot", "signature"],
                                 "properties": {"credential": OBJ, "ballot": OBJ,
                                                "signature": {"type": "string",

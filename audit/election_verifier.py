@@ -235,10 +235,13 @@ def verify_board_record(
     election = record.get(ELECTION)
     recomputed = election_fingerprint(
         Manifest.from_json(record.get(MANIFEST)), election["election_key"],
-        election["issuer_key"], board_key, election.get("roll"))
+        election["issuer_key"], board_key, election.get("roll"), election.get("rules"))
     fp_details = []
     if not hmac.compare_digest(recomputed, ctx.fingerprint):
         fp_details.append("election.json's fingerprint is not the hash of manifest and keys")
+    if election.get("rules") is None:
+        fp_details.append("election.json has no rules: the fingerprint binds no revote policy "
+                          "and voting window")
     if expected_fingerprint is not None and not hmac.compare_digest(recomputed,
                                                                     expected_fingerprint):
         fp_details.append("the fingerprint differs from the one you expected")
@@ -251,7 +254,7 @@ def verify_board_record(
         report.add("election-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed"
                    + _key_size_note(tpk))
     ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
-                          ctx.revote_policy)
+                          ctx.revote_policy, ctx.opens_at_ms, ctx.closes_at_ms)
     from audit.keygen_check import check_key_generation
 
     check_key_generation(report, record, tpk)  # docs §4.7.9: dealer or distributed key

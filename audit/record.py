@@ -63,7 +63,7 @@ from audit.record_io import (
     zip_bytes,
 )
 from crypto.blind_rsa import IssuerPublicKey
-from crypto.election import Manifest
+from crypto.election import ElectionRules, Manifest
 from crypto.encoding import hex_to_bytes, require
 from crypto.errors import CryptoError, InvalidEncoding
 from crypto.roll import RollCommitment, RollEntry, SignedRequest
@@ -169,14 +169,28 @@ class Record:
         issuer_key = IssuerPublicKey.from_json(require(election, "issuer_key", dict, ELECTION))
         if issuer_key.e != ISSUER_EXPONENT:
             raise InvalidEncoding("issuer_key: e must be 65537 (docs/protocol.md §2.2)")
+        revote_policy = require(election, "revote_policy", str, ELECTION)
+        rules = self.rules()
+        if rules is not None and rules.revote_policy != revote_policy:
+            raise InvalidEncoding("election.json: revote_policy differs from rules.revote_policy")
         return ElectionContext(
             manifest=manifest,
             public_key=self.election_key().public,
             issuer_key=issuer_key,
             fingerprint=hex_to_bytes(require(election, "fingerprint", str, ELECTION),
                                      "fingerprint", 32),
-            revote_policy=require(election, "revote_policy", str, ELECTION),
+            revote_policy=revote_policy,
+            opens_at_ms=rules.earliest_cast_at_ms if rules is not None else None,
+            closes_at_ms=rules.closes_at_ms if rules is not None else None,
         )
+
+    def rules(self) -> ElectionRules | None:
+        """election.json's ``rules`` (eq. F1's last field), None in a record without them."""
+        election = self.files.get(ELECTION)
+        if not isinstance(election, dict):
+            raise InvalidEncoding(f"{ELECTION}: expected a JSON object")
+        raw = election.get("rules")
+        return ElectionRules.from_json(raw, "election.rules") if raw is not None else None
 
     def roll_commitment(self) -> RollCommitment | None:
         """election.json's ``roll`` (eq. F1's fifth field), None if the election has none."""
@@ -303,7 +317,7 @@ def build_record_data(
     ``log_id``, ``fingerprint``, ``revote_policy``, ``board`` (entries, or the
     service's ``{"entry": …}`` wrappers), ``tree_heads``, ``issuance`` (``count``, optional
     ``receipts`` and ``requests``), and optionally ``credential_mode``, ``roll_commitment``
-    and ``roll`` (the entries of roll.json).  ``partials``: trustee partial files (:class:`tally.decrypt.TrusteePartials`
+    and ``roll`` (the entries of roll.json), and ``rules`` (eq. F1's counting rules).  ``partials``: trustee partial files (:class:`tally.decrypt.TrusteePartials`
     JSON, or the service's ``{"trustee_index", "data"}`` rows); ``results`` and
     ``encrypted_tally`` as published.  Pass all three tally parts or none.
     """
@@ -323,6 +337,8 @@ def build_record_data(
         "closes_at": public.get("closes_at"),
         "key_generation": "distributed" if service_data.get("keygen_transcript") else "dealer",
     }
+    if service_data.get("rules") is not None:
+        election["rules"] = service_data["rules"]
     if "credential_mode" in service_data:
         election["credential_mode"] = service_data["credential_mode"]
         election["roll"] = service_data.get("roll_commitment")

@@ -7,7 +7,9 @@ The manifest says what is asked; the fingerprint binds every proof to one electi
                     manifest     = canonical_json(manifest),
                     election_key = canonical_json(threshold public key),
                     issuer_key   = canonical_json(RFC 9474 issuer public key),
-                    board_key    = Ed25519 public key bytes)
+                    board_key    = Ed25519 public key bytes,
+                    [roll        = canonical_json(roll commitment)],
+                    [rules       = canonical_json(revote policy, voting window, granularity)])
 """
 
 from __future__ import annotations
@@ -208,12 +210,16 @@ class Manifest:
 
 def election_fingerprint(manifest: Manifest, election_key_json: dict[str, Any],
                          issuer_key_json: dict[str, Any], board_public_key: bytes,
-                         roll: dict[str, Any] | None = None) -> bytes:
+                         roll: dict[str, Any] | None = None,
+                         rules: dict[str, Any] | None = None) -> bytes:
     """The 32-byte election fingerprint (eq. F1 in docs/protocol.md).
 
     ``roll``: the roll commitment ``{"mode", "size", "root"}`` (:mod:`crypto.roll`), appended
     as a fifth field ``("roll", canonical_json(roll))``; ``None`` only for an election
     without a roll (legacy login mode, which ``saylau verify`` fails).
+    ``rules``: :meth:`ElectionRules.to_json` (revote policy, voting window, time
+    granularity), appended last as ``("rules", canonical_json(rules))``; ``None`` only for
+    records made before the rules were bound (``saylau verify`` fails them).
     """
     if len(board_public_key) != 32:
         raise InvalidEncoding("board public key must be 32 bytes (Ed25519)")
@@ -225,4 +231,67 @@ def election_fingerprint(manifest: Manifest, election_key_json: dict[str, Any],
     ]
     if roll is not None:
         parts.append(("roll", canonical_json(roll)))
+    if rules is not None:
+        parts.append(("rules", canonical_json(ElectionRules.from_json(rules).to_json())))
     return tagged_hash(FINGERPRINT_DOMAIN, *parts)
+
+
+#: revote policies (docs/protocol.md §5.3); ``tally.entry_checks.REVOTE_POLICIES`` is the same
+RULE_REVOTE_POLICIES = ("last-counts", "no-revote")
+#: the largest ms time accepted in the rules (year 9999)
+_MAX_MS = 253_402_300_799_999
+
+
+@dataclass(frozen=True)
+class ElectionRules:
+    """The counting rules bound into the fingerprint (eq. F1's ``rules`` field, §1.4).
+
+    ``revote_policy``; the voting window ``opens_at_ms`` ≤ t < ``closes_at_ms`` (Unix ms,
+    UTC; ``closes_at_ms`` None = until an official closes the election, i.e. the final
+    tree head); ``time_granularity_s``: board ``cast_at`` times are floored to this many
+    seconds, so a verifier accepts ``floor_G(opens_at_ms) ≤ cast_at < closes_at_ms``.
+    """
+
+    revote_policy: str
+    opens_at_ms: int
+    closes_at_ms: int | None
+    time_granularity_s: int
+
+    def __post_init__(self) -> None:
+        if self.revote_policy not in RULE_REVOTE_POLICIES:
+            raise InvalidEncoding(f"rules.revote_policy must be one of {RULE_REVOTE_POLICIES}")
+        for name, value in (("opens_at", self.opens_at_ms), ("closes_at", self.closes_at_ms),
+                            ("time_granularity_s", self.time_granularity_s)):
+            if value is None and name == "closes_at":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_MS:
+                raise InvalidEncoding(f"rules: {name} must be a non-negative integer")
+        if not 1 <= self.time_granularity_s <= 86_400:
+            raise InvalidEncoding("rules.time_granularity_s must be 1..86400")
+        if self.closes_at_ms is not None and self.closes_at_ms <= self.opens_at_ms:
+            raise InvalidEncoding("rules.voting_window: closes_at must be after opens_at")
+
+    @property
+    def earliest_cast_at_ms(self) -> int:
+        """``floor_G(opens_at)``: the earliest board ``cast_at`` an honest ballot can carry."""
+        g = self.time_granularity_s * 1000
+        return self.opens_at_ms - self.opens_at_ms % g
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "revote_policy": self.revote_policy,
+            "time_granularity_s": self.time_granularity_s,
+            "voting_window": {"opens_at": self.opens_at_ms, "closes_at": self.closes_at_ms},
+        }
+
+    @classmethod
+    def from_json(cls, obj: object, where: str = "rules") -> ElectionRules:
+        if not isinstance(obj, dict) or set(obj) != {"revote_policy", "time_granularity_s",
+                                                     "voting_window"}:
+            raise InvalidEncoding(f"{where}: expected exactly revote_policy, "
+                                  "time_granularity_s, voting_window")
+        window = obj["voting_window"]
+        if not isinstance(window, dict) or set(window) != {"opens_at", "closes_at"}:
+            raise InvalidEncoding(f"{where}.voting_window: expected exactly opens_at, closes_at")
+        return cls(obj["revote_policy"], window["opens_at"], window["closes_at"],
+                   obj["time_granularity_s"])

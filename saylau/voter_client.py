@@ -260,8 +260,17 @@ class VoterClient:
             raise VoterClientError(f"the election {election_id!r} is not ready or malformed: {exc}") from exc
         if manifest.election_id != election_id or data.get("id") != election_id:
             raise VoterClientError("the server answered for another election")
-        fingerprint = election_fingerprint(manifest, election_key.to_json(), issuer_key.to_json(),
-                                           board_pk, data.get("roll"))
+        rules = data.get("rules")
+        try:
+            fingerprint = election_fingerprint(manifest, election_key.to_json(),
+                                               issuer_key.to_json(), board_pk, data.get("roll"),
+                                               rules)
+        except (CryptoError, KeyError, TypeError) as exc:
+            raise VoterClientError(f"the election {election_id!r} publishes malformed rules: "
+                                   f"{exc}") from exc
+        if rules is not None and rules.get("revote_policy") != data.get("revote_policy"):
+            raise VoterClientError("the published revote policy is not the one the fingerprint "
+                                   "binds: do not vote with this server")
         if fingerprint != published:
             raise VoterClientError("the published election fingerprint does not match the "
                                    "manifest and keys: do not vote with this server")

@@ -36,7 +36,7 @@ from crypto.credentials import (
     issue_blind_signature,
     sign_payload,
 )
-from crypto.election import Manifest, election_fingerprint
+from crypto.election import ElectionRules, Manifest, election_fingerprint
 from crypto.encoding import canonical_json
 from crypto.merkle import MerkleLog, entry_leaf_hash, make_inclusion_proof
 from crypto.roll import (
@@ -57,6 +57,10 @@ from tests.manifests import demo_manifest
 FIXTURES = Path(__file__).parent / "fixtures"
 BOARD_SEED = "5a" * 32
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in ms
+#: the voting window bound in F1 (rules): 2026-01-01T00:00Z .. 2026-01-02T00:00Z, 1-hour times
+WINDOW_OPENS = T0
+WINDOW_CLOSES = T0 + 86_400_000
+GRANULARITY_S = 3600
 PERIOD = "2026-01-01"
 #: keys on a generated election's roll (enrolled-key mode)
 ROLL_SIZE = 12
@@ -148,6 +152,15 @@ class GeneratedElection:
     roll: list[RollEntry] = field(default_factory=list)
     roll_commitment: dict[str, Any] | None = None
     requests: list[SignedRequest] = field(default_factory=list)
+    #: eq. F1's counting rules (revote policy, voting window, granularity); None = unbound
+    rules: dict[str, Any] | None = None
+
+    def refingerprint(self) -> None:
+        """Recompute F1 from the current manifest, keys, roll commitment and rules
+        (as an operator who rewrites the record would)."""
+        self.fingerprint = election_fingerprint(
+            self.manifest, self.tpk.to_json(), self.issuer.public_key().to_json(),
+            self.board_key.public_key_bytes(), self.roll_commitment, self.rules)
 
     def signed_request(self, roll_index: int, blinded: bytes,
                        key: Any = None) -> SignedRequest:
@@ -276,6 +289,7 @@ class GeneratedElection:
             "log_id": self.log_id,
             "fingerprint": self.fingerprint.hex(),
             "revote_policy": self.revote_policy,
+            "rules": self.rules,
             "board": [{"index": e["index"], "kind": e["kind"], "entry": e} for e in self.board],
             "tree_heads": list(self.tree_heads),
             "issuance": {"election_id": self.election_id, "count": self.issued,
@@ -339,10 +353,12 @@ def new_election(election_id: str = "test-election", revote_policy: str = "last-
         keys = list(roll_keys(roll_size))
         roll = roll_of(keys)
     commitment = RollCommitment.of(mode, roll).to_json()
+    rules = ElectionRules(revote_policy, WINDOW_OPENS, WINDOW_CLOSES, GRANULARITY_S).to_json()
     fp = election_fingerprint(manifest, tpk.to_json(), issuer.public_key().to_json(),
-                              bkey.public_key_bytes(), commitment)
+                              bkey.public_key_bytes(), commitment, rules)
     return GeneratedElection(manifest, tpk, shares, issuer, bkey, fp, revote_policy,
-                             roll_private=keys, roll=roll, roll_commitment=commitment)
+                             roll_private=keys, roll=roll, roll_commitment=commitment,
+                             rules=rules)
 
 
 CHOICES: tuple[dict[str, list[str]], ...] = (

@@ -77,9 +77,12 @@ class BallotAppend:
 
 def entry_context(election: Election, tpk: ThresholdPublicKey, fingerprint: bytes) -> ElectionContext:
     """The :class:`tally.entry_checks.ElectionContext` the verifier will rebuild from the record."""
+    rules = election_service.rules_of(election)
     return ElectionContext(election_service.manifest_of(election), tpk.public,
                            election_service.issuer_public(election), fingerprint,
-                           election.revote_policy)
+                           election.revote_policy,
+                           rules.earliest_cast_at_ms if rules is not None else None,
+                           rules.closes_at_ms if rules is not None else None)
 
 
 def refuse_faults(checked: EntryCheck) -> None:

@@ -29,9 +29,10 @@ from app.models import (
 )
 from app.security import aware
 from app.services import board as board_service
+from app.services import board_core
 from app.services import roll as roll_service
 from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
-from crypto.election import Manifest, election_fingerprint
+from crypto.election import ElectionRules, Manifest, election_fingerprint
 from crypto.errors import CryptoError
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import BoardSigningKey
@@ -215,15 +216,50 @@ def roll_commitment(election: Election) -> dict[str, Any] | None:
     return json.loads(election.roll_commitment_json) if election.roll_commitment_json else None
 
 
+def rules_of(election: Election) -> ElectionRules | None:
+    """The counting rules bound into F1 at opening (None before opening / older elections)."""
+    return ElectionRules.from_json(json.loads(election.rules_json)) if election.rules_json else None
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(aware(moment).timestamp() * 1000)  # type: ignore[union-attr]
+
+
+def freeze_rules(election: Election, now: dt.datetime | None = None) -> ElectionRules:
+    """The rules bound at opening (docs/protocol.md §1.4, "Rules").
+
+    ``opens_at``: the scheduled ``opens_at`` if the official set one, else the moment of
+    opening (under the "period" credential policy voting starts later, when an official
+    starts it; the bound window then starts earlier than voting does).  ``closes_at``:
+    the scheduled close, or None = until an official closes the election (the final tree
+    head).  ``time_granularity_s``: ``BOARD_TIME_GRANULARITY_S``.
+    """
+    now = now or utcnow()
+    closes = aware(election.closes_at)
+    if closes is not None and closes <= aware(now):  # type: ignore[operator]
+        raise ApiError(409, "invalid_window", "the scheduled close of voting has already passed")
+    opens = _ms(election.opens_at) if election.opens_at is not None else _ms(now)
+    try:
+        rules = ElectionRules(election.revote_policy, opens,
+                              _ms(closes) if closes is not None else None,
+                              board_core.time_granularity_s())
+    except CryptoError as exc:
+        raise ApiError(400, "invalid_window", str(exc)) from exc
+    election.rules_json = json.dumps(rules.to_json())
+    return rules
+
+
 def compute_fingerprint(election: Election) -> bytes:
     if election.election_key_json is None:
         raise ApiError(409, "no_key", "set the election public key first")
+    rules = rules_of(election)
     return election_fingerprint(
         manifest_of(election),
         json.loads(election.election_key_json),
         json.loads(election.issuer_public_json),
         bytes.fromhex(election.board_public_hex),
         roll_commitment(election),
+        rules.to_json() if rules is not None else None,
     )
 
 
@@ -232,6 +268,7 @@ def open_election(db: Session, election: Election) -> None:
     _require_draft(election)
     if election.election_key_json is None:
         raise ApiError(409, "no_key", "set the election public key before opening")
+    freeze_rules(election)  # revote policy and voting window: bound into F1 from now on
     roll_service.freeze_roll(db, election)  # enrollment closes: the roll is numbered and committed to
     election.fingerprint_hex = compute_fingerprint(election).hex()
     election.state = "open"
@@ -307,7 +344,12 @@ def start_voting(db: Session, election: Election, now: dt.datetime | None = None
     """End the credential period now: ``opens_at`` := now (an official's action)."""
     if phase(election, now) != "credentials":
         raise ApiError(409, "not_in_credential_period", "the election is not in its credential period")
-    election.opens_at = now or utcnow()
+    now = now or utcnow()
+    rules = rules_of(election)
+    if rules is not None and _ms(now) < rules.opens_at_ms:
+        raise ApiError(409, "window_bound", "voting cannot start before the scheduled opening "
+                       "bound in the election fingerprint")
+    election.opens_at = now
     db.flush()
 
 
@@ -333,6 +375,7 @@ def public_json(db: Session, election: Election) -> dict[str, Any]:
         "revote_policy": election.revote_policy,
         "credential_mode": election.credential_mode,
         "roll": roll_commitment(election),
+        "rules": json.loads(election.rules_json) if election.rules_json else None,
         "credential_policy": election.credential_policy,
         "phase": phase(election),
         "election_public_key": json.loads(election.election_key_json)

@@ -37,6 +37,7 @@ def record_data(db: Session, election_id: str) -> dict[str, Any]:
         "fingerprint": election.fingerprint_hex,
         "state": election.state,
         "revote_policy": election.revote_policy,
+        "rules": json.loads(election.rules_json) if election.rules_json else None,
         "board": [board_service.entry_public(r) for r in rows],
         "tree_heads": board_service.all_heads(db, election_id),
         "issuance": issuance_service.public_register(db, election_id),

@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.record import read_record
-from crypto.election import election_fingerprint
 from crypto.roll import (
     RollCheckFailed,
     RollCommitment,
@@ -174,9 +173,7 @@ def test_roll_changed_and_fingerprint_recomputed(gen: GeneratedElection, tmp_pat
     gen.requests.append(gen.signed_request(entry.index, blinded))
     gen.roll_commitment = RollCommitment.of(gen.roll_commitment["mode"],  # type: ignore[index]
                                             gen.roll).to_json()
-    gen.fingerprint = election_fingerprint(
-        gen.manifest, gen.tpk.to_json(), gen.issuer.public_key().to_json(),
-        gen.board_key.public_key_bytes(), gen.roll_commitment)
+    gen.refingerprint()
     failed = _verify(gen, tmp_path, capsys, "--fingerprint", published.hex())
     assert "election-fingerprint" in failed
     assert "ballot-proofs" in failed  # the honest ballots were proven under the old one
@@ -186,9 +183,7 @@ def test_record_without_a_roll_fails(gen: GeneratedElection, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     """Dropping the roll (legacy login mode) is no escape: the roll check fails."""
     gen.roll_commitment = None
-    gen.fingerprint = election_fingerprint(
-        gen.manifest, gen.tpk.to_json(), gen.issuer.public_key().to_json(),
-        gen.board_key.public_key_bytes())
+    gen.refingerprint()
     failed = _verify(gen, tmp_path, capsys)
     assert "credentials were issued on the operator's word alone" in failed["roll"]
     with pytest.raises(RollCheckFailed, match="operator's word alone"):

@@ -330,3 +330,72 @@ def test_roll_attacks_in_both_verifiers(tmp_path: Path) -> None:
         assert text in node_failed[check], (name, node_failed)
         assert text in py_failed[check], (name, py_failed)
         assert set(node_failed) == set(py_failed), name
+
+
+def test_rules_attacks_in_both_verifiers(tmp_path: Path) -> None:
+    """Issue 10: the revote policy and voting window bound into F1 (§1.4 "Rules") are
+    checked alike by both verifiers: the same checks fail on every tampered record."""
+    from tests.recordgen import CHOICES, T0, WINDOW_CLOSES, WINDOW_OPENS, new_election
+
+    cases: dict[str, tuple[GeneratedElection, str, str]] = {}
+    g = _gen()
+    g.board[2]["cast_at"] = WINDOW_CLOSES
+    cases["late"] = (g, "board-entries", "not before the window closes")
+    g = _gen()
+    g.board[2]["cast_at"] = WINDOW_OPENS - 1
+    cases["early"] = (g, "board-entries", "before the window opens")
+    g = _gen()
+    assert g.rules is not None
+    g.board[2]["cast_at"] = WINDOW_CLOSES + 1
+    g.rules["voting_window"]["closes_at"] = WINDOW_CLOSES + 86_400_000  # extended, F1 kept
+    cases["extended"] = (g, "election-fingerprint", "")
+    g = _gen()
+    g.rules = None
+    g.refingerprint()
+    cases["no-rules"] = (g, "election-fingerprint", "binds no revote policy")
+    # no-revote rewritten as last-counts after a second ballot was let in
+    g = new_election(revote_policy="no-revote")
+    people = [g.new_voter(f"v{i}") for i in range(2)]
+    for i, person in enumerate(people):
+        g.cast(person, CHOICES[i])
+    g.cast(people[0], CHOICES[3])
+    cases["no-revote"] = (copy.deepcopy(g), "revote-chains", "entry 2")
+    g.revote_policy = "last-counts"
+    assert g.rules is not None
+    g.rules["revote_policy"] = "last-counts"
+    cases["policy-rewritten"] = (g, "election-fingerprint", "")
+    # an honest ballot in the first hour after a 00:30 opening carries cast_at 00:00
+    g = new_election()
+    assert g.rules is not None
+    g.rules["voting_window"]["opens_at"] = T0 + 1_800_000
+    g.refingerprint()
+    g.cast(g.new_voter("early"), CHOICES[0])
+    g.board[0]["cast_at"] = T0
+    cases["first-granule"] = (g, "", "")
+
+    paths = {}
+    for name, (g, _, _) in cases.items():
+        g.rebuild(resign_heads=True)
+        paths[name] = g.write(tmp_path / name)
+    procs = {name: _start(str(path), "--json") for name, path in paths.items()}
+    for name, (_, check, text) in cases.items():
+        code, report = _finish(procs[name])
+        node_failed = _failed(report)
+        py_failed = _python_failed(paths[name])
+        assert set(node_failed) == set(py_failed), (name, node_failed, py_failed)
+        if not check:
+            assert code == 0 and not py_failed, (name, node_failed)
+            continue
+        assert code == 1, name
+        assert text in node_failed[check], (name, node_failed)
+        assert text in py_failed[check], (name, py_failed)
+
+    # election.json's revote_policy differing from the bound rules: both refuse the record
+    g = _gen()
+    g.revote_policy = "no-revote"
+    g.rebuild()
+    path = g.write(tmp_path / "mismatch")
+    code, report = _finish(_start(str(path), "--json"))
+    assert code == 1
+    assert "revote_policy differs" in _failed(report)["record-format"]
+    assert "revote_policy differs" in " ".join(_python_failed(path).values())

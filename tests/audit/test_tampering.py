@@ -269,3 +269,142 @@ def test_tree_heads_of_another_log_are_refused(gen: GeneratedElection, tmp_path:
     gen.files["election.json"]["log_id"] = "saylau/election/other-election"
     failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
     assert "saylau/election/other-election" in failed["tree-heads"]
+
+
+# --- the rules bound into F1: revote policy and voting window (docs/protocol.md §1.4) ------
+
+def _no_revote_election() -> tuple[GeneratedElection, list[Any]]:
+    """A valid no-revote election: three voters cast once each."""
+    from tests.recordgen import CHOICES, new_election
+
+    g = new_election(revote_policy="no-revote")
+    people = [g.new_voter(f"voter{i}") for i in range(3)]
+    for i, person in enumerate(people):
+        g.cast(person, CHOICES[i])
+    g.rebuild()
+    return g, people
+
+
+def test_no_revote_record_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    g, _ = _no_revote_election()
+    assert _verify_cli(g.write(tmp_path / "rec"), capsys)["valid"] is True
+
+
+def test_revote_policy_changed_after_voting(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The operator lets a second ballot in and rewrites "no-revote" as "last-counts".
+
+    Before the rules were bound into F1 the rewritten record verified; now the published
+    fingerprint is no longer the hash of the record, and re-fingerprinting it breaks every
+    proof the voters made under the published one."""
+    from tests.recordgen import CHOICES
+
+    g, people = _no_revote_election()
+    published = g.fingerprint
+    g.cast(people[1], CHOICES[4])  # the revote the server should have refused
+    g.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(g, tmp_path / "honest-policy"), capsys))
+    assert "second ballot" in failed["revote-chains"]  # caught under the bound policy
+
+    g.revote_policy = "last-counts"
+    assert g.rules is not None
+    g.rules["revote_policy"] = "last-counts"
+    g.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(g, tmp_path / "kept-fp"), capsys))
+    assert "not the hash of manifest and keys" in failed["election-fingerprint"]
+
+    g.refingerprint()
+    g.rebuild(resign_heads=True)
+    out = _verify_cli(_resign(g, tmp_path / "new-fp"), capsys, "--fingerprint", published.hex())
+    failed = _failed(out)
+    assert "differs from the one you expected" in failed["election-fingerprint"]
+    assert "entry 0" in failed["ballot-proofs"]  # honest ballots were proven under the old F1
+
+
+def test_policy_differs_from_bound_rules(gen: GeneratedElection, tmp_path: Path) -> None:
+    from crypto.errors import InvalidEncoding
+
+    gen.revote_policy = "no-revote"  # election.json says one thing, the bound rules another
+    gen.rebuild()
+    record = read_record(_resign(gen, tmp_path / "rec"), strict=False)
+    with pytest.raises(InvalidEncoding, match="revote_policy differs from rules.revote_policy"):
+        record.context()
+    report = verify_record(record, workers=1)
+    assert not report.valid
+    assert "revote_policy differs" in " ".join(c.message for c in report.failed())
+
+
+def _late(gen: GeneratedElection, index: int, cast_at: int) -> None:
+    gen.board[index]["cast_at"] = cast_at
+    gen.rebuild(resign_heads=True)
+
+
+def test_ballot_after_the_window(gen: GeneratedElection, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.recordgen import WINDOW_CLOSES
+
+    _late(gen, 3, WINDOW_CLOSES)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "entry 3: cast_at" in failed["board-entries"]
+    assert "encrypted-tally" in failed  # the operator's tally counted the late ballot
+    assert "not before the window closes" in failed["board-entries"]
+
+
+def test_ballot_before_the_window(gen: GeneratedElection, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.recordgen import WINDOW_OPENS
+
+    _late(gen, 2, WINDOW_OPENS - 1)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "entry 2: cast_at" in failed["board-entries"]
+    assert "before the window opens" in failed["board-entries"]
+
+
+def test_ballot_in_the_first_granule_passes(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """An honest ballot cast 10 minutes after a 00:30 opening carries the floored time
+    00:00 (one-hour granularity): the verifier compares with floor(opens_at)."""
+    from tests.recordgen import CHOICES, T0, new_election
+
+    g = new_election()
+    assert g.rules is not None
+    g.rules["voting_window"]["opens_at"] = T0 + 1_800_000
+    g.refingerprint()
+    g.cast(g.new_voter("early"), CHOICES[0])
+    g.board[0]["cast_at"] = T0
+    g.rebuild(resign_heads=True)
+    assert _verify_cli(_resign(g, tmp_path / "rec"), capsys)["valid"] is True
+    g.board[0]["cast_at"] = T0 - 1
+    g.rebuild(resign_heads=True)
+    assert "before the window opens" in _failed(
+        _verify_cli(_resign(g, tmp_path / "rec2"), capsys))["board-entries"]
+
+
+def test_window_extended_to_cover_a_late_ballot(gen: GeneratedElection, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The operator moves the close one day later so that a late ballot fits."""
+    from tests.recordgen import WINDOW_CLOSES
+
+    published = gen.fingerprint
+    _late(gen, 3, WINDOW_CLOSES + 3_600_000)
+    assert gen.rules is not None
+    gen.rules["voting_window"]["closes_at"] = WINDOW_CLOSES + 86_400_000
+    gen.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "kept-fp"), capsys))
+    assert "not the hash of manifest and keys" in failed["election-fingerprint"]
+    gen.refingerprint()
+    gen.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "new-fp"), capsys,
+                                 "--fingerprint", published.hex()))
+    assert "election-fingerprint" in failed
+    assert "ballot-proofs" in failed
+
+
+def test_record_without_rules_fails(gen: GeneratedElection, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Dropping the rules (and re-fingerprinting) is no escape: the record fails."""
+    gen.rules = None
+    gen.refingerprint()
+    gen.rebuild(resign_heads=True)
+    failed = _failed(_verify_cli(_resign(gen, tmp_path / "rec"), capsys))
+    assert "binds no revote policy and voting window" in failed["election-fingerprint"]

@@ -467,11 +467,29 @@ function credentialMessage(scope, bpk) {
 const tokenIdOf = (prepared) => taggedHash('saylau/v1/token-id', ['prepared_message', prepared]);
 const trackerOf = (ballot) => taggedHash('saylau/v1/tracker', ['ballot', canonicalJson(ballot)]).toString('hex');
 
-function electionFingerprint(manifest, electionKey, issuerKey, boardKey, roll) { // F1
+function electionFingerprint(manifest, electionKey, issuerKey, boardKey, roll, rules) { // F1
   const parts = [['manifest', canonicalJson(manifest)], ['election_key', canonicalJson(electionKey)],
     ['issuer_key', canonicalJson(issuerKey)], ['board_key', boardKey]];
   if (roll !== undefined && roll !== null) parts.push(['roll', canonicalJson(roll)]); // §2.7
+  if (rules !== undefined && rules !== null) parts.push(['rules', canonicalJson(rules)]); // §1.4 rules
   return taggedHash('saylau/v1/election-fingerprint', ...parts);
+}
+
+// §1.4 "Rules": {revote_policy, time_granularity_s, voting_window {opens_at, closes_at}}
+const MAX_MS = 253402300799999;
+function parseRules(r, policy, w) {
+  exactKeys(r, ['revote_policy', 'time_granularity_s', 'voting_window'], `${w} rules`);
+  if (r.revote_policy !== policy) throw new FormatError(`${w}: revote_policy differs from rules.revote_policy`);
+  const g = r.time_granularity_s;
+  if (!Number.isSafeInteger(g) || g < 1 || g > 86400) throw new FormatError(`${w}: rules.time_granularity_s must be 1..86400`);
+  const win = r.voting_window;
+  exactKeys(win, ['opens_at', 'closes_at'], `${w} rules.voting_window`);
+  const okMs = (v) => Number.isSafeInteger(v) && v >= 0 && v <= MAX_MS;
+  if (!okMs(win.opens_at)) throw new FormatError(`${w}: rules.voting_window.opens_at must be a non-negative integer`);
+  if (win.closes_at !== null && !okMs(win.closes_at)) throw new FormatError(`${w}: rules.voting_window.closes_at must be a non-negative integer or null`);
+  if (win.closes_at !== null && win.closes_at <= win.opens_at) throw new FormatError(`${w}: rules.voting_window: closes_at must be after opens_at`);
+  // cast_at is floored to the granularity: the earliest honest cast_at is floor_G(opens_at)
+  return { earliest: win.opens_at - (win.opens_at % (g * 1000)), closes: win.closes_at };
 }
 
 // ---------------------------------------------------------------- the roll and requests (§2.7)
@@ -799,6 +817,7 @@ function verifyRecord(dir) {
     boardKey = hexToBytes(need(e, 'board_key', 'string', w), `${w} board_key`, 32);
     need(e, 'log_id', 'string', w);
     if (!['last-counts', 'no-revote'].includes(need(e, 'revote_policy', 'string', w))) throw new FormatError(`${w}: bad revote_policy`);
+    if (e.rules !== undefined && e.rules !== null) parseRules(e.rules, e.revote_policy, w);
     election = e;
   });
   tryFmt(() => {
@@ -844,11 +863,13 @@ function verifyRecord(dir) {
   }
 
   // 3. election-fingerprint
-  const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey, election.roll);
+  const fp = electionFingerprint(manifest, election.election_key, election.issuer_key, boardKey, election.roll, election.rules);
   const sizeNote = bitLen(pk.n) < 2048 ? `; TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): not for real elections` : '';
   const fpd = fp.toString('hex') === election.fingerprint ? [] : [`recomputed ${fp.toString('hex')} != published ${election.fingerprint}`];
   // keys below 2048 bits fail unless --allow-test-keys (or SAYLAU_VERIFY_ALLOW_TEST_KEYS=1)
   if (bitLen(pk.n) < 2048 && !ALLOW_TEST_KEYS) fpd.push(`TEST-SIZE election key (${bitLen(pk.n)} bits < 2048): refused without --allow-test-keys`);
+  if (election.rules === undefined || election.rules === null) fpd.push('election.json has no rules: the fingerprint binds no revote policy and voting window');
+  const votingWindow = election.rules ? parseRules(election.rules, election.revote_policy, 'election.json') : null;
   rep.add('election-fingerprint', fpd, fp.toString('hex') + sizeNote);
 
   // 3b. key-generation (docs/election-record.md §3, docs/protocol.md §4.7.9)
@@ -909,6 +930,8 @@ function verifyRecord(dir) {
     let parsed;
     try { parsed = parseBallotJson(d.ballot, w); } catch (e) { bad('fmt', `malformed ballot: ${e.message}`); continue; }
     if (!Number.isSafeInteger(d.cast_at) || d.cast_at < 0) bad('fmt', 'cast_at is not a non-negative integer');
+    else if (votingWindow && d.cast_at < votingWindow.earliest) bad('fmt', `cast_at ${d.cast_at} is before the window opens (${votingWindow.earliest})`);
+    else if (votingWindow && votingWindow.closes !== null && d.cast_at >= votingWindow.closes) bad('fmt', `cast_at ${d.cast_at} is not before the window closes (${votingWindow.closes})`);
     ent.kind = d.kind;
     if (d.kind === 'ballot') {
       try {

@@ -248,7 +248,8 @@ async function init() {
       election_key: info.election_public_key,
       issuer_key: info.issuer_public_key,
       board_key: info.board_public_key,
-      roll: info.roll, // §2.7 roll commitment, part of eq. F1 (null in login mode)
+      roll: info.roll,
+      rules: info.rules,
       fingerprint: info.fingerprint,
     };
     state.client = new WorkerBallotClient(new URL(root.dataset.worker, location.href), election);

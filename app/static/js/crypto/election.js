@@ -92,10 +92,12 @@ export function normalizeManifest(obj) {
 /**
  * eq. F1: fingerprint = tagged_hash("saylau/v1/election-fingerprint",
  *   manifest = canonical_json(manifest), election_key = canonical_json(election key),
- *   issuer_key = canonical_json(issuer key), board_key = 32 raw Ed25519 bytes[,
- *   roll = canonical_json({mode, size, root}) when the election has a roll, §2.7]).
+ *   issuer_key = canonical_json(issuer key), board_key = 32 raw Ed25519 bytes,
+ *   [roll = canonical_json(roll commitment)], [rules = canonical_json(rules)]).
+ * `roll` and `rules` are appended only when given (not null/undefined).
  */
-export async function electionFingerprint(manifest, electionKeyJson, issuerKeyJson, boardPublicKey, roll = null) {
+export async function electionFingerprint(manifest, electionKeyJson, issuerKeyJson, boardPublicKey,
+  roll = null, rules = null) {
   if (typeof boardPublicKey === 'string') boardPublicKey = hexToBytes(boardPublicKey, 32, 'board key');
   if (boardPublicKey.length !== 32) throw new InvalidEncoding('board public key must be 32 bytes (Ed25519)');
   const parts = [
@@ -103,7 +105,21 @@ export async function electionFingerprint(manifest, electionKeyJson, issuerKeyJs
     ['election_key', canonicalJson(electionKeyJson)],
     ['issuer_key', canonicalJson(issuerKeyJson)],
     ['board_key', boardPublicKey]];
-  // §2.7: the roll commitment {mode, size, root}, a fifth field (absent: legacy login mode)
-  if (roll !== null && roll !== undefined) parts.push(['roll', canonicalJson(roll)]);
+  if (roll !== undefined && roll !== null) parts.push(['roll', canonicalJson(roll)]);
+  if (rules !== undefined && rules !== null) parts.push(['rules', canonicalJson(normalizeRules(rules))]);
   return taggedHash(FINGERPRINT_DOMAIN, ...parts);
+}
+
+/** ElectionRules.from_json(...).to_json() (§1.4 "Rules"): exactly these fields, checked. */
+export function normalizeRules(r) {
+  const keys = (o) => (o && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o).sort().join(',') : '');
+  if (keys(r) !== 'revote_policy,time_granularity_s,voting_window') throw new InvalidEncoding('rules: expected exactly revote_policy, time_granularity_s, voting_window');
+  const w = r.voting_window;
+  if (keys(w) !== 'closes_at,opens_at') throw new InvalidEncoding('rules.voting_window: expected exactly opens_at, closes_at');
+  if (!['last-counts', 'no-revote'].includes(r.revote_policy)) throw new InvalidEncoding('rules.revote_policy is unknown');
+  const ms = (v) => Number.isSafeInteger(v) && v >= 0 && v <= 253402300799999;
+  if (!Number.isSafeInteger(r.time_granularity_s) || r.time_granularity_s < 1 || r.time_granularity_s > 86400) throw new InvalidEncoding('rules.time_granularity_s must be 1..86400');
+  if (!ms(w.opens_at) || (w.closes_at !== null && !ms(w.closes_at))) throw new InvalidEncoding('rules.voting_window: times must be non-negative integers (ms)');
+  if (w.closes_at !== null && w.closes_at <= w.opens_at) throw new InvalidEncoding('rules.voting_window: closes_at must be after opens_at');
+  return { revote_policy: r.revote_policy, time_granularity_s: r.time_granularity_s, voting_window: { opens_at: w.opens_at, closes_at: w.closes_at } };
 }
