@@ -71,11 +71,15 @@ def time_granularity_s() -> int:
     return max(1, int(value))
 
 
-def coarse_ms(ms: int | None = None) -> int:
-    """``ms`` (default: now) floored to a multiple of the granularity, in milliseconds."""
+def coarse_ms(ms: int | None = None, granularity_s: int | None = None) -> int:
+    """``ms`` (default: now) floored to a multiple of the granularity, in milliseconds.
+
+    ``granularity_s``: the granularity bound into an election's fingerprint (its rules,
+    eq. F1), which wins over the current setting once the election is open.
+    """
     if ms is None:
         ms = time.time_ns() // 1_000_000
-    step = time_granularity_s() * 1000
+    step = (granularity_s if granularity_s is not None else time_granularity_s()) * 1000
     return ms - ms % step
 
 

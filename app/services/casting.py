@@ -117,6 +117,12 @@ def _object(payload: object, key: str) -> dict[str, Any]:
     return value
 
 
+def _bound_granularity(election: Election) -> int | None:
+    """The ``time_granularity_s`` frozen in the election's rules (F1), if it has rules."""
+    rules = election_service.rules_of(election)
+    return rules.time_granularity_s if rules is not None else None
+
+
 def _election_context(election: Election) -> tuple[ThresholdPublicKey, bytes]:
     if election.election_key_json is None or election.fingerprint_hex is None:
         raise ApiError(409, "not_open", "the election is not open")
@@ -216,7 +222,7 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             "credential": credential.to_json(),
             "ballot": ballot_obj,
             "signature": signature.hex(),
-            "cast_at": board_core.coarse_ms(now_ms),
+            "cast_at": board_core.coarse_ms(now_ms, _bound_granularity(election)),
         }
         item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
         eid = election.id
@@ -414,7 +420,7 @@ def post_audited(app: Flask, election_id: object, payload: object,
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": board_core.coarse_ms(now_ms),
+            "cast_at": board_core.coarse_ms(now_ms, _bound_granularity(election)),
         }
         # The verifier's own entry check: the secrets must cover exactly the manifest.
         refuse_faults(check_audited_entry(entry_context(election, tpk, fingerprint), entry))

@@ -128,7 +128,7 @@ def test_server_refuses_a_cast_outside_the_bound_window(app: Any, client: Any) -
     past = rules["voting_window"]["opens_at"] + 1
     original = casting.board_core.coarse_ms
 
-    def late(ms: int | None = None) -> int:
+    def late(ms: int | None = None, granularity_s: int | None = None) -> int:
         return past + 3_600_000 * 24  # a day after opening
     rules["voting_window"]["closes_at"] = past  # (tested on the check, F1 untouched)
     with app.app_context():
@@ -144,3 +144,27 @@ def test_server_refuses_a_cast_outside_the_bound_window(app: Any, client: Any) -
     assert response.status_code == 409, response.get_data(as_text=True)
     assert response.get_json()["error"]["code"] == "window_closed"
     assert "not before the window closes" in response.get_json()["error"]["message"]
+
+
+def test_cast_at_uses_the_granularity_bound_at_opening(app: Any, client: Any) -> None:
+    """Changing ``BOARD_TIME_GRANULARITY_S`` after opening cannot make board times finer:
+    ``cast_at`` is floored to the ``time_granularity_s`` frozen in the election's rules."""
+    emails = setup_election(app, "e1", voters=1)
+    with app.app_context():
+        db, row = _election(app)
+        bound = json.loads(row.rules_json)["time_granularity_s"]
+        db.close()
+    vc = voter(client, emails[0])
+    election = vc.get_election("e1")
+    wallet = vc.obtain_credential(election)
+    payload = cast_payload(vc, election, wallet, CHOICES)
+    before = app.config.get("BOARD_TIME_GRANULARITY_S")
+    app.config["BOARD_TIME_GRANULARITY_S"] = 1  # an operator lowers the setting mid-election
+    try:
+        response = client.post("/api/v1/elections/e1/ballots", json=payload)
+    finally:
+        app.config["BOARD_TIME_GRANULARITY_S"] = before
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    entries = client.get("/api/v1/elections/e1/board").get_json()["entries"]
+    cast_at = [item["entry"]["cast_at"] for item in entries if item["entry"]["kind"] == "ballot"]
+    assert cast_at and all(t % (bound * 1000) == 0 for t in cast_at), (cast_at, bound)
