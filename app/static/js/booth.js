@@ -10,7 +10,13 @@
  *     from a seed kept for the card, RFC 9474 Prepare+Blind, POSTs the blinded message
  *     with the session and the X-CSRFToken header, Finalize; the card can be saved as a
  *     file or printed, and imported on any device (file or pasted text).  The wallet is
- *     kept in IndexedDB (a revote needs the same credential and key);
+ *     kept in IndexedDB (a revote needs the same credential and key).
+ *     Enrolled-key and PKI mode (docs/protocol.md §2.7): the blinded message goes in a
+ *     request signed with the voter's roll key; the signer comes from a source chosen by
+ *     the election's credential_mode (signerSources): the roll key this browser keeps in
+ *     IndexedDB or a roll key card file the voter loads (enrolled), a PKCS#12 file
+ *     (pki, ./crypto/pkcs12.js).  The roll index is looked up in the published roll, which
+ *     must hash to the commitment the fingerprint binds and hold the key exactly once;
  *  3. encrypt and prove in the worker (progress bar), show the tracker;
  *     Without a card the voter can still encrypt and check (a throwaway token id binds
  *     the proofs), but not cast;
@@ -23,10 +29,11 @@
  */
 
 import {
-  PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, normalizeManifest, requestCredential,
-  signBallot, trackerOf,
+  PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, findOnRoll, normalizeManifest,
+  requestCredential, rollSignerFromCard, signBallot, trackerOf,
 } from './saylau-crypto.js';
 import { api, localNumber, setTime } from './page-api.js';
+import { loadRollSigner, storeRollKey } from './roll-key-store.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 import { walletStore } from './wallet-store.js';
 import { cardOf, newCardKey, walletFromCard } from './voting-card.js';
@@ -52,7 +59,95 @@ const state = {
   choices: null,
   pending: null, // {ballot, secrets, tracker}
   receipt: null,
+  rollSigner: null, // enrolled-key mode: the roll key that signs the credential request
 };
+
+// ------------------------------------------------------------------ roll key (§2.7)
+
+const ROLL_REFUSED = new Set(['not_enrolled', 'wrong_roll_index', 'bad_request_signature']);
+
+function rollStatus(text, kind) {
+  const el = $('roll-key-status');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.roll = kind;
+}
+
+/** PKI mode: the personal certificate's signer from a PKCS#12 file and its password. */
+async function pkiSigner() {
+  const file = $('roll-pkcs12-file');
+  if (!file || !file.files || !file.files.length) throw new Error(t('pki_needed'));
+  const { signerFromPkcs12 } = await import('./crypto/pkcs12.js');
+  return signerFromPkcs12(new Uint8Array(await file.files[0].arrayBuffer()), $('roll-pkcs12-password').value);
+}
+
+/** Where each credential mode's signer comes from (null: legacy login mode, no signature). */
+const signerSources = {
+  login: async () => null,
+  enrolled: async () => {
+    if (!state.rollSigner) state.rollSigner = await loadRollSigner(state.electionId);
+    if (!state.rollSigner) throw new Error(t('roll_key_none'));
+    return state.rollSigner;
+  },
+  pki: pkiSigner,
+};
+
+async function rollSignerFor(mode) {
+  const source = signerSources[mode];
+  if (!source) throw new Error(`${t('error')} ${mode}`);
+  return source(mode);
+}
+
+/** The signer's roll index: found in the published roll (checked against the fingerprint's
+ *  commitment, the key exactly once), or, for a certificate, the server's answer for me. */
+async function withRollIndex(signer) {
+  if (!signer) return null;
+  const id = encodeURIComponent(state.electionId);
+  if (signer.publicKeyHex) {
+    const roll = await api(`/api/v1/elections/${id}/roll`);
+    try {
+      return { ...signer, rollIndex: await findOnRoll(roll, state.info.roll, signer.publicKeyHex) };
+    } catch (err) {
+      if (err && err.name === 'InvalidKey') throw new Error(t('roll_key_not_on_roll'));
+      throw err;
+    }
+  }
+  if (Number.isSafeInteger(signer.rollIndex)) return signer;
+  const me = await api(`/api/v1/elections/${id}/roll/me`, { session: true });
+  return { ...signer, rollIndex: me.roll_index };
+}
+
+async function showRollKey() {
+  const panel = $('roll-key-panel');
+  if (!panel) return;
+  const picker = $('roll-key-pick');
+  if (panel.dataset.mode !== 'enrolled') { rollStatus(t('pki_needed'), 'none'); return; }
+  if (!state.rollSigner) state.rollSigner = await loadRollSigner(state.electionId);
+  if (state.rollSigner) {
+    rollStatus(t('roll_key_held'), 'held');
+    if (picker) picker.hidden = true;
+  } else {
+    rollStatus(t('roll_key_none'), 'none');
+    if (picker) picker.hidden = false;
+  }
+}
+
+async function onRollKeyFile() {
+  const input = $('roll-key-file');
+  if (!input.files || !input.files.length) return;
+  try {
+    const signer = await rollSignerFromCard(await input.files[0].text(), state.electionId);
+    state.rollSigner = signer;
+    // keep it here, non-extractable, so that this browser need not load the file again
+    await storeRollKey(state.electionId, { privateKey: signer.privateKey, publicKeyHex: signer.publicKeyHex, rollIndex: signer.rollIndex });
+    rollStatus(t('roll_key_loaded'), 'held');
+    $('roll-key-pick').hidden = true;
+  } catch (err) {
+    rollStatus(t('roll_key_bad'), 'error');
+  } finally {
+    input.value = '';
+  }
+}
 
 function setStatus(text, kind = '') {
   const el = $('status');
@@ -101,18 +196,20 @@ async function onGetCard() {
   button.disabled = true;
   cardStatus(t('card_getting'), 'working');
   try {
+    const rollKey = await withRollIndex(await rollSignerFor(state.info.credential_mode || 'login'));
     const key = await newCardKey();
-    const wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded) => {
+    const wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded, signed) => {
       try {
         const answer = await api(`/api/v1/elections/${encodeURIComponent(state.electionId)}/credential`, {
-          method: 'POST', body: { blinded_message: blinded }, session: true,
+          method: 'POST', body: signed ? { signed_request: signed } : { blinded_message: blinded }, session: true,
         });
         return answer.blind_signature;
       } catch (err) {
         if (err.status === 409 && err.code === 'already_issued') throw new Error(t('card_taken'));
+        if (err.status === 403 && ROLL_REFUSED.has(err.code)) throw new Error(t('roll_key_not_on_roll'));
         throw err;
       }
-    }, { ballotKey: key });
+    }, { ballotKey: key, rollKey });
     wallet.card = cardOf(state.electionId, wallet, key.seed);
     state.wallet = wallet;
     await wallets.save(state.electionId, wallet);
@@ -236,6 +333,7 @@ async function init() {
     state.manifest = normalizeManifest(info.manifest);
     state.wallet = await wallets.load(state.electionId);
     showCard();
+    await showRollKey();
     if (!$('ballot-form')) { setStatus(t('precomputed'), 'ok'); return; }
     state.pk = PaillierPublicKey.fromJson(info.election_public_key);
     const election = {
@@ -243,6 +341,7 @@ async function init() {
       election_key: info.election_public_key,
       issuer_key: info.issuer_public_key,
       board_key: info.board_public_key,
+      roll: info.roll,
       fingerprint: info.fingerprint,
     };
     state.client = new WorkerBallotClient(new URL(root.dataset.worker, location.href), election);
@@ -412,6 +511,7 @@ if (root && $('card-panel')) {
   $('card-file').addEventListener('change', onImportFile);
   $('card-paste-form').addEventListener('submit', onImportPaste);
   $('card-print').addEventListener('click', onPrintCard);
+  if ($('roll-key-file')) $('roll-key-file').addEventListener('change', onRollKeyFile);
 }
 if (root && $('ballot-form')) {
   $('ballot-form').addEventListener('submit', onEncrypt);

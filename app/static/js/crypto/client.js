@@ -17,7 +17,8 @@ import { RpcClient } from './rpc.js';
 /**
  * What the voting page uses.  `election` is the public election record:
  *   {manifest, election_key (threshold key JSON or {n}), issuer_key {n, e},
- *    board_key (hex, 32 bytes), fingerprint? (hex, checked if present)}
+ *    board_key (hex, 32 bytes), roll? (the roll commitment, §2.7), fingerprint? (hex,
+ *    checked if present)}
  *
  *   const client = new BallotClient(election);
  *   await client.ready();                 // fingerprint computed and checked
@@ -41,7 +42,7 @@ export class BallotClient {
   async ready() {
     if (!this.fingerprint) {
       const fp = await electionFingerprint(this.manifest, this.election.election_key,
-        this.election.issuer_key, this.election.board_key);
+        this.election.issuer_key, this.election.board_key, this.election.roll);
       if (this.election.fingerprint !== undefined && this.election.fingerprint !== bytesToHex(fp)) {
         throw new InvalidEncoding('election fingerprint does not match the published one');
       }

@@ -32,11 +32,14 @@ export async function credentialRequestMessage(request) {
 }
 
 /**
- * Sign eq. R1 with the voter's enrolled Ed25519 roll key (a WebCrypto CryptoKey).
+ * Sign eq. R1 with the voter's roll key: an Ed25519 CryptoKey (enrolled-key mode), or a
+ * signer {sign(bytes) → signature bytes} (crypto/roll-key.js, or a PKI-mode signer whose
+ * sign() makes the RSA PKCS#1 v1.5 / ECDSA-DER signature of §2.7).
  * Returns the body's {request, signature (hex)} — SignedRequest.to_json().
  */
 export async function signCredentialRequest(enrolledKey, request) {
   const m = await credentialRequestMessage(request);
-  const signature = await signPayload(enrolledKey, m);
+  const signature = typeof enrolledKey.sign === 'function'
+    ? new Uint8Array(await enrolledKey.sign(m)) : await signPayload(enrolledKey, m);
   return { request: { ...request }, signature: bytesToHex(signature) };
 }

@@ -92,14 +92,18 @@ export function normalizeManifest(obj) {
 /**
  * eq. F1: fingerprint = tagged_hash("saylau/v1/election-fingerprint",
  *   manifest = canonical_json(manifest), election_key = canonical_json(election key),
- *   issuer_key = canonical_json(issuer key), board_key = 32 raw Ed25519 bytes).
+ *   issuer_key = canonical_json(issuer key), board_key = 32 raw Ed25519 bytes
+ *   [, roll = canonical_json(roll commitment {mode, size, root}), §2.7]).
+ * `roll` null/undefined: no fifth field (legacy login mode, which saylau verify fails).
  */
-export async function electionFingerprint(manifest, electionKeyJson, issuerKeyJson, boardPublicKey) {
+export async function electionFingerprint(manifest, electionKeyJson, issuerKeyJson, boardPublicKey, roll = null) {
   if (typeof boardPublicKey === 'string') boardPublicKey = hexToBytes(boardPublicKey, 32, 'board key');
   if (boardPublicKey.length !== 32) throw new InvalidEncoding('board public key must be 32 bytes (Ed25519)');
-  return taggedHash(FINGERPRINT_DOMAIN,
+  const parts = [
     ['manifest', canonicalJson(normalizeManifest(manifest))],
     ['election_key', canonicalJson(electionKeyJson)],
     ['issuer_key', canonicalJson(issuerKeyJson)],
-    ['board_key', boardPublicKey]);
+    ['board_key', boardPublicKey]];
+  if (roll !== null && roll !== undefined) parts.push(['roll', canonicalJson(roll)]);
+  return taggedHash(FINGERPRINT_DOMAIN, ...parts);
 }
