@@ -185,7 +185,14 @@ def test_js_roll_key_card_verifies_in_python() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from crypto.roll import CredentialRequest, RollEntry, SignedRequest, roll_root, sign_request, verify_request
+    from crypto.roll import (
+        CredentialRequest,
+        RollEntry,
+        SignedRequest,
+        roll_root,
+        sign_request,
+        verify_request,
+    )
 
     out = subprocess.run(
         [NODE or "node", "--test", str(JS / "roll-key.test.mjs")],
