@@ -52,6 +52,8 @@ def roll_key_strings() -> dict[str, str]:
         "elsewhere": _("You already put a key on the roll from another browser or device. "
                        "Making a new key here replaces it: the old roll key card then no "
                        "longer works."),
+        "on_roll_not_here": _("Your key is on the roll, but this browser does not hold it: load "
+                              "your roll key card in the voting booth."),
         "working": _("Making your key and putting it on the roll…"),
         "enrolled": _("Your key is on the roll. Save your roll key card now."),
         "checking": _("Checking…"),

@@ -45,6 +45,7 @@ async function showEnrollment() {
   const mine = await serverKey();
   if (!mine) say('enroll-status', t('none'), 'none');
   else if (local && local.publicKeyHex === mine.public_key) say('enroll-status', t('here'), 'here');
+  else if (root.dataset.state !== 'draft') say('enroll-status', t('on_roll_not_here'), 'elsewhere');
   else say('enroll-status', t('elsewhere'), 'elsewhere');
 }
 
