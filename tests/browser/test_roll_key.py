@@ -213,6 +213,15 @@ def test_a_key_not_on_the_roll_gets_no_card(browser: Any, live_server: LiveServe
         page.wait_for_selector("#card-status[data-card=error]")
         assert "not on this election's published roll" in page.inner_text("#card-status")
         assert issued(live_server) == before
+        # the voter can then load the right card, and gets the voting card with it
+        assert page.is_visible("#roll-key-file")
+        right = tmp_path / "right.json"
+        right.write_text(json.dumps(roll_card(live_server.app, "e1", email)))
+        page.set_input_files("#roll-key-file", str(right))
+        page.wait_for_selector("#roll-key-file", state="hidden")  # loaded
+        page.click("#get-card-button")
+        page.wait_for_selector("#card-status[data-card=held]")
+        assert issued(live_server) == before + 1
     finally:
         context.close()
 

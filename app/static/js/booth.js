@@ -217,6 +217,10 @@ async function onGetCard() {
     cardStatus(t('card_got'), 'held');
   } catch (err) {
     cardStatus(`${t('error')} ${err && err.message ? err.message : err}`, 'error');
+    // a key not on the roll (or none): let the voter load their roll key card
+    if (err && [t('roll_key_not_on_roll'), t('roll_key_none')].includes(err.message) && $('roll-key-pick')) {
+      $('roll-key-pick').hidden = false;
+    }
   } finally {
     button.disabled = false;
   }
