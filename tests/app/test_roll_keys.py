@@ -421,3 +421,41 @@ def test_roll_key_card_is_shared_by_browser_and_cli(tmp_path: Path) -> None:
     pem = tmp_path / "old.pem"
     save_roll_key(pem, key)
     assert ballot_public_key_bytes(load_roll_key(pem)) == ballot_public_key_bytes(key)
+
+
+def test_roll_key_page(app: Any, client: Any) -> None:
+    """/vote/<id>/roll-key: login needed; a draft is shown only to voters on its roll (with
+    the enroll button), an open election offers the roll check instead."""
+    from app.models import Election
+    from app.services import users as user_service
+    from tests.app.test_web import csrf_token
+
+    setup_election(app, open_it=False, enroll=False)
+    with app.app_context():
+        db = new_session(app)
+        user_service.get_or_create_user(db, "stranger@example.org", password=VOTER_PASSWORD)
+        db.commit()
+        db.close()
+    assert client.get("/vote/e1/roll-key").status_code in (302, 401)
+
+    def login_as(email: str) -> None:
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/auth/login")})
+        token = csrf_token(client, "/auth/login")
+        response = client.post("/auth/login", data={"email": email, "password": VOTER_PASSWORD,
+                                                     "csrf_token": token})
+        assert response.status_code == 302
+
+    login_as("stranger@example.org")
+    assert client.get("/vote/e1/roll-key").status_code == 404  # a draft: voters on its roll only
+    assert client.get("/vote/none/roll-key").status_code == 404
+    login_as("voter1@example.org")
+    page = client.get("/vote/e1/roll-key").get_data(as_text=True)
+    assert 'id="enroll-button"' in page and 'id="roll-check-button"' not in page
+    assert "/vote/e1/roll-key" in client.get("/").get_data(as_text=True)  # the home page links it
+    _open(app)
+    page = client.get("/vote/e1/roll-key").get_data(as_text=True)
+    assert 'id="enroll-button"' not in page and 'id="roll-check-button"' in page
+    with app.app_context():
+        db = new_session(app)
+        assert db.get(Election, "e1").state == "open"
+        db.close()
