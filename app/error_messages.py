@@ -24,6 +24,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
                "invalid_signature", "invalid_signature_payload", "non_canonical",
                "invalid_blinded_message"),
     "busy": ("busy", "timeout"),
+    "roll": ("not_enrolled", "wrong_roll_index", "bad_request_signature"),
 }
 
 
@@ -35,6 +36,8 @@ def _messages() -> dict[str, str]:
         "crypto": _("The server did not accept the encrypted ballot or signature: its proof "
                     "does not verify. Do not use this device; report it."),
         "busy": _("The server is busy; please try again in a moment."),
+        "roll": _("Your roll key is not on this election's published roll, or it is not the "
+                  "key you enrolled: no voting card can be issued against it."),
     }
     messages = {code: shared[group] for group, codes in _GROUPS.items() for code in codes}
     messages.update({
@@ -43,6 +46,12 @@ def _messages() -> dict[str, str]:
         "not_on_roll": _("You are not on this election's voter roll."),
         "already_issued": _("A credential was already issued to you (perhaps on another "
                             "device). Use that device to vote or to change your vote."),
+        "enrollment_closed": _("Enrollment is closed: keys go on the roll only before voting "
+                               "opens."),
+        "key_on_roll": _("This key is already on the roll for another voter."),
+        "login_mode_retired": _("An election without a roll of voter keys (login mode) can no "
+                                "longer be created: use enrolled keys or national "
+                                "certificates."),
         "already_voted": _("You have already voted in this election, and it does not allow "
                            "a revote."),
         "already_signed": _("You have already signed this petition. Each citizen can sign "

@@ -9,6 +9,10 @@ from typing import Any
 
 DEMO_ELECTION = "demo-2026"
 DEMO_PKI_ELECTION = "demo-pki-2026"
+#: a draft election in enrolled-key mode: voters put their key on its roll in the browser
+DEMO_ENROLL_ELECTION = "demo-enroll-2026"
+#: each demo voter's roll key card for the demo election (the seed stands in for the device)
+DEMO_CARD_DIR = "demo-cards"
 DEMO_OFFICIAL = ("official@example.org", "demo-official")
 DEMO_VOTERS = [f"voter{i}@example.org" for i in range(1, 6)]
 DEMO_VOTER_PASSWORD = "demo-voter"  # noqa: S105 - published demo password
@@ -108,7 +112,7 @@ def seed_demo(application: Any, bits: int) -> int:
             # "period": credentials first, voting later)
             election = election_service.create_election(db, manifest, revote_policy="last-counts",
                                                         credential_policy="any_time",
-                                                        credential_mode="login")
+                                                        credential_mode="enrolled")
             print(f"generating a {bits}-bit 2-of-3 threshold election key (safe primes; this "
                   "may take a minute) ...")
             from saylau.progress import Progress
@@ -127,9 +131,15 @@ def seed_demo(application: Any, bits: int) -> int:
             csv = "email,name\n" + "".join(f"{e},Demo Voter {i}\n"
                                            for i, e in enumerate(DEMO_VOTERS, 1))
             roll_service.import_roll(db, election, csv)
-            for email in DEMO_VOTERS:
-                user_service.get_or_create_user(db, email, password=DEMO_VOTER_PASSWORD)
+            voters = {email: user_service.get_or_create_user(db, email,
+                                                             password=DEMO_VOTER_PASSWORD)
+                      for email in DEMO_VOTERS}
+            # enrollment closes when the election opens, which the seed does now: so the seed
+            # stands in for each voter's device, makes their roll key and enrolls it
+            keys = _enroll_demo_voters(db, election, voters)
             election_service.open_election(db, election)
+            cards = _write_demo_cards(db, Path(application.instance_path) / DEMO_CARD_DIR,
+                                      election, voters, keys)
             for i, email in enumerate(DEMO_TRUSTEES, 1):
                 user_service.get_or_create_user(db, email, f"Demo Trustee {i}", ("trustee",),
                                                 password=DEMO_TRUSTEE_PASSWORD, trustee_index=i)
@@ -137,6 +147,7 @@ def seed_demo(application: Any, bits: int) -> int:
                                                tpk, _shares)
             petition_id = _seed_petition(application, db, tpk, allow_test_key=bits < 2048)
             pki = _seed_pki_election(application, db, tpk)
+            _seed_enroll_election(db, tpk)
             db.commit()
         except ApiError as exc:
             db.rollback()
@@ -154,8 +165,14 @@ def seed_demo(application: Any, bits: int) -> int:
           f"{pki['crl']}, one PKCS#12 file per demo voter in {pki['ca'].parent} / password "
           f"{DEMO_VOTER_PASSWORD!r}. Serve with SAYLAU_PKI_CA_FILE={pki['ca']} "
           f"SAYLAU_PKI_CRL_FILE={pki['crl']} to let voters enroll (saylau vote enroll --pkcs12).")
-    print(f"note: {DEMO_ELECTION!r} runs in legacy login mode (the browser booth does not sign "
-          "credential requests yet), so `saylau verify` fails its roll check")
+    print(f"{DEMO_ELECTION!r} runs in enrolled-key mode: a credential is issued only against a "
+          "request signed with the voter's roll key. DEMO ONLY: the seed stood in for each "
+          "voter's device, made their roll key and enrolled it before opening; each voter's roll "
+          f"key card (a SECRET; load it in the booth, or `saylau vote --roll-key`) is in {cards}. "
+          "In a real election each voter enrolls in their own browser before voting opens.")
+    print(f"created DRAFT election {DEMO_ENROLL_ELECTION!r} in enrolled-key mode (same voters): "
+          f"log in as a voter, open /vote/{DEMO_ENROLL_ELECTION}/roll-key to put a key on the roll "
+          "in the browser, then the official opens it (Officials -> Open).")
     with application.app_context():
         db = new_session(application)
         try:
@@ -199,6 +216,55 @@ def _print_state(db: Any) -> None:
         count, _ = count_of(db, petition)
         print(f"demo state: petition #{petition.id} is {petition.state}, {count} signatures "
               f"(/petitions/{petition.id})")
+
+
+def _enroll_demo_voters(db: Any, election: Any, voters: dict[str, Any]) -> dict[str, Any]:
+    """Each demo voter's Ed25519 roll key, enrolled (the seed stands in for their device)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from app.services import roll as roll_service
+    from crypto.credentials import ballot_public_key_bytes
+
+    keys = {email: Ed25519PrivateKey.generate() for email in voters}
+    for email, user in voters.items():
+        roll_service.enroll_key(db, election, user, ballot_public_key_bytes(keys[email]))
+    return keys
+
+
+def _write_demo_cards(db: Any, folder: Any, election: Any, voters: dict[str, Any],
+                      keys: dict[str, Any]) -> Any:
+    """``<folder>/<email>.json``: each voter's roll key card, with its (frozen) roll index."""
+    from app.services import roll as roll_service
+    from saylau.voter_client import save_roll_key
+
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for email, user in voters.items():
+        row = roll_service.roll_key_of(db, election.id, user)
+        path = folder / f"{email}.json"
+        if path.exists():
+            path.unlink()
+        save_roll_key(path, keys[email], election.id, row.roll_index if row else None)
+    return folder
+
+
+def _seed_enroll_election(db: Any, tpk: Any) -> None:
+    """A draft election in enrolled-key mode whose roll is the demo voters (browser enrollment)."""
+    from app.services import elections as election_service
+    from app.services import roll as roll_service
+    from crypto.election import Manifest
+
+    manifest = Manifest.from_json({
+        "election_id": DEMO_ENROLL_ELECTION, "title": "Demo: enroll your key in the browser",
+        "questions": [{"id": "library", "title": "Open the library on Sundays?",
+                       "min_selections": 1, "max_selections": 1,
+                       "options": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}]}]})
+    election = election_service.create_election(db, manifest, revote_policy="last-counts",
+                                                credential_policy="any_time",
+                                                credential_mode="enrolled")
+    election_service.set_election_key(db, election, tpk.to_json(), allow_test_key=True)
+    election.insecure_test_keys = True
+    roll_service.import_roll(db, election, "email,name\n" + "".join(
+        f"{e},Demo Voter {i}\n" for i, e in enumerate(DEMO_VOTERS, 1)))
 
 
 def _seed_pki_election(application: Any, db: Any, tpk: Any) -> dict[str, Any]:

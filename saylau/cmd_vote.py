@@ -74,8 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revote", action="store_true",
                         help="cast again with the credential kept in --credential-file")
     parser.add_argument("--receipt", type=Path, help="receipt file to check (check-receipt)")
-    parser.add_argument("--roll-key", type=Path, help="your Ed25519 roll key file (default: "
-                        "the one `enroll` saved under ~/.saylau/roll-keys/)")
+    parser.add_argument("--roll-key", type=Path, help="your roll key card (saylau-roll-key/1, "
+                        "the file the browser's enrollment page downloads) or PEM key (default: "
+                        "the card `enroll` saved under ~/.saylau/roll-keys/)")
     parser.add_argument("--pkcs12", type=Path, help="PKI mode: your personal certificate and "
                         "key as a PKCS#12 file")
     parser.add_argument("--pkcs12-password-file", type=Path,
@@ -94,7 +95,7 @@ def _load_roll_key(client: Any, args: argparse.Namespace) -> int | None:
         return None
     path = args.roll_key or roll_key_path(args.server, args.election, args.email or "")
     if path.exists():
-        client.roll_key = load_roll_key(path)
+        client.roll_key = load_roll_key(path, args.election)
     elif args.action == "check-roll" or (args.roll_key is not None and args.action != "enroll"):
         return _fail(f"no roll key at {path} (enroll first, or give --roll-key / --pkcs12)")
     return None
@@ -110,8 +111,9 @@ def _enroll(client: Any, args: argparse.Namespace) -> int:
     path = args.roll_key or roll_key_path(args.server, args.election, args.email)
     if client.roll_key is None:
         client.roll_key = Ed25519PrivateKey.generate()
-        save_roll_key(path, client.roll_key)
-        print(f"new Ed25519 roll key saved to {path} (keep it: your credential request is signed with it)")
+        save_roll_key(path, client.roll_key, args.election)
+        print(f"new Ed25519 roll key card saved to {path} (a SECRET: keep it; your credential "
+              "request is signed with it)")
     client.login(args.email, _read_password(args.password_file))
     answer = client.enroll(args.election)
     print(f"enrolled in {args.election}: {answer['kind']} key {answer['public_key'][:16]}…; "

@@ -460,23 +460,89 @@ class VoterClient:
 # --------------------------------------------------------------------------- roll keys on disk
 
 
+#: the roll key card: the same JSON file the browser's enrollment page downloads
+#: (app/static/js/crypto/roll-key.js) and ``saylau vote --roll-key`` reads
+ROLL_KEY_FORMAT = "saylau-roll-key/1"
+ROLL_KEY_WARNING = ("SECRET: this file holds the private key that signs your credential "
+                    "request. Whoever has it can ask for your credential. Keep it private "
+                    "and offline.")
+
+
 def roll_key_path(server: str, election_id: str, email: str) -> Path:
-    """Where ``saylau vote enroll`` keeps the roll key: the user's own directory, 0600."""
+    """Where ``saylau vote enroll`` keeps the roll key card: the user's own directory, 0600."""
     tag = hashlib.sha256(f"{server.rstrip('/')}|{election_id}|{email.lower()}".encode()).hexdigest()
-    return Path.home() / ".saylau" / "roll-keys" / f"{election_id}-{tag[:16]}.pem"
+    return Path.home() / ".saylau" / "roll-keys" / f"{election_id}-{tag[:16]}.json"
 
 
-def save_roll_key(path: Path, key: Ed25519PrivateKey) -> None:
+def roll_key_card(election_id: str, key: Ed25519PrivateKey,
+                  roll_index: int | None = None) -> dict[str, Any]:
+    """The roll key card (``saylau-roll-key/1``) of ``key`` for ``election_id``."""
+    pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    return {"format": ROLL_KEY_FORMAT, "election_id": election_id, "kind": "ed25519",
+            "public_key": ballot_public_key_bytes(key).hex(), "private_key_pkcs8": pkcs8.hex(),
+            "roll_index": roll_index, "warning": ROLL_KEY_WARNING}
+
+
+def roll_key_from_card(card: Any, election_id: str | None = None) -> Ed25519PrivateKey:
+    """The Ed25519 key of a roll key card (dict or JSON text); checks the format, the
+    election (when given) and that the private key matches the card's public key."""
+    if isinstance(card, (str, bytes)):
+        try:
+            card = json.loads(card)
+        except ValueError as exc:
+            raise VoterClientError("a roll key card is JSON") from exc
+    if not isinstance(card, dict) or card.get("format") != ROLL_KEY_FORMAT:
+        raise VoterClientError(f"not a roll key card (format {ROLL_KEY_FORMAT})")
+    if card.get("kind") != "ed25519":
+        raise VoterClientError("only ed25519 roll key cards are supported")
+    if election_id is not None and card.get("election_id") != election_id:
+        raise VoterClientError(f"this roll key card is for election {card.get('election_id')!r}, "
+                               f"not {election_id!r}")
+    try:
+        key = serialization.load_der_private_key(
+            bytes.fromhex(str(card.get("private_key_pkcs8", ""))), password=None)
+    except ValueError as exc:
+        raise VoterClientError("the card's private_key_pkcs8 is not a PKCS#8 key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise VoterClientError("the card's private key is not an Ed25519 key")
+    if ballot_public_key_bytes(key).hex() != card.get("public_key"):
+        raise VoterClientError("the card's private key does not match its public key")
+    return key
+
+
+def _write_secret(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+        fh.write(data)
 
 
-def load_roll_key(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+def save_roll_key(path: Path, key: Ed25519PrivateKey, election_id: str | None = None,
+                  roll_index: int | None = None) -> None:
+    """Write the roll key (0600, never over an existing file): the roll key card when
+    ``election_id`` is given, else a bare PKCS#8 PEM (read too, for older files)."""
+    if election_id is not None:
+        card = roll_key_card(election_id, key, roll_index)
+        _write_secret(path, (json.dumps(card, indent=2) + "\n").encode())
+        return
+    _write_secret(path, key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+
+
+def load_roll_key(path: Path, election_id: str | None = None) -> Ed25519PrivateKey:
+    """A roll key card (``saylau-roll-key/1``, as the browser downloads it) or a PEM key."""
+    data = path.read_bytes()
+    if data.lstrip().startswith(b"{"):
+        try:
+            return roll_key_from_card(data, election_id)
+        except VoterClientError as exc:
+            raise VoterClientError(f"{path}: {exc}") from exc
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except ValueError as exc:
+        raise VoterClientError(f"{path}: neither a roll key card nor a PEM key") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise VoterClientError(f"{path}: not an Ed25519 roll key")
     return key

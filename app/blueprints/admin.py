@@ -115,7 +115,8 @@ def new() -> Any:
             opens_at=election_service.parse_datetime(form.get("opens_at"), "opens at"),
             closes_at=election_service.parse_datetime(form.get("closes_at"), "closes at"),
             created_by=user.id if user else None,
-            issuer_key=current_app.config.get("TEST_ISSUER_KEY"))
+            issuer_key=current_app.config.get("TEST_ISSUER_KEY"),
+            credential_mode=form.get("credential_mode", "enrolled"))
     except ApiError as exc:
         db.rollback()
         return _form_error(exc, "admin/new.html", form=form)

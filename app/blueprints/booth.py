@@ -94,6 +94,19 @@ def booth_strings() -> dict[str, str]:
         "audited": _("audited (not counted)"),
         "check_button": _("Check against the board"),
         "view_receipt": _("Receipt page"),
+        "roll_key_none": _("This browser has no roll key for this election. Load your roll key "
+                           "card (the file you saved when you put your key on the roll) to get "
+                           "your voting card."),
+        "roll_key_held": _("This browser holds your roll key: it signs your request for the "
+                           "voting card."),
+        "roll_key_loaded": _("Roll key card loaded: it signs your request for the voting card."),
+        "roll_key_bad": _("This is not a valid roll key card for this election."),
+        "roll_key_not_on_roll": _("Your roll key is not on this election's published roll "
+                                  "(keys are put on the roll before voting opens), or it is "
+                                  "not the key you enrolled: no voting card can be issued "
+                                  "against it."),
+        "pki_needed": _("Choose your certificate file (PKCS#12) and enter its password: your "
+                        "request for the voting card is signed with it."),
     }
 
 

@@ -78,12 +78,19 @@ def create_election(
     created_by: int | None = None,
     issuer_key: IssuerPrivateKey | None = None,
     credential_mode: str = "enrolled",
+    legacy_login: bool = False,
 ) -> Election:
     if db.get(Election, manifest.election_id) is not None:
         raise ApiError(409, "exists", f"election {manifest.election_id!r} already exists")
     _check_policy(revote_policy)
     if credential_mode not in CREDENTIAL_MODES:
         raise ApiError(400, "invalid_mode", f"credential mode must be one of {CREDENTIAL_MODES}")
+    if credential_mode == "login" and not legacy_login:
+        # docs/protocol.md §2.7: without a roll the operator alone could issue every
+        # credential; old login-mode elections are still read, new ones are refused
+        raise ApiError(400, "login_mode_retired", "credential mode 'login' (no roll of voter "
+                       "keys) is no longer accepted for new elections: use 'enrolled' (voters "
+                       "enroll a key before opening) or 'pki' (national certificates)")
     _check_credential_policy(credential_policy)
     _check_window(opens_at, closes_at)
     sk = issuer_key if issuer_key is not None else IssuerPrivateKey.generate(ISSUER_KEY_BITS)

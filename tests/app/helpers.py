@@ -65,7 +65,8 @@ def setup_election(app: Any, election_id: str = "e1", voters: int = 3, *,
             election = election_service.create_election(
                 db, Manifest.from_json(manifest_json(election_id)), revote_policy=revote_policy,
                 credential_policy=credential_policy,
-                issuer_key=app.config["TEST_ISSUER_KEY"], credential_mode=mode)
+                issuer_key=app.config["TEST_ISSUER_KEY"], credential_mode=mode,
+                legacy_login=mode == "login")
             election_service.set_election_key(db, election, threshold_public_json(),
                                               allow_test_key=True)
             csv = "email,name\n" + "".join(f"{e},Voter {i}\n" for i, e in enumerate(emails, 1))

@@ -15,9 +15,10 @@ def test_vote_cli_cast_revote_check(app, tmp_path, capsys, monkeypatch):
     server, url = _serve(app)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pw").write_text(VOTER_PASSWORD + "\n")
-    save_roll_key(tmp_path / "rk.pem", roll_key("voter1@example.org"))
+    # the roll key card, the same file the browser's enrollment page downloads
+    save_roll_key(tmp_path / "rk.json", roll_key("voter1@example.org"), "e1")
     base = ["vote", "--server", url, "--election", "e1", "--email", "voter1@example.org",
-            "--password-file", "pw", "--roll-key", "rk.pem", "--delay", "0"]
+            "--password-file", "pw", "--roll-key", "rk.json", "--delay", "0"]
     try:
         assert main(base + ["--choice", "mayor=a", "--choice", "ref=yes"]) == 0
         receipt = json.loads((tmp_path / "receipt-e1.json").read_text())
@@ -107,6 +108,7 @@ def test_vote_cli_enroll_check_roll_cast(app, tmp_path, capsys, monkeypatch):
         assert main(["vote", "enroll", *who]) == 0
         keys = list((tmp_path / "home" / ".saylau" / "roll-keys").iterdir())
         assert len(keys) == 1 and keys[0].stat().st_mode & 0o077 == 0
+        assert json.loads(keys[0].read_text())["format"] == "saylau-roll-key/1"
         assert main(["vote", "check-roll", *who]) == 1  # not open: no published roll yet
         with app.app_context():
             db = new_session(app)

@@ -148,6 +148,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("results.trustee_election", "GET"): "trustee",
     ("results.trustee_election", "POST"): "trustee",
     ("vote.election", "GET"): "auth",
+    ("vote.roll_key", "GET"): "auth",  # enrolled-key mode: make and enroll a roll key (§2.7)
     ("api.docs", "GET"): "public",  # the OpenAPI document's page, read-only
     ("board.tracker_json", "GET"): "public",  # a board entry is public
     ("board.search", "GET"): "public",

@@ -339,3 +339,123 @@ def test_enrolled_and_pki_flow_on_postgres(tmp_path: Path, issuer_test_key: Any,
     wallet = vc.obtain_credential(election)
     vc.cast(election, wallet, _choices(vc, election))
     assert roll_key(emails[0]) is vc.roll_key
+
+
+def test_new_elections_cannot_use_login_mode(app: Any, client: Any) -> None:
+    """Login mode (no roll: the operator alone could issue every credential) is refused for
+    new elections through the API, the admin form and the service; enrolled is the default."""
+    import html
+
+    from app.errors import ApiError
+    from crypto.election import Manifest
+    from tests.app.helpers import manifest_json
+    from tests.app.test_web import csrf_token, login_official
+
+    setup_election(app)
+    login_official(client)
+    token = csrf_token(client, "/admin/elections/new")
+    body = {"id": "legacy-2026", "title": "Vote", "credential_mode": "login", "questions": [
+        {"id": "q1", "title": "Q", "min_selections": 1, "max_selections": 1,
+         "options": [{"id": "a", "label": "A"}]}]}
+    response = client.post("/api/v1/elections", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "login_mode_retired"
+    assert client.get("/api/v1/elections/legacy-2026").status_code == 404
+    response = client.post("/admin/elections/new", data={
+        "csrf_token": token, "id": "legacy-form", "title": "City vote",
+        "questions": "budget | Budget | yesno", "revote_policy": "last-counts",
+        "credential_mode": "login"})
+    assert response.status_code == 400
+    assert "no longer accepted" in html.unescape(response.get_data(as_text=True))
+    assert client.get("/api/v1/elections/legacy-form").status_code == 404
+    del body["credential_mode"]
+    response = client.post("/api/v1/elections", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+    assert response.get_json()["credential_mode"] == "enrolled"
+    with app.app_context():
+        db = new_session(app)
+        try:
+            with pytest.raises(ApiError, match="no longer accepted"):
+                election_service.create_election(
+                    db, Manifest.from_json(manifest_json("legacy-svc")), credential_mode="login")
+            # old login-mode rows are still read (compatibility)
+            old = election_service.create_election(
+                db, Manifest.from_json(manifest_json("legacy-old")), credential_mode="login",
+                legacy_login=True)
+            assert old.credential_mode == "login"
+        finally:
+            db.rollback()
+            db.close()
+
+
+def test_roll_key_card_is_shared_by_browser_and_cli(tmp_path: Path) -> None:
+    """The CLI writes and reads the browser's roll key card (saylau-roll-key/1); bad cards
+    are refused with the reason; PEM files of older versions still load."""
+    from saylau.voter_client import (
+        VoterClientError,
+        load_roll_key,
+        roll_key_card,
+        roll_key_from_card,
+        save_roll_key,
+    )
+
+    key = Ed25519PrivateKey.generate()
+    path = tmp_path / "card.json"
+    save_roll_key(path, key, "e1", 4)
+    card = json.loads(path.read_text())
+    assert card["format"] == "saylau-roll-key/1" and card["roll_index"] == 4
+    assert card["public_key"] == ballot_public_key_bytes(key).hex() and "SECRET" in card["warning"]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert ballot_public_key_bytes(load_roll_key(path, "e1")) == ballot_public_key_bytes(key)
+    with pytest.raises(VoterClientError, match="for election 'e1', not 'e2'"):
+        load_roll_key(path, "e2")
+    other = roll_key_card("e1", Ed25519PrivateKey.generate())
+    with pytest.raises(VoterClientError, match="does not match"):
+        roll_key_from_card({**card, "public_key": other["public_key"]})
+    with pytest.raises(VoterClientError, match="format"):
+        roll_key_from_card({**card, "format": "saylau-voting-card/1"})
+    with pytest.raises(VoterClientError, match="PKCS#8"):
+        roll_key_from_card({**card, "private_key_pkcs8": "abcd"})
+    with pytest.raises(VoterClientError, match="JSON"):
+        roll_key_from_card("{not json")
+    pem = tmp_path / "old.pem"
+    save_roll_key(pem, key)
+    assert ballot_public_key_bytes(load_roll_key(pem)) == ballot_public_key_bytes(key)
+
+
+def test_roll_key_page(app: Any, client: Any) -> None:
+    """/vote/<id>/roll-key: login needed; a draft is shown only to voters on its roll (with
+    the enroll button), an open election offers the roll check instead."""
+    from app.models import Election
+    from app.services import users as user_service
+    from tests.app.test_web import csrf_token
+
+    setup_election(app, open_it=False, enroll=False)
+    with app.app_context():
+        db = new_session(app)
+        user_service.get_or_create_user(db, "stranger@example.org", password=VOTER_PASSWORD)
+        db.commit()
+        db.close()
+    assert client.get("/vote/e1/roll-key").status_code in (302, 401)
+
+    def login_as(email: str) -> None:
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/auth/login")})
+        token = csrf_token(client, "/auth/login")
+        response = client.post("/auth/login", data={"email": email, "password": VOTER_PASSWORD,
+                                                     "csrf_token": token})
+        assert response.status_code == 302
+
+    login_as("stranger@example.org")
+    assert client.get("/vote/e1/roll-key").status_code == 404  # a draft: voters on its roll only
+    assert client.get("/vote/none/roll-key").status_code == 404
+    login_as("voter1@example.org")
+    page = client.get("/vote/e1/roll-key").get_data(as_text=True)
+    assert 'id="enroll-button"' in page and 'id="roll-check-button"' not in page
+    assert "/vote/e1/roll-key" in client.get("/").get_data(as_text=True)  # the home page links it
+    _open(app)
+    page = client.get("/vote/e1/roll-key").get_data(as_text=True)
+    assert 'id="enroll-button"' not in page and 'id="roll-check-button"' in page
+    with app.app_context():
+        db = new_session(app)
+        assert db.get(Election, "e1").state == "open"
+        db.close()

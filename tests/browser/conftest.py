@@ -7,7 +7,12 @@
 * ``browser`` (session): Chromium at ``/usr/bin/chromium`` (never downloaded), skipped
   with a reason when it or the ``playwright`` package is missing.
 * ``page``: a fresh context (empty cookies, localStorage and IndexedDB) per test.
-* ``login(page, email)``: log in through the real form.
+* ``login(page, email)``: log in through the real form.  The elections run in enrolled-key
+  mode (docs/protocol.md §2.7): every test voter's roll key (``tests.app.helpers.roll_key``)
+  was enrolled before opening, and ``login`` first puts that key into the browser's IndexedDB
+  (as the enrollment page would have), from its roll key card, for every election whose
+  roll holds it; ``login(..., roll_keys=False)`` leaves the browser without it.
+* ``roll_card(election_id, email)``: the voter's roll key card (``saylau-roll-key/1``).
 * ``shot(page, name)``: a screenshot into ``test-artifacts/screenshots/`` (git-ignored).
 
 Every test using ``browser`` or ``page`` is marked ``browser`` (``pytest -m "not browser"``
@@ -69,12 +74,12 @@ def live_server(issuer_test_key: Any) -> Iterator[LiveServer]:
     tmp = Path(tempfile.mkdtemp(prefix="saylau-browser-"))
     app = make_test_app(f"sqlite:///{tmp / 'browser.db'}", tmp, issuer_test_key)
     emails = {
-        # legacy login mode: the browser booth does not sign credential requests yet
-        "e1": setup_election(app, "e1", VOTERS, revote_policy="last-counts", mode="login"),
-        "e2": setup_election(app, "e2", VOTERS, revote_policy="no-revote", mode="login"),
+        # enrolled-key mode: each voter's roll key is enrolled before opening
+        "e1": setup_election(app, "e1", VOTERS, revote_policy="last-counts"),
+        "e2": setup_election(app, "e2", VOTERS, revote_policy="no-revote"),
         # the default credential policy: a credential period before voting opens
         "e3": setup_election(app, "e3", VOTERS, revote_policy="last-counts",
-                             credential_policy="period", mode="login"),
+                             credential_policy="period"),
     }
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -116,10 +121,63 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def roll_card(app: Any, election_id: str, email: str) -> dict[str, Any] | None:
+    """The roll key card of ``email``'s enrolled test key in ``election_id`` (None if that
+    key is not on the election's roll)."""
+    from sqlalchemy import select
+
+    from app.db import new_session
+    from app.models import RollEntry, RollKey
+    from crypto.credentials import ballot_public_key_bytes
+    from saylau.voter_client import roll_key_card
+    from tests.app.helpers import roll_key
+
+    key = roll_key(email)
+    with app.app_context():
+        db = new_session(app)
+        try:
+            row = db.execute(select(RollKey).join(RollEntry, RollEntry.id == RollKey.roll_entry_id)
+                             .where(RollKey.election_id == election_id,
+                                    RollEntry.email == email)).scalars().first()
+        finally:
+            db.close()
+    if row is None or row.public_key_hex != ballot_public_key_bytes(key).hex():
+        return None
+    return roll_key_card(election_id, key, row.roll_index)
+
+
+def roll_cards(app: Any, email: str) -> list[dict[str, Any]]:
+    """``email``'s roll key cards, one per election whose roll holds its test key."""
+    from sqlalchemy import select
+
+    from app.db import new_session
+    from app.models import RollEntry
+
+    with app.app_context():
+        db = new_session(app)
+        try:
+            ids = db.scalars(select(RollEntry.election_id).where(RollEntry.email == email)).all()
+        finally:
+            db.close()
+    return [c for c in (roll_card(app, eid, email) for eid in sorted(set(ids))) if c]
+
+
+STORE_CARDS_JS = """async (cards) => {
+  const rk = await import('/static/js/crypto/roll-key.js');
+  const store = await import('/static/js/roll-key-store.js');
+  for (const card of cards) {
+    const s = await rk.rollSignerFromCard(card);
+    await store.storeRollKey(card.election_id, {privateKey: s.privateKey, publicKeyHex: s.publicKeyHex, rollIndex: s.rollIndex});
+  }
+}"""
+
+
 @pytest.fixture()
-def login() -> Callable[[Any, str, str], None]:
-    def do(pg: Any, email: str, next_path: str = "/") -> None:
+def login(live_server: LiveServer) -> Callable[..., None]:
+    def do(pg: Any, email: str, next_path: str = "/", *, roll_keys: bool = True) -> None:
         pg.goto(f"/auth/login?next={next_path}")
+        if roll_keys:  # the voter enrolled in this browser before voting opened
+            pg.evaluate(STORE_CARDS_JS, roll_cards(live_server.app, email))
         pg.fill("input[name=email]", email)
         pg.fill("input[name=password]", VOTER_PASSWORD)
         pg.click("main form button[type=submit]")

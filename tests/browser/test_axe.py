@@ -250,15 +250,39 @@ def test_no_serious_axe_violations_in_page_states(axe_page: Any, live_server: Li
     page.click("#paste-form button[type=submit]")
     page.wait_for_selector("#check-result[data-result]")
     states["receipt-check-failed"] = audit(page)
+    email = live_server.voter("e1")
     page.goto(f"/auth/login?lang={lang}")
-    page.fill("input[name=email]", live_server.voter("e1"))
+    page.fill("input[name=email]", email)
     page.fill("input[name=password]", VOTER_PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_load_state()
     page.goto(f"/elections/e1/booth?lang={lang}")
     page.wait_for_selector("#encrypt-button:not([disabled])")
     page.wait_for_selector("#card-status[data-card=none]")
+    page.wait_for_selector("#roll-key-status[data-roll=none]")
     states["booth-no-card"] = audit(page)
+    # enrolled-key mode: this browser has no roll key; the voter loads their roll key card
+    import json
+    import tempfile
+
+    from tests.browser.conftest import roll_card
+
+    with tempfile.TemporaryDirectory() as tmp:
+        card = f"{tmp}/roll-key.json"
+        with open(card, "w", encoding="utf-8") as fh:
+            json.dump(roll_card(live_server.app, "e1", email), fh)
+        page.set_input_files("#roll-key-file", card)
+        page.wait_for_selector("#roll-key-status[data-roll=held], #roll-key-status[data-roll=error]")
+    assert page.get_attribute("#roll-key-status", "data-roll") == "held", \
+        page.inner_text("#roll-key-status")
+    states["booth-roll-key-loaded"] = audit(page)
+    page.goto(f"/vote/e1/roll-key?lang={lang}")
+    page.click("#roll-check-button")
+    page.wait_for_selector("#roll-check-result[data-result=ok]")
+    states["roll-key-check"] = audit(page)
+    page.goto(f"/elections/e1/booth?lang={lang}")
+    page.wait_for_selector("#encrypt-button:not([disabled])")
+    page.wait_for_selector("#roll-key-status[data-roll=held]")
     page.click("#get-card-button")
     page.wait_for_selector("#card-status[data-card=held]")
     states["booth-card"] = audit(page)

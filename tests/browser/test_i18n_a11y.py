@@ -65,10 +65,15 @@ def tab_to(page: Any, selector: str, limit: int = 40) -> None:
 
 
 def test_keyboard_only_voting(page, live_server, shot):
+    from tests.browser.conftest import STORE_CARDS_JS, roll_cards
+
     kb = page.keyboard
+    email = live_server.voter("e1")
     page.goto(f"/auth/login?next={BOOTH}")
+    # this browser enrolled the voter's roll key before voting opened (docs/protocol.md §2.7)
+    page.evaluate(STORE_CARDS_JS, roll_cards(live_server.app, email))
     tab_to(page, "input[name=email]")
-    kb.type(live_server.voter("e1"))
+    kb.type(email)
     kb.press("Tab")
     kb.type(VOTER_PASSWORD)
     kb.press("Enter")

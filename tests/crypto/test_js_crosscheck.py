@@ -176,3 +176,43 @@ def test_js_signed_request_verifies_in_python() -> None:
     tampered = SignedRequest.from_json({**doc, "request": {**doc["request"], "roll_index": 4}})
     with pytest.raises(InvalidSignature):
         verify_request(RollEntry(4, "ed25519", entry.public_key), tampered)
+
+
+def test_js_roll_key_card_verifies_in_python() -> None:
+    """§2.7: a roll key card made by the browser module (crypto/roll-key.js) loads in
+    Python (saylau vote --roll-key reads the same file), its key signs exactly what the JS
+    signed, that request verifies with crypto/roll.py, and the JS roll root is the Python one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from crypto.roll import (
+        CredentialRequest,
+        RollEntry,
+        SignedRequest,
+        roll_root,
+        sign_request,
+        verify_request,
+    )
+
+    out = subprocess.run(
+        [NODE or "node", "--test", str(JS / "roll-key.test.mjs")],
+        capture_output=True, text=True, check=True, env={"SAYLAU_PRINT_CARD": "1",
+                                                          "PATH": "/usr/bin:/bin"})
+    line = next(ln.strip().lstrip("# ").strip() for ln in out.stdout.splitlines()
+                if '"private_key_pkcs8"' in ln)
+    doc = json.loads(line)
+    card = doc["card"]
+    assert card["format"] == "saylau-roll-key/1" and card["roll_index"] == 3
+    key = serialization.load_der_private_key(bytes.fromhex(card["private_key_pkcs8"]), None)
+    assert isinstance(key, Ed25519PrivateKey)
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert public.hex() == card["public_key"]
+    signed = SignedRequest.from_json(doc["signed"])
+    verify_request(RollEntry(3, "ed25519", public), signed)
+    assert sign_request(key, CredentialRequest.from_json(doc["signed"]["request"])).signature \
+        == signed.signature  # Ed25519 is deterministic: the same key, the same bytes signed
+    with pytest.raises(InvalidSignature):
+        verify_request(RollEntry(3, "ed25519", bytes(32 * [1])), signed)
+    entries = [RollEntry.from_json(e) for e in doc["entries"]]
+    assert roll_root(entries).hex() == doc["root"]
+    assert roll_root(entries[:4]).hex() != doc["root"]

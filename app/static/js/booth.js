@@ -10,7 +10,13 @@
  *     from a seed kept for the card, RFC 9474 Prepare+Blind, POSTs the blinded message
  *     with the session and the X-CSRFToken header, Finalize; the card can be saved as a
  *     file or printed, and imported on any device (file or pasted text).  The wallet is
- *     kept in IndexedDB (a revote needs the same credential and key);
+ *     kept in IndexedDB (a revote needs the same credential and key).
+ *     Enrolled-key and PKI mode (docs/protocol.md §2.7): the blinded message goes in a
+ *     request signed with the voter's roll key; the signer comes from a source chosen by
+ *     the election's credential_mode (signerSources): the roll key this browser keeps in
+ *     IndexedDB or a roll key card file the voter loads (enrolled), a PKCS#12 file
+ *     (pki, ./pki-card.js → ./crypto/pkcs12.js).  The roll index is looked up in the published roll, which
+ *     must hash to the commitment the fingerprint binds and hold the key exactly once;
  *  3. encrypt and prove in the worker (progress bar), show the tracker;
  *     Without a card the voter can still encrypt and check (a throwaway token id binds
  *     the proofs), but not cast;
@@ -23,10 +29,11 @@
  */
 
 import {
-  PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, normalizeManifest, requestCredential,
-  signBallot, trackerOf,
+  PaillierPublicKey, WorkerBallotClient, auditBallot, bytesToHex, findOnRoll, normalizeManifest,
+  requestCredential, rollSignerFromCard, signBallot, trackerOf,
 } from './saylau-crypto.js';
 import { api, localNumber, setTime } from './page-api.js';
+import { loadRollSigner, storeRollKey } from './roll-key-store.js';
 import { storeReceipt, verifyReceipt } from './receipt.js';
 import { walletStore } from './wallet-store.js';
 import { cardOf, newCardKey, walletFromCard } from './voting-card.js';
@@ -52,7 +59,89 @@ const state = {
   choices: null,
   pending: null, // {ballot, secrets, tracker}
   receipt: null,
+  rollSigner: null, // enrolled-key mode: the roll key that signs the credential request
 };
+
+// ------------------------------------------------------------------ roll key (§2.7)
+
+const ROLL_REFUSED = new Set(['not_enrolled', 'wrong_roll_index', 'bad_request_signature']);
+
+function rollStatus(text, kind) {
+  const el = $('roll-key-status');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.roll = kind;
+}
+
+/** Where each credential mode's signer comes from (null: legacy login mode, no signature). */
+const signerSources = {
+  login: async () => null,
+  enrolled: async () => {
+    if (!state.rollSigner) state.rollSigner = await loadRollSigner(state.electionId);
+    if (!state.rollSigner) throw new Error(t('roll_key_none'));
+    return state.rollSigner;
+  },
+  // PKI mode: the voter's PKCS#12 file (templates/booth/_pki.html), opened by pki-card.js
+  // (loaded only here), checked against GET /roll/me; {privateKey: signer, rollIndex}
+  pki: async () => (await import('./pki-card.js')).pkiRollKey(state.electionId),
+};
+
+async function rollSignerFor(mode) {
+  const source = signerSources[mode];
+  if (!source) throw new Error(`${t('error')} ${mode}`);
+  return source(mode);
+}
+
+/** The signer's roll index: found in the published roll (checked against the fingerprint's
+ *  commitment, the key exactly once), or, for a certificate, the server's answer for me. */
+async function withRollIndex(signer) {
+  if (!signer) return null;
+  const id = encodeURIComponent(state.electionId);
+  if (signer.publicKeyHex) {
+    const roll = await api(`/api/v1/elections/${id}/roll`);
+    try {
+      return { ...signer, rollIndex: await findOnRoll(roll, state.info.roll, signer.publicKeyHex) };
+    } catch (err) {
+      if (err && err.name === 'InvalidKey') throw new Error(t('roll_key_not_on_roll'));
+      throw err;
+    }
+  }
+  if (Number.isSafeInteger(signer.rollIndex)) return signer;
+  const me = await api(`/api/v1/elections/${id}/roll/me`, { session: true });
+  return { ...signer, rollIndex: me.roll_index };
+}
+
+async function showRollKey() {
+  const panel = $('roll-key-panel');
+  if (!panel) return;
+  const picker = $('roll-key-pick');
+  if (panel.dataset.mode !== 'enrolled') { rollStatus(t('pki_needed'), 'none'); return; }
+  if (!state.rollSigner) state.rollSigner = await loadRollSigner(state.electionId);
+  if (state.rollSigner) {
+    rollStatus(t('roll_key_held'), 'held');
+    if (picker) picker.hidden = true;
+  } else {
+    rollStatus(t('roll_key_none'), 'none');
+    if (picker) picker.hidden = false;
+  }
+}
+
+async function onRollKeyFile() {
+  const input = $('roll-key-file');
+  if (!input.files || !input.files.length) return;
+  try {
+    const signer = await rollSignerFromCard(await input.files[0].text(), state.electionId);
+    state.rollSigner = signer;
+    // keep it here, non-extractable, so that this browser need not load the file again
+    await storeRollKey(state.electionId, { privateKey: signer.privateKey, publicKeyHex: signer.publicKeyHex, rollIndex: signer.rollIndex });
+    rollStatus(t('roll_key_loaded'), 'held');
+    $('roll-key-pick').hidden = true;
+  } catch (err) {
+    rollStatus(t('roll_key_bad'), 'error');
+  } finally {
+    input.value = '';
+  }
+}
 
 function setStatus(text, kind = '') {
   const el = $('status');
@@ -101,11 +190,7 @@ async function onGetCard() {
   button.disabled = true;
   cardStatus(t('card_getting'), 'working');
   try {
-    // ---- PKI mode (issue 11, wt/11p): the roll key is the key of the voter's PKCS#12 file
-    // (pki-card.js, loaded only here); the blinded message goes in a request it signs ----
-    const rollKey = state.info.credential_mode === 'pki'
-      ? await (await import('./pki-card.js')).pkiRollKey(state.electionId) : null;
-    // ---- end PKI mode ----
+    const rollKey = await withRollIndex(await rollSignerFor(state.info.credential_mode || 'login'));
     const key = await newCardKey();
     const wallet = await requestCredential(state.info.issuer_public_key, state.electionId, async (blinded, signed) => {
       try {
@@ -115,6 +200,7 @@ async function onGetCard() {
         return answer.blind_signature;
       } catch (err) {
         if (err.status === 409 && err.code === 'already_issued') throw new Error(t('card_taken'));
+        if (err.status === 403 && ROLL_REFUSED.has(err.code)) throw new Error(t('roll_key_not_on_roll'));
         throw err;
       }
     }, { ballotKey: key, rollKey });
@@ -125,6 +211,10 @@ async function onGetCard() {
     cardStatus(t('card_got'), 'held');
   } catch (err) {
     cardStatus(`${t('error')} ${err && err.message ? err.message : err}`, 'error');
+    // a key not on the roll (or none): let the voter load their roll key card
+    if (err && [t('roll_key_not_on_roll'), t('roll_key_none')].includes(err.message) && $('roll-key-pick')) {
+      $('roll-key-pick').hidden = false;
+    }
   } finally {
     button.disabled = false;
   }
@@ -241,6 +331,7 @@ async function init() {
     state.manifest = normalizeManifest(info.manifest);
     state.wallet = await wallets.load(state.electionId);
     showCard();
+    await showRollKey();
     if (!$('ballot-form')) { setStatus(t('precomputed'), 'ok'); return; }
     state.pk = PaillierPublicKey.fromJson(info.election_public_key);
     const election = {
@@ -419,6 +510,7 @@ if (root && $('card-panel')) {
   $('card-file').addEventListener('change', onImportFile);
   $('card-paste-form').addEventListener('submit', onImportPaste);
   $('card-print').addEventListener('click', onPrintCard);
+  if ($('roll-key-file')) $('roll-key-file').addEventListener('change', onRollKeyFile);
 }
 if (root && $('ballot-form')) {
   $('ballot-form').addEventListener('submit', onEncrypt);

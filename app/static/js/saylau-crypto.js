@@ -20,6 +20,7 @@
  *   crypto/blind-rsa.js   ← crypto/blind_rsa.py    RFC 9474 client side         (§2.2)
  *   crypto/credentials.js ← crypto/credentials.py  credential message, token id (§2.3)
  *   crypto/ballot-key.js  ← crypto/credentials.py  Ed25519 ballot key           (§6.5)
+ *   crypto/roll-key.js    ← crypto/roll.py         roll key, card, roll check   (§2.7)
  *   crypto/client.js                               BallotClient, WorkerBallotClient (§6.6)
  *   crypto/petition.js    ← crypto/petition.py     petition signatures          (§7.2–7.4)
  *
@@ -74,6 +75,10 @@ export {
   finishCredential, credentialTokenId, requestCredential,
 } from './crypto/credentials.js';
 export { credentialRequestMessage, currentPeriod, signCredentialRequest } from './crypto/credential-request.js';
+export {
+  ROLL_KEY_FORMAT, ROLL_ENTRY_DOMAIN, ROLL_KEY_WARNING, generateRollKey, rollKeyCard, rollSigner,
+  rollSignerFromCard, rollLeaf, rollRoot, findOnRoll,
+} from './crypto/roll-key.js';
 export {
   generateBallotKey, importBallotKeySeed, signPayload, signBallot, verifyPayloadSignature,
 } from './crypto/ballot-key.js';

@@ -32,15 +32,14 @@ export async function credentialRequestMessage(request) {
 }
 
 /**
- * Sign eq. R1 with the voter's roll key: an enrolled Ed25519 key (a WebCrypto CryptoKey), or
- * a signer object {sign(m) → Promise<Uint8Array>} — PKI mode's X.509 key from a PKCS#12
- * file (crypto/pkcs12.js signerFromPkcs12: RSA PKCS#1 v1.5 or ECDSA DER, SHA-256).
+ * Sign eq. R1 with the voter's roll key: an Ed25519 CryptoKey (enrolled-key mode), or a
+ * signer {sign(bytes) → signature bytes} (crypto/roll-key.js, or a PKI-mode signer whose
+ * sign() makes the RSA PKCS#1 v1.5 / ECDSA-DER signature of §2.7).
  * Returns the body's {request, signature (hex)} — SignedRequest.to_json().
  */
 export async function signCredentialRequest(enrolledKey, request) {
   const m = await credentialRequestMessage(request);
   const signature = enrolledKey && typeof enrolledKey.sign === 'function'
-    ? await enrolledKey.sign(m)
-    : await signPayload(enrolledKey, m);
+    ? new Uint8Array(await enrolledKey.sign(m)) : await signPayload(enrolledKey, m);
   return { request: { ...request }, signature: bytesToHex(signature) };
 }

@@ -69,7 +69,8 @@ export async function credentialTokenId(credential) {
  * The whole client side of issuance, as the booth and the petition page run it: a fresh
  * non-extractable Ed25519 ballot key (§6.5), Prepare + Blind, `sendBlinded(hex, signed)` →
  * the issuer's blind signature (hex; the page POSTs it with the session), Finalize.
- * With `rollKey` ({privateKey, rollIndex}, an enrolled roll key, §2.7) the blinded message is
+ * With `rollKey` ({privateKey, rollIndex} or a signer {rollIndex, sign(bytes)}, e.g. from
+ * crypto/roll-key.js, §2.7) the blinded message is
  * put in a request signed by it (eq. R1) and `signed` ({request, signature}) is the body's
  * `signed_request`; without it `signed` is null (legacy login mode).
  * Returns the wallet {credential: Credential.to_json(), tokenId (hex), privateKey}.
@@ -84,7 +85,8 @@ export async function requestCredential(issuerKeyJson, scopeId, sendBlinded,
   const key = ballotKey || await generateBallotKey();
   const { blindedMessage, state } = await beginCredential(issuerKey, scopeId, key.publicKeyBytes);
   const blindedHex = bytesToHex(blindedMessage);
-  const signed = rollKey === null ? null : await signCredentialRequest(rollKey.privateKey, {
+  const signed = rollKey === null ? null : await signCredentialRequest(
+    typeof rollKey.sign === 'function' ? rollKey : rollKey.privateKey, {
     election_id: scopeId, roll_index: rollKey.rollIndex, blinded_message: blindedHex,
     period: period || currentPeriod(),
   });
