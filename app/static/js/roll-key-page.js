@@ -77,7 +77,7 @@ async function onCheck() {
   try {
     const info = await api(base);
     const fp = await electionFingerprint(info.manifest, info.election_public_key,
-      info.issuer_public_key, info.board_public_key, info.roll);
+      info.issuer_public_key, info.board_public_key, info.roll, info.rules);
     if (bytesToHex(fp) !== info.fingerprint) { say('roll-check-result', t('fingerprint_bad'), 'bad'); return; }
     const local = await loadRollSigner(electionId);
     const mine = await serverKey();
