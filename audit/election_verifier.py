@@ -53,7 +53,7 @@ from tally.decrypt import (
     results_from_json,
 )
 from tally.progress import ProgressFn
-from tally.verify_board import BoardResult, ElectionContext, verify_board
+from tally.verify_board import BoardResult, ElectionContext, chunk_for, verify_board
 
 #: verify_board problem kinds -> report check names (in report order).
 BOARD_CHECKS = {
@@ -236,9 +236,11 @@ def verify_board_record(
     streamed: BoardPass | None = None
     if record.board_source is not None:
         try:
+            expected = _last_tree_size(record)
             streamed = stream_board(record.board_source, checked_ctx, credentials_issued=issued,
                                     progress=progress, workers=workers, scheduler=scheduler,
-                                    receipt=receipt, expected_total=_last_tree_size(record))
+                                    receipt=receipt, expected_total=expected,
+                                    chunk=chunk_for(expected, workers))
         except BoardUnreadable:  # not a JSON array: the whole-file reader names the error
             return verify_board_record(read_record(record.source, strict=False), receipt,
                                        progress, workers=workers,
