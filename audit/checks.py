@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from audit.record import BOARD, INDEX_FILE, TREE_HEADS, Record, verify_index
@@ -20,7 +20,7 @@ from crypto.merkle import InclusionProof, entry_leaf_hash, node_hash, root_hash
 from crypto.tree_head import SignedTreeHead, verify_receipt_inclusion, verify_tree_head
 
 
-def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
+def prefix_roots(leaves: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
     """``MTH(D[0:k])`` for every ``k`` in ``sizes`` in one pass (RFC 9162 §2.1.1).
 
     Keeps the perfect subtrees of the prefix on a stack; the root of the prefix is the
@@ -58,14 +58,14 @@ def _check_index(report: Report, record: Record, board_key: bytes | None) -> Non
             verify_index(index, board_key, record.format)
         except CryptoError as exc:
             details.append(f"index signature: {exc}")
-    for name in sorted(set(record.raw) - {INDEX_FILE}):
+    for name in sorted(record.names() - {INDEX_FILE}):
         expected = files.get(name)
-        actual = hashlib.sha256(record.raw[name]).hexdigest()
+        actual = record.digests.get(name) or hashlib.sha256(record.raw[name]).hexdigest()
         if expected is None:
             details.append(f"{name} is not listed in the index")
         elif not isinstance(expected, str) or not hmac.compare_digest(expected, actual):
             details.append(f"{name}: SHA-256 differs from the signed index (file altered)")
-    for name in sorted(set(files) - set(record.raw)):
+    for name in sorted(set(files) - record.names()):
         details.append(f"{name} is listed in the index but missing")
     if details:
         report.add("record-index", False, "the signed record index does not match the files",
@@ -111,7 +111,7 @@ def _check_tree_heads(report: Report, record: Record, board_key: bytes,
     return heads
 
 
-def _check_merkle(report: Report, leaves: list[bytes], heads: list[SignedTreeHead]
+def _check_merkle(report: Report, leaves: Sequence[bytes], heads: list[SignedTreeHead]
                   ) -> dict[int, bytes]:
     roots = prefix_roots(leaves, {h.tree_size for h in heads if h.tree_size <= len(leaves)}
                          | {len(leaves)})
@@ -159,8 +159,8 @@ def check_board_log(report: Report, record: Record, board_key: bytes, log_id: st
     return board, leaves, heads, roots
 
 
-def _check_receipt(report: Report, receipt: Mapping[str, Any], board: list[Any],
-                   leaves: list[bytes], roots_of: Callable[[int], bytes | None],
+def _check_receipt(report: Report, receipt: Mapping[str, Any], board: Sequence[Any],
+                   leaves: Sequence[bytes], roots_of: Callable[[int], bytes | None],
                    board_key: bytes, log_id: str) -> None:
     details: list[str] = []
     try:

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audit.board_pass import BoardPass, BoardUnreadable, stream_board
 from audit.checks import (
     _check_index,
+    _check_merkle,
     _check_receipt,
+    _check_tree_heads,
     check_board_log,
     prefix_roots,
 )
 from audit.record import (
+    BOARD,
     ELECTION,
     ENCRYPTED_TALLY,
     FILES,
@@ -29,6 +33,7 @@ from audit.record import (
     PARTIALS,
     RESULTS,
     ROLL,
+    TREE_HEADS,
     Record,
     read_record,
 )
@@ -39,7 +44,7 @@ from crypto.errors import CryptoError, InvalidEncoding
 from crypto.roll import RollEntry, SignedRequest, count_problems, request_problems, roll_problems
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import election_log_id
-from tally.aggregate import EncryptedTally, aggregate
+from tally.aggregate import EncryptedTally
 from tally.decrypt import (
     Rejected,
     TrusteePartials,
@@ -48,7 +53,7 @@ from tally.decrypt import (
     results_from_json,
 )
 from tally.progress import ProgressFn
-from tally.verify_board import BoardResult, ElectionContext, verify_board
+from tally.verify_board import BoardResult, ElectionContext, chunk_for, verify_board
 
 #: verify_board problem kinds -> report check names (in report order).
 BOARD_CHECKS = {
@@ -191,19 +196,11 @@ def verify_board_record(
     trustee decrypts), or None if the election keys are unusable.
     """
     if not isinstance(record, Record):
-        record = read_record(record, strict=False)
+        record = read_record(record, strict=False, stream_board=True)
     report = Report(record.source, operator_fault_checks=OPERATOR_FAULT_CHECKS)
     out = BoardVerification(report)
 
-    # 1. format
-    if record.format_errors:
-        report.add("record-format", False, "files do not follow the record format",
-                   record.format_errors)
-    else:
-        present = [name for name in FILES if name in record.files]
-        report.add("record-format", True, f"{len(present)} files follow the JSON Schema")
-
-    # election context
+    # election context (before any check: the streamed board is checked in one pass)
     ctx: ElectionContext | None = None
     tpk: ThresholdPublicKey | None = None
     board_key: bytes | None = None
@@ -221,6 +218,46 @@ def verify_board_record(
         ctx_error = str(exc)
     else:
         ctx_error = ""
+    usable = ctx is not None and tpk is not None and board_key is not None
+    recomputed = b""
+    if usable:
+        assert ctx is not None and board_key is not None  # noqa: S101
+        election = record.get(ELECTION)
+        recomputed = election_fingerprint(
+            Manifest.from_json(record.get(MANIFEST)), election["election_key"],
+            election["issuer_key"], board_key, election.get("roll"), election.get("rules"))
+    checked_ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
+                                  ctx.revote_policy, ctx.opens_at_ms, ctx.closes_at_ms
+                                  ) if usable and ctx is not None else None
+    issued: int | None
+    try:
+        issued = record.credentials_issued()
+    except CryptoError:
+        issued = None
+    streamed: BoardPass | None = None
+    if record.board_source is not None:
+        try:
+            expected = _last_tree_size(record)
+            streamed = stream_board(record.board_source, checked_ctx, credentials_issued=issued,
+                                    progress=progress, workers=workers, scheduler=scheduler,
+                                    receipt=receipt, expected_total=expected,
+                                    chunk=chunk_for(expected, workers))
+        except BoardUnreadable:  # not a JSON array: the whole-file reader names the error
+            return verify_board_record(read_record(record.source, strict=False), receipt,
+                                       progress, workers=workers,
+                                       expected_fingerprint=expected_fingerprint,
+                                       scheduler=scheduler, allow_test_keys=allow_test_keys)
+        record.digests[BOARD] = streamed.digest
+        at = record.board_errors_at
+        record.format_errors[at:at] = streamed.shape_errors
+
+    # 1. format
+    if record.format_errors:
+        report.add("record-format", False, "files do not follow the record format",
+                   record.format_errors)
+    else:
+        present = [name for name in FILES if name in record.files or name in record.digests]
+        report.add("record-format", True, f"{len(present)} files follow the JSON Schema")
 
     # 2. index
     if record.index is None:
@@ -229,13 +266,9 @@ def verify_board_record(
         _check_index(report, record, board_key)
 
     # 3. fingerprint
-    if ctx is None or tpk is None or board_key is None:
+    if not usable or ctx is None or tpk is None or board_key is None:
         report.add("election-fingerprint", False, f"election keys unusable: {ctx_error}")
         return out
-    election = record.get(ELECTION)
-    recomputed = election_fingerprint(
-        Manifest.from_json(record.get(MANIFEST)), election["election_key"],
-        election["issuer_key"], board_key, election.get("roll"), election.get("rules"))
     fp_details = []
     if not hmac.compare_digest(recomputed, ctx.fingerprint):
         fp_details.append("election.json's fingerprint is not the hash of manifest and keys")
@@ -253,33 +286,42 @@ def verify_board_record(
     else:
         report.add("election-fingerprint", True, f"fingerprint {recomputed.hex()[:16]}… recomputed"
                    + _key_size_note(tpk))
-    ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
-                          ctx.revote_policy, ctx.opens_at_ms, ctx.closes_at_ms)
+    assert checked_ctx is not None  # noqa: S101
+    ctx = checked_ctx
     from audit.keygen_check import check_key_generation
 
     check_key_generation(report, record, tpk)  # docs §4.7.9: dealer or distributed key
 
     # 4-5. tree heads and Merkle log
-    board, leaves, heads, roots = check_board_log(report, record, board_key, log_id)
+    board: Sequence[Any]
+    leaves: Sequence[bytes]
+    if streamed is not None:
+        assert streamed.result is not None  # noqa: S101 (a usable context checks the board)
+        heads = _check_tree_heads(report, record, board_key, log_id)
+        leaves = streamed.leaves
+        roots = _check_merkle(report, leaves, heads)
+        board = _SparseBoard(len(leaves), streamed.kept)
+    else:
+        board, leaves, heads, roots = check_board_log(report, record, board_key, log_id)
 
     # 6-7. board entries
-    issued: int | None
-    try:
-        issued = record.credentials_issued()
-    except CryptoError:
-        issued = None
     roll = _check_roll_and_requests(report, record, ctx)
-    result: BoardResult = verify_board(ctx, board, credentials_issued=issued, progress=progress,
-                                       workers=workers, scheduler=scheduler)
+    result: BoardResult = streamed.result if streamed is not None and streamed.result \
+        is not None else verify_board(ctx, board, credentials_issued=issued, progress=progress,
+                                      workers=workers, scheduler=scheduler)
     _check_request_counts(report, roll, issued, result.tokens)
     for kind, name in BOARD_CHECKS.items():
         details = [str(p) for p in result.by_check(kind)]
+        count = len(details) + result.omitted.get(kind, 0)
+        details += result.overflow(kind)
         if kind == "issuance" and issued is not None:
-            details += _receipt_problems(record.get(ISSUANCE), issued)
+            receipts = _receipt_problems(record.get(ISSUANCE), issued)
+            details += receipts
+            count += len(receipts)
         if kind == "issuance" and issued is None:
             report.add(name, False, "issuance.json has no usable count")
         elif details:
-            report.add(name, False, f"{len(details)} problem(s)", details)
+            report.add(name, False, f"{count} problem(s)", details)
         elif kind == "issuance":
             report.add(name, True, f"{result.tokens} credentials voted ≤ {issued} issued")
         else:
@@ -296,8 +338,30 @@ def verify_board_record(
         _check_receipt(report, receipt, board, leaves, root_of, board_key, log_id)
 
     out.ctx, out.tpk, out.fingerprint = ctx, tpk, recomputed
-    out.tally = aggregate(ctx.public_key, ctx.manifest, result.counted)
+    out.tally = EncryptedTally(ctx.manifest.election_id, result.tally,
+                               tuple(c.tracker for c in result.counted))
     return out
+
+
+def _last_tree_size(record: Record) -> int:
+    """The last tree head's size (the board's expected length, for progress), 0 if unknown."""
+    heads = record.get(TREE_HEADS)
+    size = heads[-1].get("tree_size") if isinstance(heads, list) and heads and isinstance(
+        heads[-1], dict) else 0
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0
+
+
+class _SparseBoard(Sequence[Any]):
+    """A streamed board's length and the few entries kept (the receipt's)."""
+
+    def __init__(self, length: int, kept: dict[int, Any]) -> None:
+        self.length, self.kept = length, kept
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> Any:  # type: ignore[override]
+        return self.kept[index]
 
 
 def _compare_tally(ctx: ElectionContext, published: EncryptedTally,
@@ -361,7 +425,7 @@ def verify_election_record(
     ``report.tally`` holds the decrypted results when every check passes.
     """
     if not isinstance(record, Record):
-        record = read_record(record, strict=False)
+        record = read_record(record, strict=False, stream_board=True)
     board_part = verify_board_record(record, receipt, progress, workers=workers,
                                      expected_fingerprint=expected_fingerprint,
                                      scheduler=scheduler,

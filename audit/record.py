@@ -57,6 +57,7 @@ from audit.record_io import (
     RecordFormatError,
     encode_file,
     format_of_files,
+    member_names,
     parse_json,
     read_dir,
     read_zip,
@@ -123,6 +124,20 @@ class Record:
     raw: dict[str, bytes]
     files: dict[str, Any] = field(default_factory=dict)
     format_errors: list[str] = field(default_factory=list)
+    #: a streamed record (``read_record(stream_board=True)``): board.json is not in
+    #: ``raw``/``files`` but read in chunks from this path by the verifier
+    board_source: Path | None = None
+    #: SHA-256 (hex) of files not held in ``raw`` (board.json once streamed)
+    digests: dict[str, str] = field(default_factory=dict)
+    #: where the board's structure errors go in ``format_errors`` once streamed
+    board_errors_at: int = 0
+
+    def names(self) -> set[str]:
+        """The files of the record, streamed ones included."""
+        names = set(self.raw)
+        if self.board_source is not None:
+            names.add(BOARD)
+        return names
 
     @property
     def index(self) -> Any:
@@ -230,6 +245,7 @@ def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> lis
     import jsonschema  # imported lazily: only the reader needs it
 
     from tally.entry_shape import board_errors
+    from tally.verify_board import MAX_PROBLEMS
 
     validator = jsonschema.Draft202012Validator(load_schema(record_format))
     errors = []
@@ -237,7 +253,11 @@ def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> lis
     board = document.get(BOARD)
     if record_format == FORMAT and isinstance(board, list):
         document[BOARD] = []
-        errors.extend(board_errors(board))
+        shape = board_errors(board)
+        if len(shape) > MAX_PROBLEMS:  # listed as the streaming verifier lists them
+            shape[MAX_PROBLEMS:] = [f"board.json: {len(shape) - MAX_PROBLEMS} more structure "
+                                    "error(s), not listed"]
+        errors.extend(shape)
     for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path)):
         where = "/".join(str(p) for p in error.path) or "record"
         message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
@@ -253,8 +273,12 @@ def _completeness_errors(raw: Mapping[str, bytes]) -> list[str]:
     return []
 
 
-def read_record(path: str | Path, *, strict: bool = True) -> Record:
+def read_record(path: str | Path, *, strict: bool = True, stream_board: bool = False) -> Record:
     """Read a record directory or zip, parse every file, validate the JSON Schema.
+
+    ``stream_board`` (election records): board.json is left on disk for the verifier to
+    read in chunks (``Record.board_source``); its structure errors and SHA-256 are filled
+    in as it streams (:func:`audit.election_verifier.verify_board_record`).
 
     Raises :class:`RecordError` if the path is not a record at all.  With ``strict``
     (the default) raises :class:`RecordFormatError` listing every malformed file;
@@ -263,16 +287,24 @@ def read_record(path: str | Path, *, strict: bool = True) -> Record:
     source = Path(path)
     if not source.exists():
         raise RecordError(f"{source}: no such file or directory")
+    streamed = False
     try:
         if source.is_dir():
-            raw = read_dir(source)
+            kind = source
         elif zipfile.is_zipfile(source):
-            raw = read_zip(source)
+            kind = None
         else:
             raise RecordError(f"{source}: not a record directory or .zip")
+        if stream_board:
+            names = member_names(source)
+            streamed = BOARD in names and format_of_files(names) == FORMAT
+        skip = frozenset({BOARD}) if streamed else frozenset()
+        raw = read_dir(source, skip) if kind is not None else read_zip(source, skip)
     except OSError as exc:
         raise RecordError(f"{source}: cannot read ({exc.strerror or exc})") from exc
     record = Record(str(source), raw)
+    if streamed:
+        record.board_source = source
     allowed = KINDS[record.format][1]
     for name, blob in raw.items():
         if name != INDEX_FILE and name not in allowed:
@@ -285,7 +317,9 @@ def read_record(path: str | Path, *, strict: bool = True) -> Record:
     if INDEX_FILE not in record.files:
         raise RecordError(f"{source}: {INDEX_FILE} is not valid JSON")
     record.format_errors.extend(_completeness_errors(record.raw))
-    record.format_errors.extend(_schema_errors(record.files, record.format))
+    record.board_errors_at = len(record.format_errors)
+    files = {**record.files, BOARD: []} if streamed else record.files
+    record.format_errors.extend(_schema_errors(files, record.format))
     if strict and record.format_errors:
         raise RecordFormatError(record.format_errors)
     return record

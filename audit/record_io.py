@@ -119,7 +119,8 @@ def zip_bytes(raw: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def read_zip(path: Path) -> dict[str, bytes]:
+def read_zip(path: Path, skip: frozenset[str] = frozenset()) -> dict[str, bytes]:
+    """The record files of a ``.zip`` (names in ``skip`` are left unread)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -137,7 +138,7 @@ def read_zip(path: Path) -> dict[str, bytes]:
             if not info.filename.startswith(prefix):
                 continue
             name = info.filename[len(prefix):]
-            if "/" in name:
+            if "/" in name or name in skip:
                 continue
             if info.file_size > MAX_FILE_BYTES:
                 raise RecordError(f"{path}: {name} is too large")
@@ -145,12 +146,30 @@ def read_zip(path: Path) -> dict[str, bytes]:
     return raw
 
 
-def read_dir(path: Path) -> dict[str, bytes]:
+def member_names(path: Path) -> list[str]:
+    """The file names of a record directory or ``.zip`` (at the index's level)."""
+    if path.is_dir():
+        return sorted(c.name for c in path.iterdir() if c.is_file())
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RecordError(f"{path}: not a readable zip file ({exc})") from exc
+    index = [n for n in names if n.rsplit("/", 1)[-1] == INDEX_FILE]
+    if len(index) != 1:
+        raise RecordError(f"{path}: expected exactly one {INDEX_FILE} in the zip")
+    prefix = index[0][: -len(INDEX_FILE)]
+    return [n[len(prefix):] for n in names
+            if n.startswith(prefix) and "/" not in n[len(prefix):]]
+
+
+def read_dir(path: Path, skip: frozenset[str] = frozenset()) -> dict[str, bytes]:
+    """The record files of a directory (names in ``skip`` are left unread)."""
     if not (path / INDEX_FILE).is_file():
         raise RecordError(f"{path}: no {INDEX_FILE}; not an election record")
     raw: dict[str, bytes] = {}
     for child in sorted(path.iterdir()):
-        if child.is_file() and child.suffix == ".json":
+        if child.is_file() and child.suffix == ".json" and child.name not in skip:
             if child.stat().st_size > MAX_FILE_BYTES:
                 raise RecordError(f"{child}: too large")
             raw[child.name] = child.read_bytes()
@@ -188,6 +207,7 @@ __all__ = [
     "encode_file",
     "format_of_files",
     "parse_json",
+    "member_names",
     "read_dir",
     "read_zip",
     "zip_bytes",

@@ -56,7 +56,8 @@ class Report:
             return "valid"
         failed = self.failed()
         if failed and all(c.name in self.operator_fault_checks and c.details
-                          and all(d.startswith("entry ") for d in c.details) for c in failed) \
+                          and all(d.startswith(("entry ", "entries after entry "))
+                                             for d in c.details) for c in failed) \
                 and self.check("results") is not None:
             return "operator-fault"
         return "invalid"

@@ -57,7 +57,7 @@ def verify_record(
     record at all.
     """
     if not isinstance(record, Record):
-        record = read_record(record, strict=False)
+        record = read_record(record, strict=False, stream_board=True)
     if record.kind == "petition":
         return verify_petition_record(record, receipt, progress,
                                       expected_fingerprint=expected_fingerprint,

@@ -1,4 +1,5 @@
-"""``saylau bench verify``: ballots per second for a simulated board of 5-option ballots.
+"""``saylau bench verify``: ballots per second for a simulated board of 5-option ballots,
+and ``saylau verify`` end to end on a generated record (:mod:`bench.verify_e2e`).
 
 Individual verification (:func:`crypto.ballot.verify_ballot`, two full exponentiations
 per branch) against batch verification (:func:`crypto.ballot.ballot_proof_items` +
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.bench_crypto import floor_rate, generate_key
+from bench.verify_e2e import bench_e2e
 from crypto.ballot import EncryptedBallot, ballot_proof_items, encrypt_ballot, verify_ballot
 from crypto.batch import combined_check
 from crypto.election import Manifest
@@ -75,9 +77,12 @@ def bench_bits(bits: int, count: int) -> dict[str, Any]:
 
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: int | None = None,
-        out: Callable[[str], None] = print) -> list[dict[str, Any]]:
+        out: Callable[[str], None] = print, e2e: bool = True) -> list[dict[str, Any]]:
+    """Proof checking alone (individual vs batch) and, with ``e2e``, ``saylau verify`` end
+    to end on a generated record of ``ballots`` ballots (:mod:`bench.verify_e2e`)."""
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
     count = ballots or (3 if quick else 8)
+    e2e_count = ballots or (8 if quick else 64)
     results = []
     for b in sizes:
         out(f"{b}-bit n: {count} ballots of {OPTIONS} options (key via phe, board encryption) …")
@@ -89,4 +94,15 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: in
         out(f"  batch:      {res['batch_ballots_per_s']:>8} ballots/s "
             f"({res['batch_cost_in_full_exponentiations']} × floor per ballot), "
             f"speedup {res['speedup']}×")
+        if e2e:
+            out(f"  end to end: generating a tallied record of {e2e_count} ballots, then "
+                "python -m saylau verify RECORD --json …")
+            end = bench_e2e(b, e2e_count)
+            res["end_to_end"] = end
+            out(f"  saylau verify: exit {end['verify_exit']} (valid {end['verify_valid']}), "
+                f"{end['verify_wall_s']} s wall, {end['verify_cpu_s']} CPU-s "
+                f"({end['cores_used']} cores busy): {end['ballots_per_s_wall']} ballots/s; "
+                f"{end['cpu_ms_per_ballot']} CPU-ms = {end['floor_exps_per_ballot']} × floor "
+                f"per ballot; {end['projected_ballots_per_s_on_2_free_cores']} ballots/s on "
+                "2 free cores")
     return results

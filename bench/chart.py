@@ -65,6 +65,11 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
                             f"{r['individual_cost_in_full_exponentiations']}× floor"))
             bars.append(Bar(f"{r['bits']}-bit batch", r["batch_ballots_per_s"],
                             f"{r['batch_cost_in_full_exponentiations']}× floor"))
+            if "end_to_end" in r:
+                e = r["end_to_end"]
+                bars.append(Bar(f"{r['bits']}-bit saylau verify (end to end)",
+                                e["ballots_per_s_wall"],
+                                f"{e['floor_exps_per_ballot']}× floor, {e['cores_used']} cores"))
         return svg_bar_chart(f"Board verification: {results[0]['options']}-option ballots per second",
                              bars, unit="ballots/s")
     if suite == "sign":

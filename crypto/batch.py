@@ -12,7 +12,9 @@ a branch whose equation holds up to the sign contributes a factor ±1 either way
 accept the same proofs.  This costs one full exponentiation plus short ones, instead of one full
 exponentiation per branch.  ``(1+n)^x mod N = 1 + (x mod n)·n``.  The three products of
 short powers are multi-exponentiations (:func:`multi_exp`, Pippenger's bucket method),
-which share the squarings between all bases of a batch.  If the combined test
+which share the squarings between all bases of a batch.  The membership of every ``c``,
+``a`` and ``z`` in the unit group is checked with ONE gcd, of their product mod ``n``
+(coprime to ``n = pq`` iff every factor is).  If the combined test
 fails, the batch is bisected to name exactly the bad items; the per-item check is
 always the authoritative one (:func:`crypto.proofs.verify_membership`).
 """
@@ -27,7 +29,12 @@ import gmpy2
 
 from crypto.errors import CryptoError, InvalidProof
 from crypto.paillier import PublicKey, powmod
-from crypto.proofs import MembershipProof, check_membership_shape, equal_up_to_sign
+from crypto.proofs import (
+    MembershipProof,
+    check_membership_ranges,
+    check_membership_shape,
+    equal_up_to_sign,
+)
 
 DELTA_BITS = 128
 
@@ -93,8 +100,13 @@ def combined_check(pk: PublicKey, items: Sequence[ProofItem],
     a_terms: list[tuple[int, int]] = []
     c_terms: list[tuple[int, int]] = []
     plain_shift = 0
+    units = gmpy2.mpz(1)  # ∏ (c, a_i, z_i) mod n: coprime to n iff every one is
+    nz = gmpy2.mpz(n)
     for item in items:
-        check_membership_shape(pk, item.c, item.allowed, item.proof)
+        check_membership_ranges(pk, item.c, item.allowed, item.proof)
+        units = units * item.c % nz
+        for a_i, z_i in zip(item.proof.a, item.proof.z, strict=True):
+            units = units * a_i % nz * z_i % nz
         exponent_c = 0
         for m_i, a_i, e_i, z_i in zip(item.allowed, item.proof.a, item.proof.e, item.proof.z,
                                       strict=True):
@@ -104,6 +116,10 @@ def combined_check(pk: PublicKey, items: Sequence[ProofItem],
             exponent_c += e_i * delta
             plain_shift += m_i * e_i * delta
         c_terms.append((item.c, exponent_c))
+    if gmpy2.gcd(units, nz) != 1:  # name the element, as the one-by-one checks do
+        for item in items:
+            check_membership_shape(pk, item.c, item.allowed, item.proof)
+        raise InvalidProof("a ciphertext, commitment or response is not a unit mod n")
     lhs = powmod(multi_exp(z_terms, nn), n, nn)
     rhs = multi_exp(a_terms, nn) * multi_exp(c_terms, nn) % nn
     rhs = rhs * (1 + ((-plain_shift) % n) * n) % nn

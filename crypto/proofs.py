@@ -169,6 +169,27 @@ def prove_membership(
     return MembershipProof(tuple(a), tuple(e), tuple(z))
 
 
+def check_membership_ranges(pk: PublicKey, c: int, allowed: Sequence[int],
+                            proof: MembershipProof) -> None:
+    """:func:`check_membership_shape` without the ``gcd(·, n) = 1`` tests: the batch
+    verifier makes those on the product of all elements at once (:mod:`crypto.batch`)."""
+    if not isinstance(c, int) or isinstance(c, bool) or not 0 < c < pk.nsquare:
+        raise InvalidProof("statement ciphertext invalid: ciphertext is not in Z*_{n^2}")
+    _check_allowed(pk, allowed)
+    k = len(allowed)
+    if not len(proof.a) == len(proof.e) == len(proof.z) == k:
+        raise InvalidProof(f"proof must have exactly {k} branches")
+    for a_i in proof.a:
+        if not isinstance(a_i, int) or not 0 < a_i < pk.nsquare:
+            raise InvalidProof("commitment not in Z*_{n^2}")
+    for e_i in proof.e:
+        if not 0 <= e_i < _T_MOD:
+            raise InvalidProof("challenge out of range [0, 2^t)")
+    for z_i in proof.z:
+        if not isinstance(z_i, int) or isinstance(z_i, bool) or not 0 < z_i < pk.n:
+            raise InvalidProof("response is not in Z*_n")
+
+
 def check_membership_shape(pk: PublicKey, c: int, allowed: Sequence[int],
                            proof: MembershipProof) -> None:
     """Range and length checks every verifier makes before any exponentiation."""

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"--fingerprint: {exc}") from exc
         if args.workers is not None and args.workers < 1:
             raise UsageError("--workers must be at least 1")
-        record = read_record(args.record, strict=False)
+        record = read_record(args.record, strict=False, stream_board=True)
     except UsageError as exc:
         print(f"saylau verify: error: {exc}", file=sys.stderr)
         return 2

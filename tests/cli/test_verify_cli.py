@@ -228,4 +228,7 @@ def test_bench_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "verify", "--quick", "--ballots", "2", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["ballots"] == 2 and rows[0]["batch_ballots_per_s"] > 0
+    end = rows[0]["end_to_end"]  # saylau verify on a generated, tallied record
+    assert end["ballots"] == 2 and end["verify_exit"] == 0 and end["verify_valid"] is True
+    assert end["verify_cpu_s"] > 0 and end["floor_exps_per_ballot"] > 0
     assert main(["bench", "verify", "--bits", "1000"]) == 2
