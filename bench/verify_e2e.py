@@ -30,7 +30,7 @@ import gmpy2
 from phe import paillier as phe_paillier
 
 from crypto.ballot import EncryptedBallot, encrypt_ballot
-from crypto.election import Manifest, election_fingerprint
+from crypto.election import ElectionRules, Manifest, election_fingerprint
 from crypto.paillier import PublicKey, invert, powmod
 from crypto.roll import RollCommitment
 from crypto.threshold import KeyShare, ThresholdPublicKey
@@ -74,6 +74,9 @@ def _encrypt(args: tuple[PublicKey, Manifest, bytes, bytes, int]) -> EncryptedBa
 def make_record(path: Path, bits: int, ballots: int, workers: int = 2) -> Path:
     sys.path.insert(0, str(ROOT))
     from tests.recordgen import (  # the offline generator of the test suite
+        GRANULARITY_S,
+        WINDOW_CLOSES,
+        WINDOW_OPENS,
         GeneratedElection,
         Voter,
         board_key,
@@ -89,10 +92,11 @@ def make_record(path: Path, bits: int, ballots: int, workers: int = 2) -> Path:
     keys = list(roll_keys(ballots + 1))
     roll = roll_of(keys)
     commitment = RollCommitment.of("enrolled", roll).to_json()
+    rules = ElectionRules("last-counts", WINDOW_OPENS, WINDOW_CLOSES, GRANULARITY_S).to_json()
     fp = election_fingerprint(m, tpk.to_json(), issuer.public_key().to_json(),
-                              bkey.public_key_bytes(), commitment)
+                              bkey.public_key_bytes(), commitment, rules)
     gen = GeneratedElection(m, tpk, shares, issuer, bkey, fp, roll_private=keys, roll=roll,
-                            roll_commitment=commitment)
+                            roll_commitment=commitment, rules=rules)
     voters = []
     for i in range(ballots):
         key, credential, blinded = make_credential_blinded(issuer, m.election_id)

@@ -20,14 +20,17 @@ from audit.verifier import verify_record
 from crypto.dkg.errors import InvalidTranscript
 from crypto.dkg.params import DkgParams
 from crypto.dkg.transcript import verify_transcript
-from crypto.election import election_fingerprint
+from crypto.election import ElectionRules, election_fingerprint
 from crypto.encoding import hex_to_int, int_to_hex
 from crypto.roll import RollCommitment
 from tests.dkg.helpers import memory_run, planted
 from tests.manifests import demo_manifest
 from tests.recordgen import (
     CHOICES,
+    GRANULARITY_S,
     ROLL_SIZE,
+    WINDOW_CLOSES,
+    WINDOW_OPENS,
     GeneratedElection,
     board_key,
     issuer_key,
@@ -62,11 +65,12 @@ def _base() -> DkgElection:
     keys = roll_keys(ROLL_SIZE)  # the published roll of enrolled keys (issue 11), bound into F1
     roll = roll_of(keys)
     commitment = RollCommitment.of("enrolled", roll).to_json()
+    rules = ElectionRules("last-counts", WINDOW_OPENS, WINDOW_CLOSES, GRANULARITY_S).to_json()
     fp = election_fingerprint(manifest, tpk.to_json(), issuer.public_key().to_json(),
-                              bkey.public_key_bytes(), commitment)
+                              bkey.public_key_bytes(), commitment, rules)
     gen = DkgElection(manifest, tpk, tuple(results[i].share for i in (1, 2, 3)), issuer, bkey,
                       fp, roll_private=list(keys), roll=roll, roll_commitment=commitment,
-                      transcript=results[1].transcript)
+                      rules=rules, transcript=results[1].transcript)
     for i in range(2):
         gen.cast(gen.new_voter(f"voter{i}"), CHOICES[i])
     gen.rebuild(trustees=(2, 3))
