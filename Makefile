@@ -17,7 +17,7 @@ help:
 	@echo "make test   - the whole suite: ruff, mypy, node tests, pytest (SQLite, PostgreSQL, Redis, Chromium)"
 	@echo "make bench  - benchmarks (ratios to the raw gmpy2.powmod floor)"
 	@echo "make test-thorough - the property tests with random seeds and 25x the examples"
-	@echo "make mutation - mutation testing of crypto/ (mutmut; results in docs/testing.md)"
+	@echo "make mutation - mutation testing of crypto/, tally/, audit/ (mutmut; results in docs/testing.md)"
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -47,21 +47,21 @@ def test_hand_sealed_consistent_file_opens() -> None:
 def test_header_index_differs_from_content() -> None:
     share = SHARES[1]
     obj = _seal_by_hand(canonical_json(share.to_json()), 3, share.public.fingerprint().hex())
-    with pytest.raises(DecryptionError, match="share file header does not match its content"):
+    with pytest.raises(DecryptionError, match="^share file header does not match its content$"):
         decrypt_share(obj, PASS)
 
 
 def test_header_fingerprint_differs_from_content() -> None:
     share = SHARES[1]
     obj = _seal_by_hand(canonical_json(share.to_json()), 2, "ab" * 32)
-    with pytest.raises(DecryptionError, match="share file header does not match its content"):
+    with pytest.raises(DecryptionError, match="^share file header does not match its content$"):
         decrypt_share(obj, PASS)
 
 
 @pytest.mark.parametrize("content", [b"not json", b"{}", b'{"index": 2}', b"\xff\xfe"])
 def test_content_not_a_share(content: bytes) -> None:
     obj = _seal_by_hand(content, 2, SHARES[1].public.fingerprint().hex())
-    with pytest.raises(DecryptionError, match="share file content is not a valid key share"):
+    with pytest.raises(DecryptionError, match="^share file content is not a valid key share$"):
         decrypt_share(obj, PASS)
 
 
