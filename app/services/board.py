@@ -95,7 +95,7 @@ def append_entry(
     return row, log
 
 
-def receipt(election: Election, row: BoardEntry, log: MerkleLog, sth: SignedTreeHead
+def receipt(election: Election, row: BoardEntry | board_core.Leaf, log: MerkleLog, sth: SignedTreeHead
             ) -> dict[str, Any]:
     out = {"election_id": election.id, "tracker": row.tracker}
     out.update(board_core.receipt_fields(row, log, sth))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.board_cache import committed_logs
@@ -137,6 +137,46 @@ def append_row(db: Session, models: BoardModels, board_id: object, log: MerkleLo
     db.flush()
     log.append(leaf)
     return row
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A row inserted by :func:`append_rows` (what a receipt needs)."""
+
+    id: int
+    leaf_index: int
+    leaf_hash: str
+    tracker: str
+
+
+def append_rows(db: Session, models: BoardModels, board_id: object, log: MerkleLog,
+                start: int, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[Leaf]:
+    """Insert ``rows`` (``(entry, columns)``, entry ``i`` as leaf ``start + i``) with ONE
+    bulk INSERT (and ONE SELECT of their ids) and extend ``log``; ``log.size`` must equal
+    ``start``.
+
+    ``columns`` must carry the same keys for every row (and ``tracker``); returns the
+    inserted rows' ids and leaves, in order.
+    """
+    if log.size != start:
+        raise RuntimeError("board size out of step with its entries")  # never expected
+    if not rows:
+        return []
+    params = []
+    for i, (entry, columns) in enumerate(rows):
+        leaf = leaf_hash(canonical_json(entry))
+        log.append(leaf)
+        params.append({models.fk: board_id, "leaf_index": start + i,
+                       "entry_json": json.dumps(entry, sort_keys=True),
+                       "leaf_hash": leaf.hex(), **columns})
+    db.execute(insert(models.entry.__table__), params)  # Core executemany: one INSERT
+    entry = models.entry
+    ids: dict[int, int] = {int(i): int(id_) for i, id_ in db.execute(
+        select(entry.leaf_index, entry.id).where(
+            _fk(models, entry) == board_id, entry.leaf_index >= start,
+            entry.leaf_index < start + len(params)))}
+    return [Leaf(ids[p["leaf_index"]], p["leaf_index"], p["leaf_hash"], p["tracker"])
+            for p in params]
 
 
 def sign_head(db: Session, models: BoardModels, board_id: object, key: Any, log_id: str,

@@ -30,10 +30,10 @@ import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -277,6 +277,54 @@ def committer_for(app: Flask, election_id: str) -> group_commit.GroupCommitter:
                                       PREFIX, "election")
 
 
+#: Core tables of the bulk INSERTs (one executemany each, no ORM per-row work).
+_USED_TOKENS = cast(Table, UsedToken.__table__)
+_REGISTRY = cast(Table, CiphertextRegistry.__table__)
+#: Most values in one ``IN (...)`` list (SQLite and PostgreSQL bind-parameter limits).
+_IN_CHUNK = 500
+
+
+def _chunks(values: Sequence[str]) -> list[list[str]]:
+    distinct = sorted(set(values))
+    return [distinct[i:i + _IN_CHUNK] for i in range(0, len(distinct), _IN_CHUNK)]
+
+
+@dataclass
+class _Token:
+    """A token's state in the batch: its ``used_tokens`` row (None: inserted by this batch)
+    and its current ballot (an entry on the board, or ``rows[row]`` of this batch)."""
+
+    used_id: int | None
+    entry_id: int | None
+    leaf_index: int
+    row: int | None = None
+
+
+def _on_board(db: Session, election_id: str, items: Sequence[BallotAppend]
+              ) -> tuple[dict[str, BoardEntry], set[str], dict[str, _Token]]:
+    """ONE query per table for the whole batch: entries by tracker, registered ciphertext
+    digests, used tokens (with their current entry's leaf index)."""
+    by_tracker: dict[str, BoardEntry] = {}
+    for chunk in _chunks([it.tracker for it in items]):
+        for row in db.scalars(select(BoardEntry).where(BoardEntry.election_id == election_id,
+                                                       BoardEntry.tracker.in_(chunk))):
+            by_tracker[row.tracker] = row
+    registered: set[str] = set()
+    for chunk in _chunks([d for it in items for d in it.digests]):
+        registered.update(db.scalars(select(CiphertextRegistry.digest).where(
+            CiphertextRegistry.election_id == election_id,
+            CiphertextRegistry.digest.in_(chunk))))
+    tokens: dict[str, _Token] = {}
+    for chunk in _chunks([it.token_hex for it in items if it.token_hex is not None]):
+        query = (select(UsedToken.id, UsedToken.token_id, UsedToken.current_entry_id,
+                        BoardEntry.leaf_index)
+                 .join(BoardEntry, BoardEntry.id == UsedToken.current_entry_id)
+                 .where(UsedToken.election_id == election_id, UsedToken.token_id.in_(chunk)))
+        for used_id, token, entry_id, leaf_index in db.execute(query):
+            tokens[token] = _Token(used_id, entry_id, leaf_index)
+    return by_tracker, registered, tokens
+
+
 def append_ballots(db: Session, election_id: str, items: Sequence[BallotAppend]
                    ) -> list[dict[str, Any] | ApiError]:
     """ONE transaction: lock, re-check, append the (already verified) entries in the given
@@ -287,71 +335,94 @@ def append_ballots(db: Session, election_id: str, items: Sequence[BallotAppend]
     earlier in the batch is 409 ``ciphertext_reused``; a used token is 409
     ``already_voted`` (no revote) or supersedes the token's current ballot.  An error of
     the whole transaction (election closed meanwhile, database conflict) is every item's.
+
+    A constant number of statements per batch: one SELECT per table for the whole batch
+    (duplicates inside the batch are found here, in order: the first wins), one bulk
+    INSERT per table, bulk UPDATEs of superseded entries and revoted tokens.
     """
     results: list[dict[str, Any] | ApiError | None] = [None] * len(items)
     same_as: dict[int, int] = {}  # position -> position of the same ballot in this batch
     stored: dict[int, BoardEntry] = {}  # position -> the entry already on the board
     try:
         start = board_service.lock_election(db, election_id, 0)
-        election = db.get(Election, election_id)
-        assert election is not None
-        db.refresh(election)
+        election = db.scalars(select(Election).where(Election.id == election_id)
+                              .execution_options(populate_existing=True)).one()
         election_service.accepting_ballots(election)  # it may have closed meanwhile
         log = board_service.load_log(db, election_id)
-        index = start
-        appended: list[tuple[int, BoardEntry]] = []
+        by_tracker, registered, tokens = _on_board(db, election_id, items)
+        no_revote = election.revote_policy == "no-revote"
+        rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        positions: list[int] = []  # rows[i] is items[positions[i]]
+        digests_of: list[tuple[str, ...]] = []
+        superseded: list[dict[str, Any]] = []  # entries already on the board
         trackers: dict[str, int] = {}
         digests_seen: set[str] = set()
+        index = start
         for pos, item in enumerate(items):
             kind = item.entry["kind"]
             if item.tracker in trackers:
                 same_as[pos] = trackers[item.tracker]
                 continue
-            on_board = board_service.by_tracker(db, election_id, item.tracker)
+            on_board = by_tracker.get(item.tracker)
             if on_board is not None and on_board.kind == kind:
                 stored[pos] = on_board
                 continue
-            try:
-                if digests_seen.intersection(item.digests):
-                    raise _copied()
-                _check_copies(db, election_id, list(item.digests))
-                previous: BoardEntry | None = None
-                used = _used(db, election_id, item.token_hex) if item.token_hex else None
-                if used is not None:
-                    if not item.revote or election.revote_policy == "no-revote":
-                        raise ApiError(409, "already_voted",
-                                       "this credential has already cast a ballot")
-                    previous = db.get(BoardEntry, used.current_entry_id)
-            except ApiError as exc:
-                results[pos] = exc
+            if not digests_seen.isdisjoint(item.digests) or not registered.isdisjoint(item.digests):
+                results[pos] = _copied()
+                continue
+            used = tokens.get(item.token_hex) if item.token_hex is not None else None
+            if used is not None and (not item.revote or no_revote):
+                results[pos] = ApiError(409, "already_voted",
+                                        "this credential has already cast a ballot")
                 continue
             entry = dict(item.entry)
             entry["index"] = index
-            entry["replaces"] = previous.leaf_index if previous is not None else None
-            row, log = board_service.append_entry(db, election, index, entry, kind=kind,
-                                                  token_id=item.token_hex, tracker=item.tracker,
-                                                  log=log)
-            if item.token_hex is not None:
-                if used is None:
-                    db.add(UsedToken(election_id=election_id, token_id=item.token_hex,
-                                     current_entry_id=row.id))
+            entry["replaces"] = used.leaf_index if used is not None else None
+            rows.append((entry, {"kind": kind, "token_id": item.token_hex,
+                                 "tracker": item.tracker, "superseded": False,
+                                 "superseded_by": None, "cast_at_ms": int(entry["cast_at"])}))
+            if used is not None:  # the token's previous ballot is superseded by this one
+                if used.row is not None:
+                    rows[used.row][1].update(superseded=True, superseded_by=index)
                 else:
-                    used.current_entry_id = row.id
-                if previous is not None:
-                    previous.superseded = True
-                    previous.superseded_by = index
-            for digest in item.digests:
-                db.add(CiphertextRegistry(election_id=election_id, digest=digest, entry_id=row.id))
+                    superseded.append({"id": used.entry_id, "superseded": True,
+                                       "superseded_by": index})
+            if item.token_hex is not None:
+                tokens[item.token_hex] = _Token(used.used_id if used is not None else None,
+                                                None, index, row=len(rows) - 1)
+            positions.append(pos)
+            digests_of.append(item.digests)
             digests_seen.update(item.digests)
             trackers[item.tracker] = pos
-            appended.append((pos, row))
             index += 1
-            db.flush()
-        if appended:
+        if rows:
+            leaves = board_core.append_rows(db, board_service.MODELS, election_id, log, start,
+                                            rows)
+            ids = [leaf.id for leaf in leaves]
+            new_tokens, moved_tokens = [], []
+            for token, state in tokens.items():
+                if state.row is None:
+                    continue
+                if state.used_id is None:
+                    new_tokens.append({"election_id": election_id, "token_id": token,
+                                       "current_entry_id": ids[state.row]})
+                else:
+                    moved_tokens.append({"id": state.used_id,
+                                         "current_entry_id": ids[state.row]})
+            if superseded:
+                db.execute(update(BoardEntry), superseded)
+            if moved_tokens:
+                db.execute(update(UsedToken), moved_tokens)
+            if new_tokens:
+                db.execute(insert(_USED_TOKENS), new_tokens)
+            db.execute(insert(_REGISTRY),
+                       [{"election_id": election_id, "digest": digest, "entry_id": entry_id}
+                        for entry_id, digests in zip(ids, digests_of, strict=True)
+                        for digest in digests])
             board_core.set_size(db, board_service.MODELS, election_id, index)
             sth = board_service.sign_head(db, election, final=False, log=log)
-            for pos, row in appended:
-                results[pos] = board_service.receipt(election, row, log, sth)
+            for pos, leaf in zip(positions, leaves, strict=True):
+                results[pos] = board_service.receipt(election, leaf, log, sth)
         db.commit()
     except IntegrityError as exc:
         db.rollback()
