@@ -88,6 +88,7 @@ def booth_strings() -> dict[str, str]:
                       "with your receipt."),
         "check_bad": _("Receipt check FAILED:"),
         "checking": _("Checking…"),
+        "check_timeout": _("The check did not finish in 30 seconds. Press the button again."),
         "no_receipts": _("No receipts are stored in this browser."),
         "superseded": _("superseded by a later ballot"),
         "counted": _("counted"),

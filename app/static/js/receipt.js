@@ -217,18 +217,32 @@ function statusOf(entry, s) {
   return entry.kind === 'audited' ? (s.audited || 'audited') : (s.counted || 'counted');
 }
 
+/** A check that has not finished after this long (a server or network that never answers)
+ *  is reported, so the voter can press Check again instead of watching "Checking…" for ever. */
+export const CHECK_TIMEOUT_MS = 30_000;
+
+class CheckTimeout extends ReceiptError {}
+
+function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new CheckTimeout(message)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function runCheck(receipt, out, s) {
   out.className = 'flash';
+  delete out.dataset.result;
   out.textContent = s.checking || 'Checking…';
   try {
-    const { head, entry } = await checkReceipt(receipt);
+    const { head, entry } = await withTimeout(checkReceipt(receipt), CHECK_TIMEOUT_MS,
+      s.check_timeout || 'the check did not finish; press Check again');
     out.className = 'flash flash-ok';
     out.dataset.result = 'ok';
     out.textContent = `${s.check_ok || 'OK'} #${receipt.index} · ${statusOf(entry, s)} · ${head.tree_size}`;
   } catch (err) {
     out.className = 'flash flash-error';
-    out.dataset.result = 'bad';
-    out.textContent = `${s.check_bad || 'FAILED:'} ${err.message}`;
+    out.dataset.result = err instanceof CheckTimeout ? 'timeout' : 'bad';
+    out.textContent = err instanceof CheckTimeout ? err.message : `${s.check_bad || 'FAILED:'} ${err.message}`;
   }
 }
 
