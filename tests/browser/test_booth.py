@@ -103,6 +103,17 @@ def test_vote_receipt_and_board(page, live_server, login, shot):
     page.wait_for_selector("#check-result[data-result=bad]")
     assert "FAILED" in page.inner_text("#check-result")
 
+    # a board that never answers: after 30 s the page says so (data-result="timeout") and
+    # the voter can press the button again, instead of reading "Checking…" for ever
+    page.clock.install()
+    page.goto("/receipt")
+    page.route("**/api/v1/elections/e2/board/**", lambda route: None)  # never answered
+    page.click("#check-0")
+    page.clock.run_for(31_000)
+    page.wait_for_selector("#check-result[data-result=timeout]")
+    assert "did not finish in 30 seconds" in page.inner_text("#check-result")
+    page.unroute_all(behavior="ignoreErrors")
+
     # no revote button under no-revote
     assert page.locator("#revote-button").count() == 0
 
