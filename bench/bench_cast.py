@@ -139,18 +139,19 @@ def _heads(app: Any) -> int:
 
 
 def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: int,
-               threads: int, out: Callable[[str], None]) -> dict[str, Any]:
+               threads: int, out: Callable[[str], None],
+               env: dict[str, str] | None = None) -> dict[str, Any]:
     pk = generate_key(bits)
-    floor = floor_rate(pk, 1.0)
     with tempfile.TemporaryDirectory() as tmp, cluster.pg_schema() as schema:
         app = cluster.make_app(cluster.PG_URL, schema, Path(tmp))
         ctx = setup(app, pk)
         t0 = time.perf_counter()
         bodies = build_bodies(ctx, ballots)
         out(f"  {ballots} ballots built in {time.perf_counter() - t0:.0f} s (not timed)")
+        floor = floor_rate(pk, 1.0)  # just before the timed part, on the same machine state
         heads_before = _heads(app)
         with cluster.nodes(cluster.PG_URL, schema, Path(tmp), count=node_count,
-                           workers=workers, threads=threads) as bases:
+                           workers=workers, threads=threads, env=env) as bases:
             warm = max(1, min(len(bodies) // 10, 2 * clients))  # connections, imports, caches
             loadgen.post_all(bases, f"/api/v1/elections/{ELECTION_ID}/ballots", bodies[:warm],
                              clients)
@@ -166,6 +167,7 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
     return {
         "bits": bits, "ballots": len(bodies) - warm, "options": OPTIONS, "clients": clients,
         "nodes": node_count, "workers_per_node": workers, "threads_per_worker": threads,
+        "settings": dict(env or {}),
         "casts_per_s": round(rate, 1), "p50_ms": round(result.quantile(0.5) * 1000, 1),
         "p99_ms": round(result.quantile(0.99) * 1000, 1), "errors": result.errors,
         "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
@@ -178,14 +180,20 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
 
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: int | None = None,
-        clients: int | None = None, nodes: int | None = None,
+        clients: int | None = None, nodes: int | None = None, threads: int | None = None,
+        batch_max: int | None = None, batch_wait_ms: float | None = None,
         out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
     count = ballots or (40 if quick else 400)
     results = []
     for b in sizes:
         out(f"{b}-bit n: {count} casts of 5-option ballots, gunicorn on PostgreSQL …")
-        res = bench_bits(b, count, clients or 16, nodes or 1, 2, 8, out)
+        env = {}
+        if batch_max is not None:
+            env["SAYLAU_BALLOT_BATCH_MAX"] = str(batch_max)
+        if batch_wait_ms is not None:
+            env["SAYLAU_BALLOT_BATCH_WAIT_MS"] = str(batch_wait_ms)
+        res = bench_bits(b, count, clients or 16, nodes or 1, 2, threads or 8, out, env)
         results.append(res)
         out(f"  floor powmod(r, n, n^2): {res['floor_ops_per_s']} /s per core "
             f"(load {res['load_1min']})")

@@ -319,7 +319,7 @@ def ballot_proof_items(pk: PublicKey, manifest: Manifest, fingerprint: bytes,
                                        statement_ciphertexts=cts)
         except InvalidProof as exc:
             raise InvalidProof(f"question {q.id}, selection count: {exc}") from exc
-        items.append(ProofItem(total, q.allowed_counts, contest.count_proof))
+        items.append(ProofItem(total, q.allowed_counts, contest.count_proof, tuple(cts)))
     return items
 
 

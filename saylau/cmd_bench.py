@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ballots", type=int, help="board size for 'verify' (default 8)")
     parser.add_argument("--clients", type=int, help="client threads for 'cast' (default 16)")
     parser.add_argument("--nodes", type=int, help="gunicorn nodes for 'cast' (default 1)")
+    parser.add_argument("--threads", type=int,
+                        help="threads per gunicorn worker for 'cast' (default 8)")
+    parser.add_argument("--batch-max", type=int,
+                        help="BALLOT_BATCH_MAX of the nodes for 'cast' (default: the setting's)")
+    parser.add_argument("--batch-wait-ms", type=float,
+                        help="BALLOT_BATCH_WAIT_MS of the nodes for 'cast' (default: the setting's)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--svg", type=Path, help="also write the results as an SVG bar chart")
 
@@ -32,8 +38,14 @@ def run(args: argparse.Namespace) -> int:
     if args.bits and any(b < 1024 or b % 2 for b in args.bits):
         print("saylau bench: error: --bits must be even and at least 1024", file=sys.stderr)
         return 2
-    if args.ballots is not None and args.ballots < 1:
-        print("saylau bench: error: --ballots must be at least 1", file=sys.stderr)
+    for name in ("ballots", "clients", "nodes", "threads", "batch_max"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            print(f"saylau bench: error: --{name.replace('_', '-')} must be at least 1",
+                  file=sys.stderr)
+            return 2
+    if getattr(args, "batch_wait_ms", None) is not None and args.batch_wait_ms < 0:
+        print("saylau bench: error: --batch-wait-ms must not be negative", file=sys.stderr)
         return 2
     module = importlib.import_module(SUITES[args.suite])
     kwargs = {"quick": args.quick, "bits": tuple(args.bits) if args.bits else None}
@@ -42,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.suite == "cast":
         kwargs["clients"] = args.clients
         kwargs["nodes"] = args.nodes
+        kwargs["threads"] = args.threads
+        kwargs["batch_max"] = args.batch_max
+        kwargs["batch_wait_ms"] = args.batch_wait_ms
     if args.json:
         results = module.run(**kwargs, out=lambda _line: None)
         print(json.dumps(results, indent=2))

@@ -77,6 +77,7 @@ def consistency(db: Session, petition_id: int, old: int, new: int | None) -> dic
     return board_core.consistency(db, MODELS, petition_id, old, new)
 
 
-def receipt(p: Petition, row: PetitionBoardEntry, log: MerkleLog, sth: SignedTreeHead) -> dict[str, Any]:
+def receipt(p: Petition, row: PetitionBoardEntry | board_core.Leaf, log: MerkleLog,
+            sth: SignedTreeHead) -> dict[str, Any]:
     return {"petition_id": p.id, "scope_id": scope_id(p.id),
             **board_core.receipt_fields(row, log, sth)}

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import User, utcnow
 from app.petitions import batcher, lifecycle
-from app.petitions.board_log import _append, lock_petition, receipt, sign_head
+from app.petitions.board_log import MODELS, load_log, lock_petition, receipt, sign_head
 from app.petitions.citizens import require_citizen
 from app.petitions.common import get_petition
 from app.petitions.fraud import _note_event
@@ -57,7 +57,6 @@ from crypto.errors import (
     CryptoError,
     InvalidEncoding,
 )
-from crypto.merkle import MerkleLog
 from crypto.paillier import PublicKey
 from crypto.petition import (
     EncryptedSignature,
@@ -216,13 +215,25 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
     return credential, sig, entry
 
 
+_CIPHERTEXTS = cast(Table, PetitionCiphertext.__table__)
+
+
+def _copied() -> ApiError:
+    return ApiError(409, "ciphertext_reused", "this region ciphertext is already on the "
+                    "petition's board (copied signatures are refused)")
+
+
 def check_copy(db: Session, petition_id: int, digest: str) -> None:
     """The copy check (verifier P6 ``ciphertext-copies``): 409 if the ciphertext is registered."""
-    if db.scalars(select(PetitionCiphertext.id).where(
+    check_copies(db, petition_id, [digest])
+
+
+def check_copies(db: Session, petition_id: int, digests: Sequence[str]) -> None:
+    """:func:`check_copy` for several digests with one query."""
+    if digests and db.scalars(select(PetitionCiphertext.id).where(
             PetitionCiphertext.petition_id == petition_id,
-            PetitionCiphertext.digest == digest)).first() is not None:
-        raise ApiError(409, "ciphertext_reused", "this region ciphertext is already on the "
-                       "petition's board (copied signatures are refused)")
+            PetitionCiphertext.digest.in_(list(digests)))).first() is not None:
+        raise _copied()
 
 
 def petition_context(p: Petition) -> PetitionContext:
@@ -292,26 +303,29 @@ def append_signatures(db: Session, petition_id: int,
         try:
             if not entries:
                 raise ApiError(400, "invalid_body", "no signatures")
-            rows = []
             start = lock_petition(db, petition_id, len(entries))  # one lock for the batch
             p: Petition | None = db.get(Petition, petition_id)
             assert p is not None
             db.refresh(p)
             _accepting(p)
-            log: MerkleLog | None = None  # loaded by the first append, reused by the rest
-            index = start
+            n = election_key(p).public.n
+            digests = [region_digest(n, entry) for entry in entries]
+            if len(set(digests)) != len(digests):
+                raise _copied()
+            check_copies(db, petition_id, digests)  # ONE query for the batch
+            log = load_log(db, petition_id)
+            created_ms = board_core.coarse_ms()
+            batch = []
             for index, entry in enumerate(entries, start):
                 token_hex = Credential.from_json(entry["credential"]).token_id.hex()
-                digest = region_digest(election_key(p).public.n, entry)
-                check_copy(db, petition_id, digest)
                 entry["index"] = index
-                row, log = _append(db, p, index, entry, kind="signature", token_hex=token_hex,
-                                   log=log)
-                rows.append(row)
-                db.add(PetitionCiphertext(petition_id=petition_id, digest=digest,
-                                          leaf_index=index))
-                db.flush()
-            assert log is not None
+                batch.append((entry, {"kind": "signature", "token_id": token_hex,
+                                      "created_ms": created_ms}))
+            rows = board_core.append_rows(db, MODELS, petition_id, log, start, batch)
+            db.execute(insert(_CIPHERTEXTS),  # one INSERT (executemany)
+                       [{"petition_id": petition_id, "digest": digest,
+                         "leaf_index": row.leaf_index}
+                        for digest, row in zip(digests, rows, strict=True)])
             sth = sign_head(db, p, final=False, log=log)
             receipts = [receipt(p, row, log, sth) for row in rows]
             db.commit()

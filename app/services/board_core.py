@@ -146,7 +146,7 @@ class Leaf:
     id: int
     leaf_index: int
     leaf_hash: str
-    tracker: str
+    tracker: str | None
 
 
 def append_rows(db: Session, models: BoardModels, board_id: object, log: MerkleLog,
@@ -155,8 +155,8 @@ def append_rows(db: Session, models: BoardModels, board_id: object, log: MerkleL
     bulk INSERT (and ONE SELECT of their ids) and extend ``log``; ``log.size`` must equal
     ``start``.
 
-    ``columns`` must carry the same keys for every row (and ``tracker``); returns the
-    inserted rows' ids and leaves, in order.
+    ``columns`` must carry the same keys for every row (``tracker`` where the board has
+    trackers); returns the inserted rows' ids and leaves, in order.
     """
     if log.size != start:
         raise RuntimeError("board size out of step with its entries")  # never expected
@@ -175,7 +175,7 @@ def append_rows(db: Session, models: BoardModels, board_id: object, log: MerkleL
         select(entry.leaf_index, entry.id).where(
             _fk(models, entry) == board_id, entry.leaf_index >= start,
             entry.leaf_index < start + len(params)))}
-    return [Leaf(ids[p["leaf_index"]], p["leaf_index"], p["leaf_hash"], p["tracker"])
+    return [Leaf(ids[p["leaf_index"]], p["leaf_index"], p["leaf_hash"], p.get("tracker"))
             for p in params]
 
 

@@ -331,3 +331,55 @@ def test_closed_petition_fails_the_whole_batch(bapp, monkeypatch):
     assert sorted(s for s, _ in results) == [409] * 3
     assert {b["error"]["code"] for _, b in results} == {"window_closed"}
     assert pet.count(PetitionBoardEntry) == 0
+
+
+def test_a_batch_is_appended_with_a_constant_number_of_statements(papp):
+    """append_signatures: one SELECT of the copy registry and one bulk INSERT per table for
+    the whole batch, not one per signature; the receipts and the board are as before."""
+    from sqlalchemy import event
+
+    from app.petitions.models import Petition as PetitionRow
+    from app.petitions.models import PetitionCiphertext
+
+    pet = Petition(papp)
+    payloads = [pet.payload(pet.wallet(), pet.params.region_ids[i]) for i in range(6)]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with papp.app_context():
+        db = new_session(papp)
+        try:
+            row = db.get(PetitionRow, pet.pid)
+            entries = [signing.prepare_signature(db, row, p)[2] for p in payloads]
+            db.rollback()
+            engine = get_engine(papp)
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                receipts = signing.append_signatures(db, pet.pid, entries)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+        finally:
+            db.close()
+    assert [r["index"] for r in receipts] == list(range(6))
+    sth = SignedTreeHead.from_json(receipts[0]["tree_head"])
+    assert sth.tree_size == 6 and all(r["tree_head"] == receipts[0]["tree_head"] for r in receipts)
+    for r in receipts:
+        verify_receipt_inclusion(pet.board_key, sth, bytes.fromhex(r["leaf_hash"]),
+                                 InclusionProof.from_json(r["inclusion_proof"]))
+    assert pet.count(PetitionBoardEntry) == 6 and pet.count(PetitionCiphertext) == 6
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(inserts) == 3, [s[:60] for s in inserts]  # entries, ciphertexts, tree head
+    assert len(selects) <= 6, [s[:70].replace("\n", " ") for s in selects]
+    # the same ciphertexts again (a copied batch) are refused as a whole, nothing appended
+    with papp.app_context():
+        db = new_session(papp)
+        try:
+            with pytest.raises(ApiError, match="already on the petition's board") as info_:
+                signing.append_signatures(db, pet.pid, [dict(e) for e in entries[:2]])
+            assert info_.value.code == "ciphertext_reused"
+        finally:
+            db.close()
+    assert pet.count(PetitionBoardEntry) == 6

@@ -342,3 +342,72 @@ def test_bisection_uses_the_injected_multipliers(ballots) -> None:
     assert find_invalid(PK, keyed, rand_bits=counting) == ["b0"]
     # top level (all branches), then each half once
     assert len(calls) == 2 * branches
+
+
+# --------------------------------------------------------------------------- count proof factors
+
+
+def test_count_proof_is_checked_through_its_factors() -> None:
+    """The selection-count item names the option ciphertexts whose product it proves about."""
+    ballot, _ = encrypt_ballot(PK, MANIFEST, FP, bytes([5]) * 32, CHOICE)
+    items = _items(ballot)
+    count_index = len(MANIFEST.questions[0].options)
+    count = items[count_index]
+    options = [s.ciphertext for s in ballot.contests[0].selections]
+    assert count.factors == tuple(options)
+    combined_check(PK, items)
+    # a count proof about a different product fails even though its factors are the options
+    other = dataclasses.replace(count, c=count.c * (1 + N) % NN)
+    with pytest.raises(InvalidProof, match="^the ciphertext is not the product of its factors$"):
+        combined_check(PK, items[:count_index] + [other] + items[count_index + 1:])
+    # factors that multiply to c but are not the options: the proof equation decides
+    c0, r0 = P.encrypt(PK, 0)
+    shifted = (options[0] * c0 % NN,) + tuple(options[1:-1]) + (options[-1] * pow(c0, -1, NN) % NN,)
+    combined_check(PK, items[:count_index] + [dataclasses.replace(count, factors=shifted)]
+                   + items[count_index + 1:])
+    # a forged count proof is caught through the factors as it was through the product
+    forged = _replace_item_z(count, 0, K)
+    with pytest.raises(InvalidProof, match="^batch verification equation fails$"):
+        combined_check(PK, items[:count_index] + [forged] + items[count_index + 1:])
+    combined_check(PK, items[:count_index] + [_replace_item_z(forged, 0, K_INV)]
+                   + items[count_index + 1:])
+
+
+def test_count_proof_compensated_through_an_option_is_caught() -> None:
+    """The folded exponent of an option (own proof + count proof) keeps both δ's apart."""
+    ballot, _ = encrypt_ballot(PK, MANIFEST, FP, bytes([6]) * 32, CHOICE)
+    items = _items(ballot)
+    count_index = len(MANIFEST.questions[0].options)
+    forged = list(items)
+    forged[0] = _replace_item_z(items[0], 0, K)
+    forged[count_index] = _replace_item_z(items[count_index], 0, K_INV)
+    combined_check(PK, forged, rand_bits=delta_one)
+    with pytest.raises(InvalidProof, match="^batch verification equation fails$"):
+        combined_check(PK, forged)
+
+
+def test_multi_exp_with_short_long_and_zero_exponents() -> None:
+    """Exponents of 0, 1, 128 and 384 bits in one call (bases join at their own windows)."""
+    import secrets
+
+    pairs = [(secrets.randbelow(NN), secrets.randbits(128)) for _ in range(40)]
+    pairs += [(secrets.randbelow(NN), secrets.randbits(384) | 1 << 383) for _ in range(9)]
+    pairs += [(secrets.randbelow(NN), 0), (secrets.randbelow(NN), 1), (NN - 1, 3), (0, 5)]
+    expected = 1
+    for b, e in pairs:
+        expected = expected * pow(b, e, NN) % NN
+    assert batch.multi_exp(pairs, NN) == expected
+    assert batch.multi_exp(pairs[::-1], NN) == expected
+    assert batch.multi_exp([(7, 0)] * 5, NN) == 1
+
+
+def test_window_minimises_the_multiplication_count() -> None:
+    for count, bits in [(1, 128), (88, 128), (704, 128), (5632, 128), (192, 384), (10**6, 128)]:
+        w = batch._window(count, bits)
+
+        def cost(v: int, count: int = count, bits: int = bits) -> int:
+            return -(-bits // v) * (count + (2 << v))
+
+        assert all(cost(w) <= cost(v) for v in range(1, 17)), (count, bits, w)
+    assert batch._window(5632, 128) >= 8
+    assert batch._window(4, 128) <= 3
