@@ -411,3 +411,32 @@ def test_window_minimises_the_multiplication_count() -> None:
         assert all(cost(w) <= cost(v) for v in range(1, 17)), (count, bits, w)
     assert batch._window(5632, 128) >= 8
     assert batch._window(4, 128) <= 3
+
+
+def test_odd_multipliers_catch_a_nontrivial_square_root_of_one() -> None:
+    """Why δ is forced odd: a response multiplied by x with x² ≡ 1 but x ≠ ±1 (mod n)
+    (built here from the test key's factors) puts w = xⁿ, of order 2 and w ≠ ±1, into one
+    branch.  An odd δ keeps w (the batch fails); an even δ would turn it into 1."""
+    p, q = KEY.p, KEY.q
+    x = (p * pow(p, -1, q) * (q - 1) + q * pow(q, -1, p)) % N  # 1 mod p, −1 mod q
+    assert x * x % N == 1 and x not in (1, N - 1)
+    c, proof = _option_proof(1)
+    forged = ProofItem(c, (0, 1), _with_z(proof, 1, x))
+    with pytest.raises(InvalidProof, match=r"^verification equation z\^n = ±a·u\^e fails$"):
+        verify_membership(PK, c, (0, 1), forged.proof, domain=DOMAIN_OPTION,
+                          fingerprint=FP, context=CTX)
+    for source in (delta_one, secrets_source):
+        with pytest.raises(InvalidProof, match="^batch verification equation fails$"):
+            combined_check(PK, [forged], rand_bits=source)
+
+    def even(bits: int) -> int:
+        return 2
+
+    with pytest.raises(InvalidProof, match="^batch verification equation fails$"):
+        combined_check(PK, [forged], rand_bits=even)  # made odd (3): w survives
+
+
+def secrets_source(bits: int) -> int:
+    import secrets
+
+    return secrets.randbits(bits)
