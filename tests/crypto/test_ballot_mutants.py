@@ -249,6 +249,14 @@ def test_encryption_matches_the_secrets(cast: tuple[EncryptedBallot, BallotSecre
         "mayor": ["dana"], "council": ["a", "b"], "budget": ["yes"]}
 
 
+def test_a_question_left_out_of_the_choices_is_an_empty_choice() -> None:
+    """``budget`` (0..1 selections) absent from the choices: encrypted as all zeros."""
+    ballot, secrets_ = encrypt_ballot(PK, MANIFEST, FP, TOKEN, {"mayor": ["aigerim"], "council": ["c"]})
+    assert secrets_.plaintexts["budget"] == {"yes": 0}
+    assert KEY.decrypt(ballot.contest("budget").selections[0].ciphertext) == 0
+    verify_ballot(PK, MANIFEST, FP, ballot, TOKEN)
+
+
 def test_injected_rng_makes_the_ballot_deterministic() -> None:
     one = encrypt_ballot(PK, MANIFEST, FP, TOKEN, CHOICE, rng=_seeded(b"x"))
     two = encrypt_ballot(PK, MANIFEST, FP, TOKEN, CHOICE, rng=_seeded(b"x"))

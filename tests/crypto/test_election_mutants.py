@@ -63,6 +63,10 @@ def test_option_and_question_json_field_errors_name_the_place() -> None:
     q = _question().to_json()
     with pytest.raises(InvalidEncoding, match=_exact(f"question.id: {ID_RULE}")):
         Question.from_json({**q, "id": "-"})
+    with pytest.raises(InvalidEncoding, match=_exact("question: missing field 'id'")):
+        Question.from_json({k: v for k, v in q.items() if k != "id"})
+    with pytest.raises(InvalidEncoding, match=_exact("manifest.questions[0]: missing field 'id'")):
+        Question.from_json({k: v for k, v in q.items() if k != "id"}, "manifest.questions[0]")
     with pytest.raises(InvalidEncoding, match=_exact("question: missing field 'options'")):
         Question.from_json({k: v for k, v in q.items() if k != "options"})
     with pytest.raises(InvalidEncoding, match=_exact("question: missing field 'title'")):
@@ -116,6 +120,8 @@ def test_manifest_json_field_errors_name_the_place() -> None:
     data = demo_manifest().to_json()
     with pytest.raises(InvalidEncoding, match=_exact("manifest: missing field 'questions'")):
         Manifest.from_json({k: v for k, v in data.items() if k != "questions"})
+    with pytest.raises(InvalidEncoding, match=_exact("manifest: missing field 'election_id'")):
+        Manifest.from_json({k: v for k, v in data.items() if k != "election_id"})
     with pytest.raises(InvalidEncoding, match=_exact("manifest: missing field 'title'")):
         Manifest.from_json({k: v for k, v in data.items() if k != "title"})
     with pytest.raises(InvalidEncoding, match=_exact(f"manifest.election_id: {ID_RULE}")):
@@ -129,6 +135,14 @@ def test_manifest_json_field_errors_name_the_place() -> None:
         Manifest.from_json({**data, "questions": [bad_o]})
 
 
+def test_manifest_without_labels() -> None:
+    plain = demo_manifest()
+    assert plain == Manifest(plain.election_id, plain.title, plain.questions)
+    assert plain.labels == ()
+    assert plain.labels_json() == {}
+    assert plain.label("mayor", "kk", "Mayor") == "Mayor"
+
+
 def test_manifest_lookups() -> None:
     m = Manifest.from_json({**demo_manifest().to_json(), "labels": {"mayor": {"kk": "Әкім"}}})
     assert m.label("mayor", "kk", "Mayor") == "Әкім"
@@ -138,6 +152,8 @@ def test_manifest_lookups() -> None:
     with pytest.raises(KeyError, match="^'nosuch'$"):
         m.question("nosuch")
     assert m.labels == (("mayor", (("kk", "Әкім"),)),)
+    assert m.to_json() == {**demo_manifest().to_json(), "labels": {"mayor": {"kk": "Әкім"}}}
+    assert Manifest.from_json(m.to_json()) == m
 
 
 def _labelled(labels: object) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Written to kill the survivors of ``tools/mutate … 'crypto/petition.py'`` (docs
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -114,9 +116,10 @@ def test_parameters_json_and_field_errors() -> None:
 def test_fingerprint_formula_and_board_key_length() -> None:
     assert FINGERPRINT_DOMAIN == "saylau/v1/petition-fingerprint"
     ek = PK.to_json()
-    assert FP == tagged_hash(FINGERPRINT_DOMAIN, ("petition", canonical_json(PARAMS.to_json())),
-                             ("election_key", canonical_json(ek)),
-                             ("issuer_key", canonical_json(ISSUER)), ("board_key", bytes(32)))
+    assert petition_fingerprint(PARAMS, ek, ISSUER, bytes(32)) == tagged_hash(
+        FINGERPRINT_DOMAIN, ("petition", canonical_json(PARAMS.to_json())),
+        ("election_key", canonical_json(ek)), ("issuer_key", canonical_json(ISSUER)),
+        ("board_key", bytes(32)))
     for size in (31, 33):
         with pytest.raises(InvalidEncoding, match=_exact("board public key must be 32 bytes (Ed25519)")):
             petition_fingerprint(PARAMS, ek, ISSUER, bytes(size))
@@ -143,6 +146,24 @@ def test_signature_encrypts_the_region_under_its_context(signed: tuple[Encrypted
     assert signature_proof_item(PK, PARAMS, FP, sig, TOKEN) == ProofItem(
         sig.ciphertext, PARAMS.allowed, sig.proof)
     check_signature(PK, PARAMS, FP, sig, TOKEN)
+
+
+def _seeded(seed: bytes) -> Callable[[int], int]:
+    counter = [0]
+
+    def draw(n: int) -> int:
+        counter[0] += 1
+        return int.from_bytes(hashlib.sha512(seed + counter[0].to_bytes(8, "big")).digest() * 5, "big") % n
+
+    return draw
+
+
+def test_injected_rng_makes_the_signature_deterministic() -> None:
+    """Both the encryption's ``r`` and the proof's draws come from the injected ``rng``."""
+    one = encrypt_signature(PK, PARAMS, FP, TOKEN, "r2", rng=_seeded(b"x"))
+    assert one == encrypt_signature(PK, PARAMS, FP, TOKEN, "r2", rng=_seeded(b"x"))
+    verify_signature(PK, PARAMS, FP, one[0], TOKEN)
+    assert one[0].ciphertext != encrypt_signature(PK, PARAMS, FP, TOKEN, "r2", rng=_seeded(b"y"))[0].ciphertext
 
 
 def test_encrypt_signature_checks(signed: tuple[EncryptedSignature, int]) -> None:
