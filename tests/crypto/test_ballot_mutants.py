@@ -323,8 +323,9 @@ def test_proof_items_are_the_ballots_equations(cast: tuple[EncryptedBallot, Ball
     expected: list[ProofItem] = []
     for contest, q in zip(ballot.contests, MANIFEST.questions, strict=True):
         expected += [ProofItem(s.ciphertext, (0, 1), s.proof) for s in contest.selections]
-        expected.append(ProofItem(P.add(PK, *(s.ciphertext for s in contest.selections)),
-                                  q.allowed_counts, contest.count_proof))
+        options = tuple(s.ciphertext for s in contest.selections)
+        expected.append(ProofItem(P.add(PK, *options), q.allowed_counts, contest.count_proof,
+                                  options))
     assert ballot_proof_items(PK, MANIFEST, FP, ballot, TOKEN) == expected
     check_ballot(PK, MANIFEST, FP, ballot, TOKEN)
 
