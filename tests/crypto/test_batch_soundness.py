@@ -411,6 +411,10 @@ def test_window_minimises_the_multiplication_count() -> None:
         assert all(cost(w) <= cost(v) for v in range(1, 17)), (count, bits, w)
     assert batch._window(5632, 128) >= 8
     assert batch._window(4, 128) <= 3
+    assert batch._window(5, 1) == 1  # a 1-bit exponent: no window beats one bit
+    # the bucket list is bounded: at most 2^16 buckets, even where a 17-bit window would
+    # count fewer multiplications (17-bit exponents and a million bases: one window)
+    assert batch._window(10**6, 17) <= 16
 
 
 def test_odd_multipliers_catch_a_nontrivial_square_root_of_one() -> None:
