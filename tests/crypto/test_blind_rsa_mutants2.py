@@ -1,6 +1,8 @@
 """The draw of the blinding factor in crypto/blind_rsa.py ``blind``, with a scripted source.
 
-Written for the mutants of ``blind``'s draw loop (docs/testing.md, "Mutation testing").
+Written for the mutants of ``blind``'s draw loop (docs/testing.md, "Mutation testing"),
+then for the other survivors of the second ``blind_rsa`` run (EMSA-PSS and MGF1 bounds,
+key and verification messages).
 ``r = 1 + randbelow(n - 1)`` is redrawn until ``gcd(r, n) = 1``.  Mutants of the loop
 condition (``gcd(n) == 1``, ``gcd(r) == 1``, ``== 2``) never accept a draw and loop for
 ever on real randomness; ``!= 1`` accepts only non-units.  The source here serves a fixed
@@ -16,10 +18,12 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto import blind_rsa
-from crypto.blind_rsa import IssuerPrivateKey, blind, emsa_pss_encode
-from crypto.errors import InvalidEncoding
+from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey, blind, emsa_pss_encode, verify
+from crypto.errors import InvalidEncoding, InvalidKey, InvalidSignature
 
 FIXTURE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "issuer-test-key-2048.json")
                      .read_text())
@@ -138,3 +142,28 @@ def test_mgf1_length_bounds() -> None:
     block = hashlib.sha384(b"seed" + last.to_bytes(4, "big")).digest()
     assert len(mask) == length
     assert mask[last * blind_rsa.HASH_LEN:] == block[:length - last * blind_rsa.HASH_LEN]
+
+
+# --------------------------------------------------------------------------- key and verify messages
+
+
+def test_key_type_messages(sk: IssuerPrivateKey) -> None:
+    pk = sk.public_key()
+    with pytest.raises(InvalidKey, match="^RSA modulus must be an integer$"):
+        IssuerPublicKey(n=str(pk.n), e=pk.e)  # type: ignore[arg-type]
+    with pytest.raises(InvalidKey, match="^RSA modulus must be an integer$"):
+        IssuerPublicKey(n=True, e=pk.e)
+    with pytest.raises(InvalidKey, match="^RSA exponent must be an integer$"):
+        IssuerPublicKey(n=pk.n, e=float(pk.e))  # type: ignore[arg-type]
+    with pytest.raises(InvalidKey, match="^expected an RSA private key$"):
+        IssuerPrivateKey(Ed25519PrivateKey.generate())  # type: ignore[arg-type]
+    short = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(InvalidKey, match="^issuer RSA key must be at least 2048 bits$"):
+        IssuerPrivateKey(short)
+
+
+def test_verify_out_of_range_message(sk: IssuerPrivateKey) -> None:
+    pk = sk.public_key()
+    for value in (pk.n, (1 << (8 * pk.modulus_len)) - 1):
+        with pytest.raises(InvalidSignature, match="^signature representative out of range$"):
+            verify(pk, b"msg", value.to_bytes(pk.modulus_len, "big"))
