@@ -101,7 +101,7 @@ def test_parse_signed_hex_length_bound() -> None:
 
 
 @pytest.mark.parametrize("text", [7, None, "", "-", "FF", "0x1", "00", "01", "-01", " 1", "1g",
-                                  "--1", "+1"])
+                                  "--1", "+1", "X1", "1X"])
 def test_parse_signed_hex_rejects_non_canonical(text: object) -> None:
     with pytest.raises(InvalidCommitment, match=r"^trustee 2: malformed integer$") as info:
         parse_signed_hex(text, 2, 64)
@@ -159,6 +159,7 @@ def test_combine_vectors_both_paths() -> None:
     assert combine_vectors([1, 1], vectors, 7) == [5, 0, 2]
     assert combine_vectors([2, 3], vectors, 7) == [0, 5, 3]  # 14, 19, 24 mod 7
     assert combine_vectors([1, 2], vectors, 100) == [9, 12, 15]
+    assert combine_vectors([2, 2], vectors, 100) == [10, 14, 18]  # not the all-ones shortcut
     with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is shorter than argument 1$"):
         combine_vectors([1, 1], [[1, 2], [3]], 7)
     with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is shorter than argument 1$"):
