@@ -455,6 +455,34 @@ def test_gather_ignores_other_messages() -> None:
     assert {s: r.payload for s, r in got.items()} == {1: {"p": 2}}
 
 
+class LyingRelay(MemoryRelay):
+    """Ignores the recipient and sender filters: every message of the round, own ones too."""
+
+    def fetch(self, round_name: str, recipient: int,
+              senders: list[int] | None = None) -> list[tuple[int, int, bytes]]:
+        return [(s, r, e) for (rn, s, r), e in self.messages.items() if rn == round_name]
+
+
+def test_gather_keeps_only_wanted_senders_and_the_right_kind() -> None:
+    net = Net()
+    relay = LyingRelay()
+    relay.messages = net.relay.messages
+    ch = Channel(net.ids[2], relay, election="e1", run="r1", timeout=-1.0)
+    ch.sid, ch.roster = SID, dict(net.roster)
+    net.ch[2].broadcast("r", {"own": 1})
+    net.ch[3].broadcast("r", {"b": 3})
+    net.ch[1].send("r", 3, {"to": 3})
+    with pytest.raises(DkgTimeout, match=r"^round r: no message from trustee\(s\) 1$"):
+        ch.gather("r", private=False)
+    net.ch[1].broadcast("r", {"b": 1})
+    got = ch.gather("r", private=False)
+    assert {s: r.payload for s, r in got.items()} == {1: {"b": 1}, 3: {"b": 3}}
+    with pytest.raises(DkgTimeout, match=r"^round r: no message from trustee\(s\) 3$"):
+        ch.gather("r", private=True, senders=[3])
+    with pytest.raises(DkgTimeout, match=r"^round r: no message from trustee\(s\) 1$"):
+        ch.gather("r", private=True, senders=[1])  # 1 wrote to 3, not to 2
+
+
 def test_gather_times_out_naming_the_missing() -> None:
     net = Net()
     sleeps: list[float] = []

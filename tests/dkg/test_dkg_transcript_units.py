@@ -325,13 +325,14 @@ def test_commitment_rows() -> None:
     _fails(t, "trustee 3: 2 commitments required")
 
 
-@pytest.mark.parametrize("value", ["zero", "nn", "n", "one-off"])
+@pytest.mark.parametrize("value", ["zero", "nn", "n", "one-off", "one"])
 def test_commitment_values(value: str) -> None:
     t = _t()
     n = _n(t)
     nn = n * n
-    t["commitments"][1][1] = int_to_hex({"zero": 0, "nn": nn, "n": n, "one-off": nn - 1}[value])
-    if value == "one-off":  # a unit mod N²: only the verification keys show it
+    t["commitments"][1][1] = int_to_hex({"zero": 0, "nn": nn, "n": n, "one-off": nn - 1,
+                                         "one": 1}[value])
+    if value in ("one-off", "one"):  # units mod N²: only the verification keys show it
         _fails(t, "verification key v_1 does not match the commitments")
     else:
         _fails(t, "trustee 2: commitment not in Z*_(N^2)")
