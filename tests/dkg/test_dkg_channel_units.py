@@ -53,6 +53,7 @@ class Net:
         self.ch = {i: self.channel(i, **kw) for i in (1, 2, 3)}
 
     def channel(self, i: int, **kw: Any) -> Channel:
+        kw.setdefault("timeout", 5.0)  # a message that never comes fails the test soon
         ch = Channel(self.ids[i], self.relay, election="e1", run="r1", **kw)
         ch.sid = SID
         ch.roster = dict(self.roster)
