@@ -420,7 +420,7 @@ def test_gather_polls_with_growing_delays() -> None:
     relay = SlowRelay(after=8)
     relay.messages = net.relay.messages
     sleeps: list[float] = []
-    ch = Channel(net.ids[3], relay, election="e1", run="r1", poll=0.1, timeout=600,
+    ch = Channel(net.ids[3], relay, election="e1", run="r1", poll=0.1, timeout=5.0,
                  sleep=sleeps.append)
     ch.sid, ch.roster = SID, dict(net.roster)
     net.ch[1].broadcast("r", {"a": 1})
@@ -435,7 +435,7 @@ def test_gather_asks_only_for_the_missing() -> None:
     net = Net()
     relay = SlowRelay(after=0)
     relay.messages = net.relay.messages
-    ch = Channel(net.ids[3], relay, election="e1", run="r1", timeout=600,
+    ch = Channel(net.ids[3], relay, election="e1", run="r1", timeout=5.0,
                  sleep=lambda _d: net.ch[2].broadcast("r", {"a": 2}))
     ch.sid, ch.roster = SID, dict(net.roster)
     net.ch[1].broadcast("r", {"a": 1})
