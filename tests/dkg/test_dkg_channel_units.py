@@ -230,11 +230,12 @@ def test_send_broadcast_logs_and_counts() -> None:
 
 
 def _open_error(ch: Channel, env: bytes, *, sender: int, private: bool, round_name: str = "r",
-                kind: type[InvalidEnvelope] = InvalidEnvelope, message: str) -> None:
+                kind: type[InvalidEnvelope] = InvalidEnvelope, message: str) -> InvalidEnvelope:
     with pytest.raises(kind, match="^" + re.escape(message) + "$") as info:
         ch.open(env, round_name=round_name, sender=sender, private=private)
     assert type(info.value) is kind
     assert info.value.culprit == sender
+    return info.value
 
 
 @pytest.mark.parametrize("change", ["json", "no-h", "b64", "hex", "header-list"])
@@ -250,7 +251,10 @@ def test_open_malformed(change: str) -> None:
     elif change == "header-list":
         obj["h"] = [1]
     env = b"{" if change == "json" else canonical_json(obj)
-    _open_error(net.ch[2], env, sender=1, private=False, message="trustee 1: malformed envelope")
+    err = _open_error(net.ch[2], env, sender=1, private=False,
+                      message="trustee 1: malformed envelope")
+    if change == "header-list":
+        assert repr(err.__cause__) == "TypeError('header')"
 
 
 def test_open_header_that_has_no_canonical_form() -> None:
@@ -587,6 +591,8 @@ def test_open_revealed_rejects(change: str, message: str) -> None:
     with pytest.raises(InvalidEnvelope, match="^" + re.escape(message) + "$") as info:
         open_revealed(env, plaintext, net.roster, **_reveal_args(net, env, **kw))
     assert info.value.culprit == 2
+    if change in ("sig", "sender"):
+        assert str(info.value.__cause__) == f"trustee {kw.get('sender', 1)}: bad signature"
 
 
 def test_open_revealed_names_the_sender_for_a_bad_payload() -> None:
@@ -609,7 +615,7 @@ def test_open_with_key() -> None:
 
 
 def _with_key_error(net: Net, env: bytes, what: str, *, dh: X25519PrivateKey | None = None,
-                    cause: bool = True, **kw: Any) -> None:
+                    cause: bool = True, **kw: Any) -> InvalidEnvelope:
     args = _reveal_args(net, env, **kw)
     message = (f"trustee {args['recipient']}: revealed message from trustee {args['sender']} "
                f"in round {args['round_name']} {what}")
@@ -617,6 +623,7 @@ def _with_key_error(net: Net, env: bytes, what: str, *, dh: X25519PrivateKey | N
         open_with_key(env, dh or net.ids[2].dh, net.roster, **args)
     assert info.value.culprit == args["recipient"]
     assert (info.value.__cause__ is not None) == cause
+    return info.value
 
 
 @pytest.mark.parametrize("change", ["json", "b64", "hex", "header-list", "no-h"])
@@ -632,13 +639,16 @@ def test_open_with_key_malformed(change: str) -> None:
     elif change == "no-h":
         del obj["h"]
     env = b"{" if change == "json" else canonical_json(obj)
-    _with_key_error(net, env, "is malformed")
+    err = _with_key_error(net, env, "is malformed")
+    if change == "header-list":
+        assert repr(err.__cause__) == "TypeError('header')"
 
 
 def test_open_with_key_checks() -> None:
     net = Net()
     env = net.ch[1].seal("r", 2, {"x": 1})
-    _with_key_error(net, env, "is not signed by its sender", sender=3)
+    err = _with_key_error(net, env, "is not signed by its sender", sender=3)
+    assert str(err.__cause__) == "trustee 3: bad signature"
     for field in ("protocol", "sid", "round", "sender", "recipient"):
         obj = _env(env)
         obj["h"][field] = {"sender": 3, "recipient": 3}.get(field, "x")

@@ -232,6 +232,13 @@ def test_malformed_values() -> None:
     t = _t()
     t["biprimality"][0][0] = 5
     _fails(t, "malformed (bpt: expected canonical lowercase hex)")
+    for where, name in (("w", "w"), ("theta", "theta")):
+        t = _t()
+        t["theta"][where] = "0x1"
+        _fails(t, f"malformed ({name}: expected canonical lowercase hex)")
+    t = _t()
+    t["commitments"][0][1] = "0x1"
+    _fails(t, "malformed (C: expected canonical lowercase hex)")
 
 
 # -- biprimality (D6) ------------------------------------------------------------------------
