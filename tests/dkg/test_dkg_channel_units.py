@@ -678,3 +678,10 @@ def test_open_with_key_body_hash() -> None:
     body = ChaCha20Poly1305(key).encrypt(bytes(12), b"s" * 16 + b"{}", canonical_json(header))
     _with_key_error(net, _sign(net.ids[1], header, body), "does not match its signed hash",
                     cause=False)
+    # a well-formed message whose payload is not an object: the sender is named
+    header["body_hash"] = hashlib.sha256(b"s" * 16 + b"[]").hexdigest()
+    body = ChaCha20Poly1305(key).encrypt(bytes(12), b"s" * 16 + b"[]", canonical_json(header))
+    env = _sign(net.ids[1], header, body)
+    with pytest.raises(InvalidEnvelope, match=r"^trustee 1: payload is not an object$") as info:
+        open_with_key(env, net.ids[2].dh, net.roster, **_reveal_args(net, env))
+    assert info.value.culprit == 1
