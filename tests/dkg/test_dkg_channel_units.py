@@ -505,6 +505,21 @@ def test_gather_times_out_naming_the_missing() -> None:
     assert ch.gather("r", private=False, senders=[1]) == {}  # only itself: nothing to wait for
 
 
+def test_gather_deadline_on_a_fake_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock reads 0, 1, 2, …: with timeout 1 the deadline is 1; a poll at time 1 is
+    still in time (one more sleep), the poll at time 2 is not."""
+    ticks = iter(range(100))
+    monkeypatch.setattr("crypto.dkg.channel.time.monotonic", lambda: float(next(ticks)))
+    net = Net()
+    sleeps: list[float] = []
+    ch = Channel(net.ids[1], net.relay, election="e1", run="r1", timeout=1.0, poll=0.5,
+                 sleep=sleeps.append)
+    ch.sid, ch.roster = SID, dict(net.roster)
+    with pytest.raises(DkgTimeout, match=r"^round r: no message from trustee\(s\) 2, 3$"):
+        ch.gather("r", private=False)
+    assert sleeps == [0.5]
+
+
 def test_gather_checks_what_it_collects() -> None:
     net = Net()
     net.relay.post("r", 2, 0, b"junk")
