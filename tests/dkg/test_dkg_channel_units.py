@@ -331,6 +331,15 @@ def test_open_sequence_numbers() -> None:
                     private=False).payload == {"n": 4}
 
 
+def test_open_names_the_sender_of_a_bad_payload() -> None:
+    net = Net()
+    header = _env(net.ch[1].seal("r", 0, {}))["h"]
+    body = b"s" * 16 + b"[]"
+    header["body_hash"] = hashlib.sha256(body).hexdigest()
+    _open_error(net.ch[2], _sign(net.ids[1], header, body), sender=1, private=False,
+                message="trustee 1: payload is not an object")
+
+
 @pytest.mark.parametrize("seq", [0, -1, "5", None])
 def test_open_rejects_bad_sequence_numbers(seq: object) -> None:
     net = Net()
