@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from crypto.dkg.errors import DkgTimeout, InvalidEnvelope, ReplayedMessage
 from crypto.encoding import canonical_json
+from crypto.errors import InvalidEncoding
 
 PROTOCOL = "saylau-dkg/v1"
 ENVELOPE_DOMAIN = b"saylau/v1/dkg-envelope"
@@ -180,11 +181,12 @@ def open_revealed(envelope: bytes, plaintext: bytes, roster: dict[int, RosterEnt
     try:
         obj = json.loads(envelope)
         header, body, sig = obj["h"], base64.b64decode(obj["b"]), bytes.fromhex(obj["s"])
-    except (ValueError, KeyError, TypeError) as exc:
+        signed = signed_message(header, body)
+    except (ValueError, KeyError, TypeError, InvalidEncoding) as exc:
         raise InvalidEnvelope(f"trustee {recipient}: malformed revealed envelope",
                               culprit=recipient) from exc
     try:
-        verify_signature(roster[sender].sign_key, signed_message(header, body), sig, sender)
+        verify_signature(roster[sender].sign_key, signed, sig, sender)
     except InvalidEnvelope as exc:
         raise InvalidEnvelope(f"trustee {recipient}: revealed envelope is not signed by "
                               f"trustee {sender}", culprit=recipient) from exc
@@ -279,13 +281,14 @@ class Channel:
             sig = bytes.fromhex(obj["s"])
             if not isinstance(header, dict):
                 raise TypeError("header")
-        except (ValueError, KeyError, TypeError) as exc:
+            signed = signed_message(header, body)  # InvalidEncoding: e.g. a float in it
+        except (ValueError, KeyError, TypeError, InvalidEncoding) as exc:
             raise InvalidEnvelope(f"trustee {sender}: malformed envelope", culprit=sender) from exc
         claimed = header.get("sender")
         if claimed != sender or sender not in self.roster:
             raise InvalidEnvelope(f"trustee {sender}: envelope claims sender {claimed!r}",
                                   culprit=sender)
-        verify_signature(self.roster[sender].sign_key, signed_message(header, body), sig, sender)
+        verify_signature(self.roster[sender].sign_key, signed, sig, sender)
         # from here on the header is what trustee `sender` signed
         expected = (PROTOCOL, self.sid, self.election, self.run)
         got = (header.get("protocol"), header.get("sid"), header.get("election"),
@@ -380,10 +383,11 @@ def open_with_key(envelope: bytes, dh_private: X25519PrivateKey,
         sig = bytes.fromhex(obj["s"])
         if not isinstance(header, dict):
             raise TypeError("header")
-    except (ValueError, KeyError, TypeError) as exc:
+        signed = signed_message(header, body)
+    except (ValueError, KeyError, TypeError, InvalidEncoding) as exc:
         raise bad("is malformed", exc) from exc
     try:
-        verify_signature(roster[sender].sign_key, signed_message(header, body), sig, sender)
+        verify_signature(roster[sender].sign_key, signed, sig, sender)
     except InvalidEnvelope as exc:
         raise bad("is not signed by its sender", exc) from exc
     if (header.get("protocol"), header.get("sid"), header.get("round"), header.get("sender"),

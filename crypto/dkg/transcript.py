@@ -86,6 +86,11 @@ def _fail(message: str) -> InvalidTranscript:
     return InvalidTranscript(f"key-generation transcript: {message}")
 
 
+def _index(entry: object) -> object:
+    """A roster or signature entry's ``index`` (None for an entry that is not an object)."""
+    return entry.get("index") if isinstance(entry, dict) else None
+
+
 def verify_transcript(obj: object, *, election: str | None = None,
                       allow_test_key: bool = True) -> ThresholdPublicKey:
     """Check every public part of a transcript; return the key it certifies."""
@@ -105,7 +110,7 @@ def verify_transcript(obj: object, *, election: str | None = None,
         raise _fail("parameters differ from this version's constants")
     ell = params.trustees
     roster = obj["roster"]
-    if not isinstance(roster, list) or [e.get("index") for e in roster] != list(range(1, ell + 1)):
+    if not isinstance(roster, list) or [_index(e) for e in roster] != list(range(1, ell + 1)):
         raise _fail("roster must list trustees 1..ℓ in order")
     sid = session_id(str(obj["election"]), str(obj["run"]), raw_params, roster)
     if obj["sid"] != sid:
@@ -194,7 +199,7 @@ def _verify_values(obj: dict[str, Any], params: DkgParams, sid: str,
     # D16: signatures
     digest = transcript_digest(obj)
     sigs = obj["signatures"]
-    if not isinstance(sigs, list) or [s.get("index") for s in sigs] != list(range(1, ell + 1)):
+    if not isinstance(sigs, list) or [_index(s) for s in sigs] != list(range(1, ell + 1)):
         raise _fail("one signature per trustee required, in order")
     for entry, sig in zip(roster, sigs, strict=True):
         try:
