@@ -64,6 +64,8 @@ class _Draws:
 def test_small_primes_table() -> None:
     assert primes._small_primes(30) == [5, 7, 11, 13, 17, 19, 23, 29]
     assert primes._small_primes(29) == [5, 7, 11, 13, 17, 19, 23]
+    assert primes._small_primes(26) == [5, 7, 11, 13, 17, 19, 23]  # 25 = 5² is the last entry
+    assert primes._small_primes(50) == [r for r in SMALL if r < 50]
     assert primes._small_primes(1 << 15) == SMALL
     assert primes._SMALL_PRIMES == SMALL
     assert len(primes._INV6) == len(SMALL)

@@ -477,6 +477,12 @@ def test_partial_decryption_json_field_names(key: str, kind: type) -> None:
 # --------------------------------------------------------------------------- unit boundaries in proofs
 
 
+@pytest.mark.parametrize("context", [["question"], ("question", 1), "question"])
+def test_context_type_named(context: Any) -> None:
+    with pytest.raises(InvalidEncoding, match="^context must be a tuple of strings$"):
+        partial_decrypt(SHARES[0], _enc(1), fingerprint=FP, context=context)
+
+
 def test_ciphertext_one_decrypts_to_zero() -> None:
     """c = 1 (0 with r = 1) is valid: c_i = 1 and a = 1 are units, not out-of-range values."""
     partials = [partial_decrypt(SHARES[i], 1, fingerprint=FP, context=CTX) for i in (0, 2, 4)]
