@@ -169,3 +169,15 @@ def test_sizes_and_the_32_bit_floor(bits: int) -> None:
 def test_below_32_bits_refused(bits: int) -> None:
     with pytest.raises(ValueError, match=r"^safe primes below 32 bits are not supported$"):
         generate_safe_prime(bits)
+
+
+@pytest.mark.parametrize("raw", [0, 1, 3, 4, 6 * 12345 + 2])
+def test_every_residue_of_the_start_is_stepped_up_to_5_mod_6(
+        monkeypatch: pytest.MonkeyPatch, raw: int) -> None:
+    """Starts ≡ 0, 1, 3, 4, 2 (mod 6) (with the top bits set) lead to the reference prime."""
+    want, tested = _reference(raw, 63)
+    assert want is not None
+    monkeypatch.setattr(primes, "secrets", _Draws([raw]))
+    notes: list[str] = []
+    assert generate_safe_prime(64, progress=notes.append, label="p") == want
+    assert notes == [f"p: found after {tested} candidates"]
