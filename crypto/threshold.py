@@ -214,7 +214,7 @@ def combine(
         lam = lagrange_coefficient(delta, i, used)
         base = valid[i] if lam >= 0 else invert(valid[i], nn)
         c_prime = c_prime * powmod(base, 2 * abs(lam), nn) % nn
-    if c_prime % n != 1:  # pragma: no cover - cannot happen with verified shares
+    if c_prime % n != 1:  # only with a key whose threshold is below the polynomial's degree + 1
         raise DecryptionError("combined value is not of the form 1 + x·n")
     m = (c_prime - 1) // n * invert(4 * delta * delta * tpk.theta % n, n) % n  # θ = 1: dealer
     return CombinedDecryption(m, used, tuple(rejected))
