@@ -150,7 +150,7 @@ def combined_check(pk: PublicKey, items: Sequence[ProofItem],
     if gmpy2.gcd(units, nz) != 1:  # name the element, as the one-by-one checks do
         for item in items:
             check_membership_shape(pk, item.c, item.allowed, item.proof)
-        raise InvalidProof("a ciphertext, commitment or response is not a unit mod n")
+        raise InvalidProof("a ciphertext, commitment or response is not a unit mod n")  # pragma: no cover
     rhs_terms.extend(c_exponents.items())
     lhs = powmod(multi_exp(z_terms, nn), n, nn)
     rhs = multi_exp(rhs_terms, nn) * (1 + ((-plain_shift) % n) * n) % nn
