@@ -18,7 +18,8 @@ from crypto.errors import InvalidBallot, InvalidCiphertext, InvalidEncoding
 from crypto.paillier import PublicKey
 from crypto.proofs import MembershipProof
 from crypto.threshold import ThresholdPublicKey
-from tally.aggregate import EncryptedTally, aggregate_ballots
+from tally.aggregate import EncryptedTally, aggregate, aggregate_ballots
+from tally.verify_board import CountedBallot
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 PK: PublicKey = ThresholdPublicKey.from_json(
@@ -113,3 +114,13 @@ def test_unknown_question_or_option_is_refused() -> None:
         aggregate_ballots(PK, MANIFEST, [_ballot(("q", {"a": 3})), _ballot(("s", {"a": 3}))])
     with pytest.raises(InvalidBallot, match="^unknown option r/a$"):
         aggregate_ballots(PK, MANIFEST, [_ballot(("r", {"x": 3, "a": 3}))])
+
+
+def test_aggregate_orders_the_counted_ballots_by_board_index() -> None:
+    counted = [CountedBallot(7, "t7", "", _ballot(("q", {"a": 3}))),
+               CountedBallot(2, "t2", "", _ballot(("q", {"a": 5}), ("r", {"x": 2}))),
+               CountedBallot(4, "t4", "", _ballot(("r", {"x": 9})))]
+    enc = aggregate(PK, MANIFEST, counted)
+    assert enc == EncryptedTally("e", {"q": {"a": 15, "b": 1}, "r": {"x": 18}}, ("t2", "t4", "t7"))
+    assert aggregate(PK, MANIFEST, []) == EncryptedTally(
+        "e", {"q": {"a": 1, "b": 1}, "r": {"x": 1}}, ())
