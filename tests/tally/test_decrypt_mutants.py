@@ -144,14 +144,27 @@ def test_check_partials_structure_faults() -> None:
     assert calls == [("partial decryptions", d, 12) for d in (1, 2, 3, 5, 6, 7, 9)]
 
 
+def test_structure_only_check_goes_through_every_option() -> None:
+    """``verify_proofs=False``: every option of every set is still checked for presence and
+    index (the proofs are left to combine_tally)."""
+    tpk = _key()[0]
+    missing = _copy(_partials(0))
+    del missing.partials[("r", "x")]
+    moved = _copy(_partials(1))
+    moved.partials[("q", "b")] = _partials(2).partials[("q", "b")]
+    assert check_partials(tpk, _tally(), [missing, moved], fingerprint=FP,
+                          verify_proofs=False) == [
+        Rejected(1, "r", "x", "missing"), Rejected(2, "q", "b", "partial is signed as trustee 3")]
+
+
 def test_check_partials_names_a_bad_proof() -> None:
     tpk = _key()[0]
     bad = _copy(_partials(0))
     p = bad.partials[("r", "x")]
     bad.partials[("r", "x")] = dataclasses.replace(p, c_i=p.c_i * 4 % tpk.nsquare)
     rejected = check_partials(tpk, _tally(), [bad], fingerprint=FP)
-    assert [(r.trustee_index, r.question_id, r.option_id) for r in rejected] == [(1, "r", "x")]
-    assert str(rejected[0]) == f"trustee 1, r/x: {rejected[0].reason}"
+    assert rejected == [Rejected(1, "r", "x", "share 1: challenge does not match the transcript")]
+    assert str(rejected[0]) == "trustee 1, r/x: share 1: challenge does not match the transcript"
     assert check_partials(tpk, _tally(), [bad], fingerprint=FP, verify_proofs=False) == []
 
 
@@ -196,7 +209,8 @@ def test_combine_tally_reports_bad_partials_and_too_few() -> None:
     out = combine_tally(tpk, _tally(), [bad, _partials(1), _partials(2), _partials(3)],
                         fingerprint=FP)
     assert out.results == {"q": {"a": 3, "b": 0}, "r": {"x": 7}}
-    assert [(r.trustee_index, r.question_id, r.option_id) for r in out.rejected] == [(1, "q", "b")]
+    assert out.rejected == [
+        Rejected(1, "q", "b", "share 1: challenge does not match the transcript")]
     with pytest.raises(DecryptionError,
                        match=r"^q/b: only 2 valid partial decryption\(s\); 3 needed$"):
         combine_tally(tpk, _tally(), [bad, _partials(1), _partials(2)], fingerprint=FP)
