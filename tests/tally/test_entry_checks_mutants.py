@@ -385,6 +385,19 @@ def test_board_with_such_an_audited_entry_is_reported() -> None:
                             "(order matters)")]
 
 
+def test_audit_secrets_are_checked_at_once_by_default() -> None:
+    entry = _entry(1)
+    ballot = check_audited_entry(_ctx(), entry).ballot
+    assert ballot is not None
+    secrets, openings = check_audit_secrets(_ctx(), ballot, entry["secrets"])
+    assert openings == [] and secrets.to_json() == entry["secrets"]
+    entry["secrets"]["mayor"]["aigerim"]["m"] = 1
+    with pytest.raises(InvalidBallot, match="^question mayor, option aigerim: the revealed "
+                                            "plaintext and randomness do not reproduce the "
+                                            "ciphertext$"):
+        check_audit_secrets(_ctx(), ballot, entry["secrets"])
+
+
 # ------------------------------------------------------------------ context, errors, copies
 
 
