@@ -101,6 +101,7 @@ def test_entry_not_an_object() -> None:
         out = check(_ctx(), [1], position=0)
         assert _faults(out) == [("entry-format", "entry is not a JSON object")]
         assert _errors(out) == [InvalidEncoding] and out.kind is None and out.ballot is None
+        assert str(out.faults[0].error) == "entry"
     out = check_board_entry(_ctx(), [1], position=0)
     assert _faults(out) == [("entry-format", "entry is not a JSON object")]
     assert _errors(out) == [None] and out.kind is None
@@ -164,6 +165,7 @@ def test_non_canonical_ballot() -> None:
         ("entry-format", "cast_at must be an integer (ms)"),
         ("entry-format", "ballot is not in canonical form (unknown or extra fields)")]
     assert _errors(out) == [None, InvalidEncoding]
+    assert str(out.faults[1].error) == "non-canonical ballot"
     assert out.kind is None and out.ballot is None and out.ballot_json is None
 
 
@@ -210,6 +212,7 @@ def test_credential_faults() -> None:
         ("signature", "ballot.token_id is not the credential's token id"),
         ("ballot-proof", "ballot proof: ballot token id does not match the credential")]
     assert _errors(out) == [InvalidSignature, InvalidBallot, InvalidBallot]
+    assert str(out.faults[1].error) == "token mismatch"
     assert out.kind == "ballot"
 
 
@@ -332,13 +335,13 @@ def _factored() -> PrivateKey:
         json.loads((FIXTURES / "paillier-test-key-1024.json").read_text())["private"])
 
 
-@pytest.mark.parametrize("r", ["p", "q", "n", "n-1", "1"])
+@pytest.mark.parametrize("r", ["p", "q", "n", "n+1", "n-1", "1"])
 def test_secrets_randomness_must_be_a_unit(r: str) -> None:
     """``r`` of every option must lie in Z*_n: checked before any re-encryption (a key with
     known factors gives non-units inside ``(0, n)``)."""
     sk = _factored()
     n = sk.public.n
-    value = {"p": sk.p, "q": sk.q, "n": n, "n-1": n - 1, "1": 1}[r]
+    value = {"p": sk.p, "q": sk.q, "n": n, "n+1": n + 1, "n-1": n - 1, "1": 1}[r]
     ctx = dataclasses.replace(_ctx(), public_key=sk.public)
     entry = _entry(1)
     secrets = entry["secrets"]
