@@ -436,3 +436,29 @@ def test_ciphertext_digest_and_copies() -> None:
     assert copied_ciphertexts(n, [(0, 7), (1, 9), (2, 7), (5, 7), (8, 9), (9, 3)]) == {
         2: 0, 5: 0, 8: 1}
     assert copied_ciphertexts(n, []) == {}
+
+
+def test_defaults_check_everything_at_once() -> None:
+    """Without ``verify_proofs`` every check runs here: proofs one entry at a time, the
+    audit re-encrypted (nothing left to a caller's batch)."""
+    ballot = _entry(0)
+    _bump_z(ballot, ("contests", 0, "selections", 0, "proof"))
+    message = "ballot proof: question mayor, option aigerim: verification equation z^n = ±a·u^e fails"
+    assert _faults(check_board_entry(_ctx(), ballot)) == [SIGNATURE_FAILS, ("ballot-proof", message)]
+    audited = _entry(1)
+    audited["secrets"]["mayor"]["aigerim"]["m"] = 1
+    assert _faults(check_audited_entry(_ctx(), audited)) == [
+        ("audit", "audited ballot does not open: question mayor, option aigerim: the revealed "
+                  "plaintext and randomness do not reproduce the ciphertext")]
+
+
+def test_audited_entry_index_and_proofs() -> None:
+    entry = _entry(1)
+    assert _faults(check_audited_entry(_ctx(), entry, position=4)) == [
+        ("entry-format", "index 1 is not its position 4")]
+    _bump_z(entry, ("contests", 0, "selections", 0, "proof"))
+    out = check_audited_entry(_ctx(), entry, position=1)
+    assert _faults(out) == [(
+        "ballot-proof",
+        "ballot proof: question mayor, option aigerim: verification equation z^n = ±a·u^e fails")]
+    assert _errors(out) == [InvalidProof]
