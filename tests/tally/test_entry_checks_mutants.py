@@ -462,3 +462,13 @@ def test_audited_entry_index_and_proofs() -> None:
         "ballot-proof",
         "ballot proof: question mayor, option aigerim: verification equation z^n = ±a·u^e fails")]
     assert _errors(out) == [InvalidProof]
+
+
+def test_dispatch_passes_position_and_verify_proofs() -> None:
+    assert _faults(check_board_entry(_ctx(), _entry(0), position=3)) == [
+        ("entry-format", "index 0 is not its position 3")]
+    assert _faults(check_board_entry(_ctx(), _entry(1), position=3)) == [
+        ("entry-format", "index 1 is not its position 3")]
+    entry = _entry(0)
+    _bump_z(entry, ("contests", 0, "count_proof"))
+    assert _faults(check_board_entry(_ctx(), entry, verify_proofs=False)) == [SIGNATURE_FAILS]
