@@ -187,7 +187,10 @@ def check_audit_secrets(ctx: ElectionContext, ballot: EncryptedBallot, secrets_j
             pass  # the one-by-one check below names the problem
         else:
             return secrets_, openings
-    verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
+    try:
+        verify_audited_ballot(ctx.public_key, ctx.manifest, ballot, secrets_)
+    except KeyError as exc:  # Manifest.question: a contest for a question it lacks
+        raise InvalidBallot(f"the ballot has a question the manifest lacks: {exc.args[0]}") from exc
     return secrets_, []
 
 
