@@ -1,0 +1,265 @@
+"""Unit tests of audit/report.py and audit/record_index.py written for mutation testing
+(issue #16): every field, verdict branch and rendered line of a report, and every check of
+the record index with its exact message."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.record_index import index_message, sign_index, verify_index
+from audit.report import MAX_DETAILS_SHOWN, Check, Report
+from crypto.errors import InvalidEncoding, InvalidKey, InvalidSignature
+from crypto.tree_head import BoardSigningKey
+
+# --- audit/report.py -------------------------------------------------------------------
+
+
+def test_check_to_json_copies_the_details() -> None:
+    details = ["entry 1: bad"]
+    check = Check("c", False, "m", details)
+    out = check.to_json()
+    assert out == {"name": "c", "ok": False, "message": "m", "details": ["entry 1: bad"]}
+    assert out["details"] is not details
+    assert Check("d", True, "n").details == []
+
+
+def test_add_returns_the_check_and_copies_the_details() -> None:
+    report = Report("src")
+    details = ["x"]
+    item = report.add("a", False, "msg", details)
+    assert item == Check("a", False, "msg", ["x"])
+    assert item.details is not details
+    assert report.checks == [item]
+    assert report.add("b", True, "ok").details == []
+    assert report.checks[1] == Check("b", True, "ok", [])
+
+
+def test_valid_needs_checks_and_all_passing() -> None:
+    report = Report("src")
+    assert report.valid is False
+    report.add("a", True, "ok")
+    assert report.valid is True
+    report.add("b", False, "no")
+    assert report.valid is False
+    assert [c.name for c in report.failed()] == ["b"]
+
+
+def test_check_finds_the_first_of_a_name() -> None:
+    report = Report("src")
+    first = report.add("a", True, "one")
+    report.add("a", False, "two")
+    assert report.check("a") is first
+    assert report.check("b") is None
+
+
+def _fault_report(details: list[str], *, with_results: bool = True,
+                  name: str = "ballot-proofs") -> Report:
+    report = Report("src", operator_fault_checks=frozenset({"ballot-proofs", "signatures"}))
+    report.add("record-index", True, "ok")
+    report.add(name, False, "bad entries", details)
+    if with_results:
+        report.add("results", True, "ok")
+    return report
+
+
+def test_verdicts() -> None:
+    valid = Report("src")
+    valid.add("a", True, "ok")
+    assert valid.verdict == "valid"
+    assert Report("src").verdict == "invalid"
+    assert _fault_report(["entry 3: bad proof"]).verdict == "operator-fault"
+    assert _fault_report(["entries after entry 3: bad"]).verdict == "operator-fault"
+    assert _fault_report(["entry 3: bad", "entry 4: bad"]).verdict == "operator-fault"
+    assert _fault_report(["entry 3: bad", "board: bad"]).verdict == "invalid"
+    assert _fault_report(["board: bad"]).verdict == "invalid"
+    assert _fault_report([]).verdict == "invalid"
+    assert _fault_report(["entry 3: bad"], with_results=False).verdict == "invalid"
+    assert _fault_report(["entry 3: bad"], name="tally").verdict == "invalid"
+    both = _fault_report(["entry 3: bad"])
+    both.add("signatures", False, "bad", ["entry 5: bad signature"])
+    assert both.verdict == "operator-fault"
+    mixed = _fault_report(["entry 3: bad"])
+    mixed.add("tally", False, "bad", ["entry 5: bad"])
+    assert mixed.verdict == "invalid"
+
+
+def test_operator_faults_name_only_failed_fault_checks() -> None:
+    report = _fault_report(["entry 3: bad proof", "entry 4: bad proof"])
+    report.add("signatures", True, "ok", ["entry 9: not failed"])
+    report.add("tally", False, "bad", ["entry 5: not a fault check"])
+    assert report.operator_faults == ["ballot-proofs: entry 3: bad proof",
+                                      "ballot-proofs: entry 4: bad proof"]
+
+
+def test_to_json_of_a_valid_report() -> None:
+    report = Report("rec", tally={"q": {"yes": 2}}, election_id="e1",
+                    valid_entries_tally={"q": {"yes": 1}})
+    report.add("a", True, "ok")
+    assert report.to_json() == {
+        "valid": True, "source": "rec", "election_id": "e1",
+        "checks": [{"name": "a", "ok": True, "message": "ok", "details": []}],
+        "tally": {"q": {"yes": 2}}, "verdict": "valid", "operator_faults": [],
+        "valid_entries_tally": None,
+    }
+
+
+def test_to_json_of_an_operator_fault_and_an_invalid_report() -> None:
+    report = _fault_report(["entry 3: bad proof"])
+    report.tally = {"q": {"yes": 9}}
+    report.valid_entries_tally = {"q": {"yes": 1}}
+    out = report.to_json()
+    assert out["valid"] is False
+    assert out["tally"] is None
+    assert out["verdict"] == "operator-fault"
+    assert out["operator_faults"] == ["ballot-proofs: entry 3: bad proof"]
+    assert out["valid_entries_tally"] == {"q": {"yes": 1}}
+    invalid = _fault_report(["board: bad"])
+    invalid.valid_entries_tally = {"q": {"yes": 1}}
+    assert invalid.to_json()["valid_entries_tally"] is None
+    assert invalid.to_json()["verdict"] == "invalid"
+
+
+def test_render_text_of_a_valid_report() -> None:
+    report = Report("rec.zip", tally={"q1": {"yes": 2, "no": 1}, "q2": {"a": 0}},
+                    election_id="e1")
+    report.add("index", True, "signed")
+    report.add("ballot-proofs", True, "all hold", ["not shown"])
+    assert report.render_text() == "\n".join([
+        "Election record: rec.zip",
+        "Election: e1",
+        "",
+        "  [PASS] index          signed",
+        "  [PASS] ballot-proofs  all hold",
+        "",
+        "RESULT: the record is VALID. Verified tally:",
+        "  q1:",
+        "    yes: 2",
+        "    no: 1",
+        "  q2:",
+        "    a: 0",
+    ])
+
+
+def test_render_text_of_an_invalid_report_lists_at_most_the_shown_details() -> None:
+    report = Report("rec")
+    report.add("abc", False, "broken", [f"d{i}" for i in range(MAX_DETAILS_SHOWN + 2)])
+    report.add("x", False, "also", [f"e{i}" for i in range(MAX_DETAILS_SHOWN)])
+    lines = report.render_text().split("\n")
+    assert lines[:3] == ["Election record: rec", "", "  [FAIL] abc  broken"]
+    assert lines[3:3 + MAX_DETAILS_SHOWN] == [f"         - d{i}" for i in range(MAX_DETAILS_SHOWN)]
+    assert lines[3 + MAX_DETAILS_SHOWN] == "         … and 2 more"
+    rest = lines[4 + MAX_DETAILS_SHOWN:]
+    assert rest[0] == "  [FAIL] x    also"
+    assert rest[1:1 + MAX_DETAILS_SHOWN] == [f"         - e{i}" for i in range(MAX_DETAILS_SHOWN)]
+    assert rest[1 + MAX_DETAILS_SHOWN:] == ["", "RESULT: the record is NOT valid; failed: abc, x"]
+    assert MAX_DETAILS_SHOWN == 20
+
+
+def test_render_text_of_an_empty_report_and_of_a_valid_one_without_tally() -> None:
+    assert Report("r").render_text() == (
+        "Election record: r\n\n\nRESULT: the record is NOT valid; failed: ")
+    report = Report("r")
+    report.add("a", True, "ok")
+    assert report.render_text().split("\n")[-1] == "RESULT: the record is NOT valid; failed: "
+
+
+def test_render_text_of_an_operator_fault() -> None:
+    report = _fault_report(["entry 3: bad proof"])
+    report.valid_entries_tally = {"q": {"yes": 1, "no": 0}}
+    text = report.render_text()
+    assert text.split("\n")[-4:] == [
+        "RESULT: the record is NOT valid: OPERATOR FAULT — the service accepted 1 board entry "
+        "that no conforming server accepts (listed above). They are excluded; the tally of the "
+        "valid entries was recomputed, decrypted and checked:",
+        "  q:",
+        "    yes: 1",
+        "    no: 0",
+    ]
+    two = _fault_report(["entry 3: bad proof", "entry 4: bad proof"])
+    two.valid_entries_tally = {"q": {"yes": 1}}
+    assert "accepted 2 board entries that no" in two.render_text()
+    without = _fault_report(["entry 3: bad proof"])
+    assert without.render_text().split("\n")[-1] == (
+        "RESULT: the record is NOT valid; failed: ballot-proofs")
+
+
+# --- audit/record_index.py -------------------------------------------------------------
+
+_FILES = {"election.json": "11" * 32, "board.json": "22" * 32}
+
+
+def test_index_message_is_canonical_json_of_format_and_files() -> None:
+    assert index_message({"b": "1", "a": "2"}) == (
+        b'{"files":{"a":"2","b":"1"},"format":"saylau-election-record/v1"}')
+    assert index_message({}, "fmt") == b'{"files":{},"format":"fmt"}'
+
+
+def test_sign_index_hashes_every_file_and_signs() -> None:
+    key = BoardSigningKey.from_seed_hex("07" * 32)
+    raw = {"roll.json": b"r", "election.json": b"e"}
+    index = sign_index(raw, key)
+    files = {"election.json": hashlib.sha256(b"e").hexdigest(),
+             "roll.json": hashlib.sha256(b"r").hexdigest()}
+    assert index["format"] == "saylau-election-record/v1"
+    assert index["files"] == files
+    assert list(index["files"]) == ["election.json", "roll.json"]
+    message = b'{"files":' + b'{"election.json":"%s","roll.json":"%s"}' % (
+        files["election.json"].encode(), files["roll.json"].encode()) + (
+        b',"format":"saylau-election-record/v1"}')
+    Ed25519PublicKey.from_public_bytes(key.public_key_bytes()).verify(
+        bytes.fromhex(index["signature"]), message)
+    petition = sign_index({"petition.json": b"p"}, key)
+    assert petition["format"] == "saylau-petition-record/v1"
+    assert sign_index(raw, key, "other")["format"] == "other"
+    verify_index(petition, key.public_key_bytes(), "saylau-petition-record/v1")
+
+
+def test_verify_index_accepts_the_signed_index() -> None:
+    key = BoardSigningKey.from_seed_hex("08" * 32)
+    index = sign_index({"a.json": b"x"}, key)
+    verify_index(index, key.public_key_bytes())
+    other = sign_index({"a.json": b"x"}, key, "fmt2")
+    verify_index(other, key.public_key_bytes(), "fmt2")
+
+
+def test_verify_index_errors_are_named() -> None:
+    key = BoardSigningKey.from_seed_hex("09" * 32)
+    index = sign_index({"a.json": b"x"}, key)
+    pub = key.public_key_bytes()
+    with pytest.raises(InvalidEncoding, match=r"^record index: expected a JSON object$"):
+        verify_index([], pub)
+    with pytest.raises(InvalidEncoding, match=r"^record index: missing field 'files'$"):
+        verify_index({"format": index["format"]}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^record index\.files: expected dict$"):
+        verify_index({**index, "files": []}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^record index: missing field 'format'$"):
+        verify_index({"files": index["files"]}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^record index\.format: expected str$"):
+        verify_index({**index, "format": 1}, pub)
+    with pytest.raises(InvalidEncoding,
+                       match=r"^record index: format is not saylau-election-record/v1$"):
+        verify_index({**index, "format": "v0"}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^record index: format is not fmt2$"):
+        verify_index(index, pub, "fmt2")
+    with pytest.raises(InvalidEncoding, match=r"^record index: missing field 'signature'$"):
+        verify_index({"files": index["files"], "format": index["format"]}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^record index\.signature: expected str$"):
+        verify_index({**index, "signature": 5}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^signature: expected lowercase hex bytes$"):
+        verify_index({**index, "signature": "XY"}, pub)
+    with pytest.raises(InvalidEncoding, match=r"^signature: expected 64 bytes, got 63$"):
+        verify_index({**index, "signature": index["signature"][:-2]}, pub)
+    with pytest.raises(InvalidKey, match=r"^board public key is not an Ed25519 key$"):
+        verify_index(index, pub[:31])
+    with pytest.raises(InvalidSignature,
+                       match=r"^record index signature does not verify under the board key$"):
+        verify_index(index, BoardSigningKey.from_seed_hex("0a" * 32).public_key_bytes())
+    with pytest.raises(InvalidSignature,
+                       match=r"^record index signature does not verify under the board key$"):
+        verify_index({**index, "files": {"a.json": "00" * 32}}, pub)
+    with pytest.raises(InvalidSignature,
+                       match=r"^record index signature does not verify under the board key$"):
+        verify_index({**index, "files": _FILES}, pub)
