@@ -1,18 +1,22 @@
-"""Unit tests of audit/report.py and audit/record_index.py written for mutation testing
-(issue #16), and of audit/keygen_check.py: every field, verdict branch and rendered line of a report, and every check of
-the record index with its exact message."""
+"""Unit tests of the small audit/ modules written for mutation testing (issue #16):
+report.py (every field, verdict branch and rendered line), record_index.py (every check with
+its exact message), keygen_check.py, tally_completion.py and board_pass.py (their
+collaborators replaced by recording stubs)."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from audit.board_pass import BoardUnreadable as BoardUnreadableAlias
 from audit.record_index import index_message, sign_index, verify_index
 from audit.report import MAX_DETAILS_SHOWN, Check, Report
+from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding, InvalidKey, InvalidSignature
 from crypto.tree_head import BoardSigningKey
 
@@ -332,3 +336,202 @@ def test_keygen_check_distributed_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _keygen(election, transcript, fails=True, monkeypatch=monkeypatch)[0] == Check(
         "key-generation", False, "the key-generation transcript fails",
         ["keygen transcript: session id mismatch"])
+
+
+# --- audit/tally_completion.py ---------------------------------------------------------
+# complete_record is plumbing between verify_board_record, TrusteePartials.from_json and
+# combine_tally (each tested on real records elsewhere); here they are recording stubs, so
+# every argument passed and every file written is checked.
+
+
+class _Json:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def to_json(self) -> object:
+        return self.value
+
+
+def _complete(monkeypatch: pytest.MonkeyPatch, *, failed: tuple[str, ...] = (),
+              unusable: str = "", require_valid_board: bool = True
+              ) -> tuple[Any, list[tuple[str, Any]]]:
+    import audit.tally_completion as tc
+    from audit.record import Record
+
+    calls: list[tuple[str, Any]] = []
+    report = Report("r")
+    report.add("record-index", True, "ok")
+    for name in failed:
+        report.add(name, False, "bad")
+    keys = {"tally": _Json({"enc": 1}), "tpk": "TPK", "fingerprint": b"fp"}
+    if unusable:
+        keys[unusable] = None
+    checked = SimpleNamespace(report=report, **keys)
+
+    def verify(record: object, *, progress: object = None) -> object:
+        calls.append(("verify", (record, progress)))
+        return checked
+
+    def combine(tpk: object, tally: object, sets: object, *, fingerprint: object,
+                progress: object = None) -> object:
+        calls.append(("combine", (tpk, tally, sets, fingerprint, progress)))
+        return SimpleNamespace(results={"q": {"yes": 1}}, rejected=[ValueError("trustee 2")])
+
+    monkeypatch.setattr(tc, "verify_board_record", verify)
+    monkeypatch.setattr(tc, "combine_tally", combine)
+    monkeypatch.setattr(tc.TrusteePartials, "from_json", staticmethod(_Json))
+    files = {"manifest.json": {"m": 1}, "election.json": {"e": 1}, "keygen.json": {"k": 1},
+             "roll.json": {"r": 1}, "results.json": {"old": 1}, "extra.json": {"x": 1}}
+    record = Record("r", {}, files)
+    out = tc.complete_record(record, [{"p": 1}, {"p": 2}], progress=print,
+                             require_valid_board=require_valid_board)
+    calls.append(("record", record))
+    return out, calls
+
+
+def test_complete_record_writes_the_tally_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    out, calls = _complete(monkeypatch)
+    record = calls[-1][1]
+    assert calls[0] == ("verify", (record, print))
+    name, args = calls[1]
+    tpk, tally, sets, fingerprint, progress = cast(tuple[Any, ...], args)
+    assert (name, tpk, fingerprint, progress) == ("combine", "TPK", b"fp", print)
+    assert tally.to_json() == {"enc": 1}
+    assert [s.value for s in sets] == [{"p": 1}, {"p": 2}]
+    assert out.files == {"manifest.json": {"m": 1}, "election.json": {"e": 1},
+                         "keygen.json": {"k": 1}, "roll.json": {"r": 1},
+                         "encrypted-tally.json": {"enc": 1},
+                         "partial-decryptions.json": [{"p": 1}, {"p": 2}],
+                         "results.json": {"q": {"yes": 1}}}
+    assert out.results == {"q": {"yes": 1}}
+    assert out.rejected == ["trustee 2"]
+    assert [c.name for c in out.board_report.checks] == ["record-index"]
+
+
+def test_complete_record_refuses_failed_boards_and_unusable_keys(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match=r"^board checks failed: signatures, tally$"):
+        _complete(monkeypatch, failed=("signatures", "tally"))
+    out, _ = _complete(monkeypatch, failed=("signatures",), require_valid_board=False)
+    assert [c.name for c in out.board_report.failed()] == ["signatures"]
+    for unusable in ("tally", "tpk", "fingerprint"):
+        with pytest.raises(ValueError, match=r"^the record's election keys are unusable$"):
+            _complete(monkeypatch, unusable=unusable, require_valid_board=False)
+
+
+# --- audit/board_pass.py ---------------------------------------------------------------
+
+
+def _board(tmp_path: Path, entries: list[object]) -> Path:
+    (tmp_path / "board.json").write_bytes(canonical_json(entries) + b"\n")
+    return tmp_path
+
+
+def test_stream_board_without_keys_lists_structure_errors_up_to_the_limit(
+        tmp_path: Path) -> None:
+    from audit.board_pass import stream_board
+    from tally.verify_board import MAX_PROBLEMS
+
+    source = _board(tmp_path, [7] * (MAX_PROBLEMS + 2))
+    result = stream_board(source, None, chunk=3)
+    data = (tmp_path / "board.json").read_bytes()
+    assert result.digest == hashlib.sha256(data).hexdigest()
+    assert result.result is None
+    assert len(result.leaves) == 0
+    assert result.kept == {}
+    assert result.shape_errors[:2] == ["board.json/0: not an object", "board.json/1: not an object"]
+    assert result.shape_errors[MAX_PROBLEMS - 1] == f"board.json/{MAX_PROBLEMS - 1}: not an object"
+    assert result.shape_errors[MAX_PROBLEMS:] == ["board.json: 2 more structure error(s), not listed"]
+    assert MAX_PROBLEMS == 1000
+
+
+def test_stream_board_without_keys_and_few_errors(tmp_path: Path) -> None:
+    from audit.board_pass import stream_board
+
+    result = stream_board(_board(tmp_path, [1, "x"]), None)
+    assert result.shape_errors == ["board.json/0: not an object", "board.json/1: not an object"]
+    assert stream_board(_board(tmp_path, []), None).shape_errors == []
+
+
+def test_stream_board_unreadable(tmp_path: Path) -> None:
+    from audit.board_pass import BoardUnreadable, stream_board
+
+    (tmp_path / "board.json").write_bytes(b'{"a": 1}')
+    with pytest.raises(BoardUnreadable, match=r"^board\.json is not a JSON array$"):
+        stream_board(tmp_path, None)
+
+
+class _Stream:
+    instances: list[_Stream] = []
+
+    def __init__(self, ctx: object, **kwargs: object) -> None:
+        self.ctx, self.kwargs = ctx, kwargs
+        self.fed: list[list[object]] = []
+        self.closed = False
+        self.leaves = bytearray(b"\x01" * 32)
+        _Stream.instances.append(self)
+
+    def feed(self, entries: list[object]) -> None:
+        if entries == ["boom"]:
+            raise KeyboardInterrupt
+        self.fed.append(entries)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def finish(self, again: Any) -> object:
+        self.again = [e for c in again() for e in c]
+        return "RESULT"
+
+    def shape_report(self) -> list[str]:
+        return ["shape"]
+
+
+def test_stream_board_with_keys_feeds_the_stream(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import audit.board_pass as bp
+
+    monkeypatch.setattr(bp, "BoardStream", _Stream)
+    _Stream.instances.clear()
+    source = _board(tmp_path, [0, 1, 2, 3, 4])
+    result = bp.stream_board(source, cast(Any, "CTX"), credentials_issued=9, progress=print,
+                             workers=2, scheduler="s", receipt={"index": 3},
+                             expected_total=5, chunk=2)
+    stream = _Stream.instances[0]
+    assert stream.ctx == "CTX"
+    assert stream.kwargs == {"credentials_issued": 9, "progress": print, "workers": 2,
+                             "scheduler": "s", "expected_total": 5, "shape": True}
+    assert stream.fed == [[0, 1], [2, 3], [4]]
+    assert stream.again == [0, 1, 2, 3, 4]
+    assert stream.closed is False
+    assert result.digest == hashlib.sha256((tmp_path / "board.json").read_bytes()).hexdigest()
+    assert result.leaves.packed == bytearray(b"\x01" * 32)
+    assert result.shape_errors == ["shape"]
+    assert result.result == "RESULT"
+    assert result.kept == {3: 3}
+    for index, kept in ((0, {0: 0}), (1, {1: 1}), (4, {4: 4}), (5, {}), ("3", {})):
+        got = bp.stream_board(source, cast(Any, "CTX"), receipt={"index": index}, chunk=2)
+        assert got.kept == kept
+    assert bp.stream_board(source, cast(Any, "CTX"), receipt=cast(Any, [3])).kept == {}
+    _Stream.instances.clear()
+    bp.stream_board(source, cast(Any, "CTX"))
+    assert _Stream.instances[0].kwargs == {"credentials_issued": None, "progress": None,
+                                           "workers": None, "scheduler": None,
+                                           "expected_total": 0, "shape": True}
+    assert _Stream.instances[0].fed == [[0, 1, 2, 3, 4]]
+
+
+def test_stream_board_closes_the_stream_on_errors(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import audit.board_pass as bp
+
+    monkeypatch.setattr(bp, "BoardStream", _Stream)
+    _Stream.instances.clear()
+    with pytest.raises(KeyboardInterrupt):
+        bp.stream_board(_board(tmp_path, ["boom"]), cast(Any, "CTX"))
+    assert _Stream.instances[0].closed is True
+    _Stream.instances.clear()
+    (tmp_path / "board.json").write_bytes(b"[1, 2")
+    with pytest.raises(BoardUnreadableAlias, match=r"^board\.json: the array is not closed$"):
+        bp.stream_board(tmp_path, cast(Any, "CTX"))
+    assert _Stream.instances[0].closed is True
