@@ -535,3 +535,13 @@ def test_stream_board_closes_the_stream_on_errors(tmp_path: Path,
     with pytest.raises(BoardUnreadableAlias, match=r"^board\.json: the array is not closed$"):
         bp.stream_board(tmp_path, cast(Any, "CTX"))
     assert _Stream.instances[0].closed is True
+
+
+# --- audit/record_stream.py ------------------------------------------------------------
+
+
+def test_board_chunks_default_chunk_is_256(tmp_path: Path) -> None:
+    from audit.record_stream import board_chunks
+
+    source = _board(tmp_path, list(range(257)))
+    assert [len(c) for c in board_chunks(source)] == [256, 1]
