@@ -353,7 +353,7 @@ class _Json:
 
 
 def _complete(monkeypatch: pytest.MonkeyPatch, *, failed: tuple[str, ...] = (),
-              unusable: str = "", require_valid_board: bool = True
+              unusable: str = "", require_valid_board: bool | None = None
               ) -> tuple[Any, list[tuple[str, Any]]]:
     import audit.tally_completion as tc
     from audit.record import Record
@@ -383,8 +383,11 @@ def _complete(monkeypatch: pytest.MonkeyPatch, *, failed: tuple[str, ...] = (),
     files = {"manifest.json": {"m": 1}, "election.json": {"e": 1}, "keygen.json": {"k": 1},
              "roll.json": {"r": 1}, "results.json": {"old": 1}, "extra.json": {"x": 1}}
     record = Record("r", {}, files)
-    out = tc.complete_record(record, [{"p": 1}, {"p": 2}], progress=print,
-                             require_valid_board=require_valid_board)
+    if require_valid_board is None:  # the default
+        out = tc.complete_record(record, [{"p": 1}, {"p": 2}], progress=print)
+    else:
+        out = tc.complete_record(record, [{"p": 1}, {"p": 2}], progress=print,
+                                 require_valid_board=require_valid_board)
     calls.append(("record", record))
     return out, calls
 
@@ -412,6 +415,8 @@ def test_complete_record_refuses_failed_boards_and_unusable_keys(
         monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match=r"^board checks failed: signatures, tally$"):
         _complete(monkeypatch, failed=("signatures", "tally"))
+    with pytest.raises(ValueError, match=r"^board checks failed: tally$"):
+        _complete(monkeypatch, failed=("tally",), require_valid_board=True)
     out, _ = _complete(monkeypatch, failed=("signatures",), require_valid_board=False)
     assert [c.name for c in out.board_report.failed()] == ["signatures"]
     for unusable in ("tally", "tpk", "fingerprint"):
@@ -448,8 +453,10 @@ def test_stream_board_without_keys_lists_structure_errors_up_to_the_limit(
 def test_stream_board_without_keys_and_few_errors(tmp_path: Path) -> None:
     from audit.board_pass import stream_board
 
-    result = stream_board(_board(tmp_path, [1, "x"]), None)
-    assert result.shape_errors == ["board.json/0: not an object", "board.json/1: not an object"]
+    result = stream_board(_board(tmp_path, [1, "x", {"kind": "ballot"}]), None)
+    assert result.shape_errors[:2] == ["board.json/0: not an object",
+                                       "board.json/1: not an object"]
+    assert result.shape_errors[2] == "board.json/2: 'index' is required"
     assert stream_board(_board(tmp_path, []), None).shape_errors == []
 
 
@@ -480,7 +487,7 @@ class _Stream:
         self.closed = True
 
     def finish(self, again: Any) -> object:
-        self.again = [e for c in again() for e in c]
+        self.again = [list(c) for c in again()]
         return "RESULT"
 
     def shape_report(self) -> list[str]:
@@ -502,7 +509,7 @@ def test_stream_board_with_keys_feeds_the_stream(tmp_path: Path,
     assert stream.kwargs == {"credentials_issued": 9, "progress": print, "workers": 2,
                              "scheduler": "s", "expected_total": 5, "shape": True}
     assert stream.fed == [[0, 1], [2, 3], [4]]
-    assert stream.again == [0, 1, 2, 3, 4]
+    assert stream.again == [[0, 1], [2, 3], [4]]
     assert stream.closed is False
     assert result.digest == hashlib.sha256((tmp_path / "board.json").read_bytes()).hexdigest()
     assert result.leaves.packed == bytearray(b"\x01" * 32)
