@@ -6,6 +6,8 @@ collaborators replaced by recording stubs)."""
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -552,3 +554,139 @@ def test_board_chunks_default_chunk_is_256(tmp_path: Path) -> None:
 
     source = _board(tmp_path, list(range(257)))
     assert [len(c) for c in board_chunks(source)] == [256, 1]
+
+
+class _Reads(io.BytesIO):
+    """A byte stream that records the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int | None] = []
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.sizes.append(size)
+        return super().read(size)
+
+
+def _array(data: bytes, read_bytes: int | None = None) -> list[Any]:
+    from audit.record_stream import iter_json_array
+
+    if read_bytes is None:
+        return list(iter_json_array(io.BytesIO(data)))
+    return list(iter_json_array(io.BytesIO(data), read_bytes=read_bytes))
+
+
+@pytest.mark.parametrize("read_bytes", [None, 1, 2, 3, 5])
+def test_iter_json_array_elements(read_bytes: int | None) -> None:
+    data = ' \n[ 1 ,{"a":[2, "€"]},\t"x" , 12345 ,[]] \r\n'.encode()
+    assert _array(data, read_bytes) == [1, {"a": [2, "€"]}, "x", 12345, []]
+    assert _array(b"[]", read_bytes) == []
+    assert _array(b" [ \n ] ", read_bytes) == []
+    assert _array(b"[7]", read_bytes) == [7]
+
+
+def test_iter_json_array_hashes_every_byte_and_reads_in_default_blocks() -> None:
+    from audit.record_stream import READ_BYTES, iter_json_array
+
+    data = b"[1, 2]  \n"
+    stream = _Reads(data)
+    hasher = hashlib.sha256()
+    assert list(iter_json_array(stream, hasher=hasher)) == [1, 2]
+    assert hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert set(stream.sizes) == {READ_BYTES}
+    assert READ_BYTES == 1 << 20
+    small = hashlib.sha256()
+    assert list(iter_json_array(io.BytesIO(data), hasher=small, read_bytes=1)) == [1, 2]
+    assert small.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("read_bytes", [None, 1, 4])
+def test_iter_json_array_refusals(read_bytes: int | None) -> None:
+    cases = [
+        (b"", r"^board\.json is not a JSON array$"),
+        (b"  ", r"^board\.json is not a JSON array$"),
+        (b'{"a": 1}', r"^board\.json is not a JSON array$"),
+        (b"[1", r"^board\.json: the array is not closed$"),
+        (b"[1, 2 ", r"^board\.json: the array is not closed$"),
+        (b"[1] x", r"^board\.json: data after the array$"),
+        (b"[1] ]", r"^board\.json: data after the array$"),
+        (b'[{"a": 1, "a": 2}]', r"^duplicate key 'a'$"),
+        (b"[NaN]", r"^NaN is not JSON$"),
+    ]
+    if read_bytes is None:  # one read; the decoder's offset is in the buffer refilled at the end
+        cases += [
+            (b"[1.5]", r"^float 1\.5 \(records contain no floats\)$"),
+            (b"[1,]", r"^Expecting value: line 1 column 1 \(char 0\)$"),
+            (b"[,1]", r"^Expecting value: line 1 column 1 \(char 0\)$"),
+        ]
+    else:  # a float split after its integer part is refused at the '.'
+        cases += [(b"[1.5]", r"^(float 1\.5 \(records contain no floats\)|board\.json: expected "
+                             r"',' or '\]' at offset \d+)$"),
+                  (b"[1,]", r"^Expecting value: line 1 column \d+ \(char \d+\)$")]
+    for data, message in cases:
+        with pytest.raises(ValueError, match=message):
+            _array(data, read_bytes)
+    with pytest.raises(ValueError, match=r"^board\.json: expected ',' or ']' at offset "):
+        _array(b"[1 2]", read_bytes)
+    with pytest.raises(UnicodeDecodeError):
+        _array(b'["\xff"]', read_bytes)
+    with pytest.raises(UnicodeDecodeError):
+        _array(b'["\xe2\x82', read_bytes)
+
+
+def test_iter_json_array_names_the_offset() -> None:
+    with pytest.raises(ValueError, match=r"^board\.json: expected ',' or ']' at offset 3$"):
+        _array(b"[1 2]")
+    with pytest.raises(ValueError, match=r"^board\.json: expected ',' or ']' at offset 6$"):
+        _array(b"[1, 2 3]")
+
+
+def test_open_board_of_a_directory_and_zips(tmp_path: Path) -> None:
+    from audit.record_io import RecordError
+    from audit.record_stream import board_digest, open_board
+
+    data = b"[1, 2]\n"
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "board.json").write_bytes(data)
+    with open_board(str(tmp_path / "dir")) as handle:
+        assert handle.read() == data
+    assert board_digest(tmp_path / "dir") == hashlib.sha256(data).hexdigest()
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(nested, "w") as archive:
+        archive.writestr("rec/record-index.json", "{}")
+        archive.writestr("rec/board.json", data)
+        archive.writestr("board.json", b"[9]")
+    with open_board(nested) as handle:
+        assert handle.read() == data
+    assert board_digest(nested) == hashlib.sha256(data).hexdigest()
+    flat = tmp_path / "flat.zip"
+    with zipfile.ZipFile(flat, "w") as archive:
+        archive.writestr("record-index.json", "{}")
+        archive.writestr("board.json", data)
+    with open_board(flat) as handle:
+        assert handle.read() == data
+    (tmp_path / "none.zip").write_bytes(b"not a zip")
+    with pytest.raises(RecordError, match=r"^.*none\.zip: not a readable zip file \(File is "
+                                          r"not a zip file\)$"), open_board(tmp_path / "none.zip"):
+        pass
+    for names in ([], ["a/record-index.json", "b/record-index.json"], ["record-index.json.bak"]):
+        bad = tmp_path / "bad.zip"
+        with zipfile.ZipFile(bad, "w") as archive:
+            for name in names:
+                archive.writestr(name, "{}")
+            archive.writestr("board.json", data)
+        with pytest.raises(RecordError, match=r"^.*bad\.zip: expected exactly one "
+                                              r"record-index\.json in the zip$"), open_board(bad):
+            pass
+
+
+def test_board_chunks_sizes_and_hash(tmp_path: Path) -> None:
+    from audit.record_stream import board_chunks
+
+    source = _board(tmp_path, [0, 1, 2, 3, 4])
+    hasher = hashlib.sha256()
+    assert list(board_chunks(source, 2, hasher=hasher)) == [[0, 1], [2, 3], [4]]
+    assert hasher.hexdigest() == hashlib.sha256((tmp_path / "board.json").read_bytes()).hexdigest()
+    assert list(board_chunks(source, 5)) == [[0, 1, 2, 3, 4]]
+    assert list(board_chunks(source, 1))[-1] == [4]
+    assert list(board_chunks(_board(tmp_path, []), 3)) == []
