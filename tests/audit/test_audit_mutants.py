@@ -610,6 +610,10 @@ def test_iter_json_array_refusals(read_bytes: int | None) -> None:
         (b"[1, 2 ", r"^board\.json: the array is not closed$"),
         (b"[1] x", r"^board\.json: data after the array$"),
         (b"[1] ]", r"^board\.json: data after the array$"),
+        (b"[1]x", r"^board\.json: data after the array$"),
+        (b"[]x", r"^board\.json: data after the array$"),
+        (b"[", r"^Expecting value: line 1 column 1 \(char 0\)$"),
+        (b"[ ", r"^Expecting value: line 1 column 1 \(char 0\)$"),
         (b'[{"a": 1, "a": 2}]', r"^duplicate key 'a'$"),
         (b"[NaN]", r"^NaN is not JSON$"),
     ]
