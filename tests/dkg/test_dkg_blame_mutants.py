@@ -260,3 +260,40 @@ def test_single_deviation_has_no_list() -> None:
                        ) as info:
         net.blame({3: _deviate})
     assert info.value.culprit == 3
+
+
+def test_replay_receives_the_window() -> None:
+    """What a replayed trustee gathers: the broadcasts of the window (the blamer's own,
+    from what it signed), and the private messages its peers revealed for it (B2)."""
+    net = Net()
+    net.receive_privately()
+    net.ch[1].broadcast("s0:prod", {"x": 1, "v": "blamer's"})
+    _received_broadcast(net.ch[1], "s0:prod", {"x": 3, "v": "third's"})
+    net.reveal(2)
+    net.reveal(3)
+    seen: dict[str, dict[int, Received]] = {}
+
+    def gathers(ch: Channel) -> None:
+        seen["broadcast"] = ch.gather("s0:prod", private=False)
+        seen["private"] = ch.gather("s0:share", private=True)
+
+    with pytest.raises(BlameInconclusive, match=r"^the run failed \(.*\); the blame round "
+                                                r"replayed every trustee's batch s0 and "
+                                                r"found no deviation$"):
+        net.blame({2: gathers})
+    assert seen["broadcast"] == {1: Received(1, {"x": 1, "v": "blamer's"}, b"", b""),
+                                 3: Received(3, {"x": 3, "v": "third's"}, b"", b"")}
+    assert {s: rec.payload for s, rec in seen["private"].items()} == {
+        1: {"from": 1, "to": 2}, 3: {"from": 3, "to": 2}}
+    assert {s: rec.envelope for s, rec in seen["private"].items()} == {
+        1: net.envelopes[(1, 2)], 3: net.envelopes[(3, 2)]}
+
+
+def test_missing_b1_names_the_absent_trustee() -> None:
+    net = Net()
+    net.reveal(2)
+    with pytest.raises(CheatingTrustee,
+                       match=r"^trustee 3 did not take part in the blame round \(round blame: "
+                             r"no message from trustee\(s\) 3\)$") as info:
+        net.blame()
+    assert info.value.culprit == 3
