@@ -281,8 +281,8 @@ def test_replay_receives_the_window() -> None:
                                                 r"replayed every trustee's batch s0 and "
                                                 r"found no deviation$"):
         net.blame({2: gathers})
-    assert seen["broadcast"] == {1: Received(1, {"x": 1, "v": "blamer's"}, b"", b""),
-                                 3: Received(3, {"x": 3, "v": "third's"}, b"", b"")}
+    assert {s: rec.payload for s, rec in seen["broadcast"].items()} == {
+        1: {"x": 1, "v": "blamer's"}, 3: {"x": 3, "v": "third's"}}
     assert {s: rec.payload for s, rec in seen["private"].items()} == {
         1: {"from": 1, "to": 2}, 3: {"from": 3, "to": 2}}
     assert {s: rec.envelope for s, rec in seen["private"].items()} == {
@@ -297,3 +297,70 @@ def test_missing_b1_names_the_absent_trustee() -> None:
                              r"no message from trustee\(s\) 3\)$") as info:
         net.blame()
     assert info.value.culprit == 3
+
+
+@pytest.mark.parametrize("reveal", [{}, {"s0:share": 5}, {"s0:other": "AAAA"}])
+def test_withheld_reveal_is_named(reveal: dict[str, Any]) -> None:
+    net = Net()
+    net.receive_privately()
+    net.reveal(2)
+    net.reveal(3, reveals={1: {"envelopes": reveal}})
+    with pytest.raises(CheatingTrustee,
+                       match=r"^trustee 3 did not reveal the message it received from "
+                             r"trustee 1 in round s0:share$") as info:
+        net.blame()
+    assert info.value.culprit == 3
+
+
+def test_replay_runs_with_the_revealed_secrets() -> None:
+    """The replayed trustee 2 has its revealed σ_2 and X25519 key and the run's ``sid``:
+    its pair seeds (D3) are the ones trustee 2 really had."""
+    net = Net()
+    net.reveal(2)
+    net.reveal(3)
+    seen: dict[str, Any] = {}
+    real_pair_seeds = {k: net.ch[2].pair_seed(k) for k in (1, 3)}
+
+    class Recording(StubParty):
+        def sieve_batch(self, attempt: int, tried: int) -> None:
+            seen[f"seed{self.index}"] = self.seed
+            seen[f"pairs{self.index}"] = {k: self.ch.pair_seed(k)
+                                          for k in (1, 2, 3) if k != self.index}
+
+    with pytest.raises(BlameInconclusive, match=r"^the run failed \(.*\); the blame round "
+                                                r"replayed every trustee's batch s0 and "
+                                                r"found no deviation$"):
+        run_blame(Recording({}, net.ids[1], net.ch[1]), REASON)  # type: ignore[arg-type]
+    assert seen["seed2"] == b"\x02" * 32 and seen["seed3"] == b"\x03" * 32
+    assert seen["pairs2"] == real_pair_seeds
+    assert seen["pairs3"] == {k: net.ch[3].pair_seed(k) for k in (1, 2)}
+
+
+def test_private_deviation_names_its_recipient() -> None:
+    """Trustee 2's replay sends trustee 3 another share than the one 3 revealed (B2)."""
+    def wrong_share(ch: Channel) -> None:
+        ch.send("s0:share", 3, {"from": 2, "to": 3, "extra": 1})
+
+    net = Net()
+    net.receive_privately()
+    net.reveal(2)
+    net.reveal(3)
+    with pytest.raises(CheatingTrustee,
+                       match=r"^trustee 2 sent wrong Shamir shares to trustee 3 in round "
+                             r"s0:share \(blame round after: .*\)$") as info:
+        net.blame({2: wrong_share})
+    assert info.value.culprit == 2
+
+
+def test_private_replay_that_matches_names_nobody() -> None:
+    def same_share(ch: Channel) -> None:
+        ch.send("s0:share", 3, {"from": 2, "to": 3})
+
+    net = Net()
+    net.receive_privately()
+    net.reveal(2)
+    net.reveal(3)
+    with pytest.raises(BlameInconclusive, match=r"^the run failed \(.*\); the blame round "
+                                                r"replayed every trustee's batch s0 and "
+                                                r"found no deviation$"):
+        net.blame({2: same_share})
