@@ -207,15 +207,31 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         if ballot.token_id != token_id:
             raise ApiError(400, "token_mismatch", "ballot.token_id is not the credential's token id")
         tracker = board_service.tracker_of(ballot_obj)
-        existing = board_service.by_tracker(db, election.id, tracker)
-        if existing is not None and existing.kind == "ballot":  # a retry: the same receipt
-            return board_service.stored_receipt(db, election, existing)
+        # With group commit, append_ballots makes the retry and used-token checks for the
+        # whole batch under the board lock (one SELECT per table) with the same outcomes: a
+        # retry gets its stored receipt, a used token 409 already_voted.  Asking here too cost
+        # two queries per cast.  The copy check stays here (a copied ballot gets 409
+        # ciphertext_reused before its proofs, bound to another token, are looked at); a
+        # committed retry also meets it, and is then answered with its stored receipt.
+        batched = group_commit.enabled(app, PREFIX)
+        if not batched:
+            existing = board_service.by_tracker(db, election.id, tracker)
+            if existing is not None and existing.kind == "ballot":  # a retry: the same receipt
+                return board_service.stored_receipt(db, election, existing)
         tpk, fingerprint = _election_context(election)
         digests = _digests(tpk, ballot)
         token_hex = token_id.hex()
-        if election.revote_policy == "no-revote" and _used(db, election.id, token_hex):
+        if not batched and election.revote_policy == "no-revote" \
+                and _used(db, election.id, token_hex):
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
-        _check_copies(db, election.id, digests)
+        try:
+            _check_copies(db, election.id, digests)
+        except ApiError:
+            if batched:  # a retry's ciphertexts are on the board too: its stored receipt
+                existing = board_service.by_tracker(db, election.id, tracker)
+                if existing is not None and existing.kind == "ballot":
+                    return board_service.stored_receipt(db, election, existing)
+            raise
         entry: dict[str, Any] = {
             "kind": "ballot",
             "election_id": election.id,
@@ -227,7 +243,7 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
         item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
         eid = election.id
         ctx = entry_context(election, tpk, fingerprint)
-        if group_commit.enabled(app, PREFIX):
+        if batched:
             # The verifier's own entry check, its proof exponentiations left to the batch.
             checked = check_ballot_entry(ctx, entry, verify_proofs=False)
             refuse_faults(checked)
