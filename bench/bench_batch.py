@@ -17,20 +17,16 @@ from typing import Any
 
 import gmpy2
 
+from bench.bench_cast import OPTIONS, manifest_json
 from bench.bench_crypto import generate_key
 from crypto.ballot import ballot_proof_items, encrypt_ballot
 from crypto.batch import combined_check
 from crypto.election import Manifest
 
-OPTIONS = 5
-
 
 def run(bits: int, sizes: list[int]) -> dict[str, Any]:
     pk = generate_key(bits)
-    manifest = Manifest.from_json({
-        "election_id": "bench-batch", "title": "Benchmark", "questions": [{
-            "id": "q", "title": "Choose one", "min_selections": 1, "max_selections": 1,
-            "options": [{"id": f"o{i}", "label": f"Option {i}"} for i in range(OPTIONS)]}]})
+    manifest = Manifest.from_json(manifest_json())  # one 5-option question
     fingerprint = secrets.token_bytes(32)
     groups = []
     for i in range(max(sizes)):
