@@ -10,7 +10,7 @@ therefore dense, and a rolled-back append leaves no gap.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,14 @@ from crypto.tree_head import BoardSigningKey, SignedTreeHead, election_log_id
 MODELS = board_core.BoardModels(owner=Election, entry=BoardEntry, head=TreeHead,
                                 fk="election_id", cache_kind="election")
 MAX_PAGE = board_core.MAX_PAGE
+
+
+class Identified(Protocol):
+    """What a receipt needs of its election: the id (an :class:`Election` row or the per-cast
+    :class:`app.services.cast_context.ElectionState`)."""
+
+    @property
+    def id(self) -> str: ...
 
 
 def board_key(election: Election) -> BoardSigningKey:
@@ -95,14 +103,14 @@ def append_entry(
     return row, log
 
 
-def receipt(election: Election, row: BoardEntry | board_core.Leaf, log: MerkleLog, sth: SignedTreeHead
+def receipt(election: Identified, row: BoardEntry | board_core.Leaf, log: MerkleLog, sth: SignedTreeHead
             ) -> dict[str, Any]:
     out = {"election_id": election.id, "tracker": row.tracker}
     out.update(board_core.receipt_fields(row, log, sth))
     return out
 
 
-def stored_receipt(db: Session, election: Election, row: BoardEntry) -> dict[str, Any]:
+def stored_receipt(db: Session, election: Identified, row: BoardEntry) -> dict[str, Any]:
     """The receipt the commit that appended ``row`` returned (idempotent retries)."""
     head = board_core.commit_head(db, MODELS, election.id, row.leaf_index)
     if head is None:  # never expected: every append signs a head

@@ -3,7 +3,10 @@
 Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol.md §5.3):
 
 1. body shape: an object with ``credential`` (object), ``ballot`` (object), ``signature`` (hex);
-2. the election exists (404), is open and inside its window (409);
+2. the election exists (404), is open and inside its window (409), on its mutable columns
+   read per cast (:func:`app.services.cast_context.read_state`); its frozen parts (keys,
+   manifest, rules) come parsed from this process's cache
+   (:func:`app.services.cast_context.context_for`);
 3. the credential parses, its scope is this election and its RFC 9474 signature verifies (403);
 4. the Ed25519 signature by the credential's ballot key over ``canonical_json(ballot)`` (403);
 5. the ballot parses, is in canonical form, and ``ballot.token_id == credential.token_id`` (400);
@@ -27,7 +30,6 @@ Checks on ``POST /api/v1/elections/<id>/ballots``, cheapest first (docs/protocol
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -41,7 +43,7 @@ from app.db import new_session
 from app.errors import ApiError, crypto_error
 from app.models import BoardEntry, CiphertextRegistry, Election, UsedToken
 from app.services import board as board_service
-from app.services import board_core, group_commit
+from app.services import board_core, cast_context, group_commit
 from app.services import elections as election_service
 from crypto.ballot import EncryptedBallot
 from crypto.credentials import Credential, verify_credential, verify_payload_signature
@@ -75,16 +77,6 @@ class BallotAppend:
     revote: bool
 
 
-def entry_context(election: Election, tpk: ThresholdPublicKey, fingerprint: bytes) -> ElectionContext:
-    """The :class:`tally.entry_checks.ElectionContext` the verifier will rebuild from the record."""
-    rules = election_service.rules_of(election)
-    return ElectionContext(election_service.manifest_of(election), tpk.public,
-                           election_service.issuer_public(election), fingerprint,
-                           election.revote_policy,
-                           rules.earliest_cast_at_ms if rules is not None else None,
-                           rules.closes_at_ms if rules is not None else None)
-
-
 def refuse_faults(checked: EntryCheck) -> None:
     """Map the first fault of the shared entry check to its HTTP error (docs/api.md)."""
     if checked.ok:
@@ -115,19 +107,6 @@ def _object(payload: object, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ApiError(400, "invalid_body", f"field {key!r} must be a JSON object")
     return value
-
-
-def _bound_granularity(election: Election) -> int | None:
-    """The ``time_granularity_s`` frozen in the election's rules (F1), if it has rules."""
-    rules = election_service.rules_of(election)
-    return rules.time_granularity_s if rules is not None else None
-
-
-def _election_context(election: Election) -> tuple[ThresholdPublicKey, bytes]:
-    if election.election_key_json is None or election.fingerprint_hex is None:
-        raise ApiError(409, "not_open", "the election is not open")
-    tpk = ThresholdPublicKey.from_json(json.loads(election.election_key_json))
-    return tpk, bytes.fromhex(election.fingerprint_hex)
 
 
 def _parse_ballot(obj: dict[str, Any]) -> EncryptedBallot:
@@ -186,14 +165,16 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
 
     db = new_session(app)
     try:
-        election = election_service.get_election(db, election_id)
+        # the mutable columns only (fresh, per cast); the frozen context from the cache
+        election = cast_context.read_state(db, election_id)
         election_service.accepting_ballots(election)
+        context = cast_context.context_for(app, db, election)
         try:
             credential = Credential.from_json(credential_obj)
         except CryptoError as exc:
             raise ApiError(400, "invalid_credential", str(exc)) from exc
         try:
-            verify_credential(election_service.issuer_public(election), credential, election.id)
+            verify_credential(context.issuer, credential, election.id)
         except CryptoError as exc:
             raise ApiError(403, "invalid_credential", str(exc)) from exc
         try:
@@ -218,10 +199,10 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             existing = board_service.by_tracker(db, election.id, tracker)
             if existing is not None and existing.kind == "ballot":  # a retry: the same receipt
                 return board_service.stored_receipt(db, election, existing)
-        tpk, fingerprint = _election_context(election)
+        tpk = context.tpk
         digests = _digests(tpk, ballot)
         token_hex = token_id.hex()
-        if not batched and election.revote_policy == "no-revote" \
+        if not batched and context.entry.revote_policy == "no-revote" \
                 and _used(db, election.id, token_hex):
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
         try:
@@ -238,11 +219,11 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             "credential": credential.to_json(),
             "ballot": ballot_obj,
             "signature": signature.hex(),
-            "cast_at": board_core.coarse_ms(now_ms, _bound_granularity(election)),
+            "cast_at": board_core.coarse_ms(now_ms, context.granularity_s),
         }
         item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
         eid = election.id
-        ctx = entry_context(election, tpk, fingerprint)
+        ctx = context.entry
         if batched:
             # The verifier's own entry check, its proof exponentiations left to the batch.
             checked = check_ballot_entry(ctx, entry, verify_proofs=False)
@@ -490,12 +471,12 @@ def post_audited(app: Flask, election_id: object, payload: object,
     secrets_obj = _object(payload, "secrets")
     db = new_session(app)
     try:
-        election = election_service.get_election(db, election_id)
+        election = cast_context.read_state(db, election_id)
         if election.state != "open":
             raise ApiError(409, "not_open", "audited ballots are accepted while the election is open")
         ballot = _parse_ballot(ballot_obj)
-        tpk, fingerprint = _election_context(election)
-        digests = _digests(tpk, ballot)
+        context = cast_context.context_for(app, db, election)
+        digests = _digests(context.tpk, ballot)
         tracker = board_service.tracker_of(ballot_obj)
         existing = board_service.by_tracker(db, election.id, tracker)
         if existing is not None and existing.kind == "audited":
@@ -507,10 +488,10 @@ def post_audited(app: Flask, election_id: object, payload: object,
             "ballot": ballot_obj,
             "signature": None,
             "secrets": secrets_obj,
-            "cast_at": board_core.coarse_ms(now_ms, _bound_granularity(election)),
+            "cast_at": board_core.coarse_ms(now_ms, context.granularity_s),
         }
         # The verifier's own entry check: the secrets must cover exactly the manifest.
-        refuse_faults(check_audited_entry(entry_context(election, tpk, fingerprint), entry))
+        refuse_faults(check_audited_entry(context.entry, entry))
         _check_copies(db, election.id, digests)
         db.rollback()
         item = BallotAppend(entry, tuple(digests), None, tracker, revote=False)

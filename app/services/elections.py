@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -294,7 +294,21 @@ def close_election(db: Session, election: Election) -> None:
     db.flush()
 
 
-def phase(election: Election, now: dt.datetime | None = None) -> str:
+class Phased(Protocol):
+    """What :func:`phase` reads: an :class:`Election` row or the per-cast
+    :class:`app.services.cast_context.ElectionState`."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def opens_at(self) -> dt.datetime | None: ...
+    @property
+    def closes_at(self) -> dt.datetime | None: ...
+    @property
+    def credential_policy(self) -> str: ...
+
+
+def phase(election: Phased, now: dt.datetime | None = None) -> str:
     """Where an election stands for voters (docs §"Linkability", credential policies).
 
     ``"draft"``, ``"closed"``, ``"tallied"`` (the state), or, while open:
@@ -316,7 +330,7 @@ def phase(election: Election, now: dt.datetime | None = None) -> str:
     return "voting"
 
 
-def accepting_ballots(election: Election, now: dt.datetime | None = None) -> None:
+def accepting_ballots(election: Phased, now: dt.datetime | None = None) -> None:
     """Raise 409 unless the election is open and ``now`` is inside its voting window."""
     current = phase(election, now)
     if current == "credentials":

@@ -107,9 +107,17 @@ def test_racing_casts_across_two_nodes_and_a_verified_board(two_nodes, tmp_path)
     assert set(again) >= {"index", "leaf_hash", "inclusion_proof", "tree_head", "tracker"}
     prepared[0][0].check_receipt(receipts[0])  # still consistent with the latest head
 
+    # node 0 has cast (its election context is cached): a second ballot of voter 1 there
+    # is already_voted while open, and not_open at once after node 1 closes the election
+    vc1, election1, wallet1 = prepared[0]
+    second = vc1.encrypt(election1, wallet1, {"mayor": ["c"], "ref": ["no"]})
+    with pytest.raises(ServerError, match=r"^server refused \(409 already_voted\)"):
+        VoterClient(bases[0]).cast(election1, wallet1, ballot=second)
     official = VoterClient(bases[1])
     official.login(OFFICIAL_EMAIL, OFFICIAL_PASSWORD)
     official.api("POST", "/api/v1/elections/multi/close")
+    with pytest.raises(ServerError, match=r"^server refused \(409 not_open\)"):
+        VoterClient(bases[0]).cast(election1, wallet1, ballot=second)
     zipped = tmp_path / "board.zip"
     zipped.write_bytes(official.download("/api/v1/elections/multi/record.zip"))
     checked = verify_board_record(read_record(zipped))
