@@ -1,6 +1,7 @@
 """``saylau bench cast``: casting throughput and latency through gunicorn on PostgreSQL.
 
     saylau bench cast [--quick] [--bits 3072] [--ballots 400] [--clients 16] [--nodes 1]
+                      [--rate CASTS_PER_S]
 
 For each modulus size: a throwaway Paillier key (``phe``; the server never decrypts, so
 the threshold key's verification keys are random units), an election of one 5-option
@@ -14,6 +15,12 @@ the tree heads signed (group commit: fewer heads than casts), and the raw
 ``gmpy2.powmod(r, n, n²)`` floor of the same run with the cost per cast in floor
 exponentiations (``floor / throughput``, both cores of the machine counted once each).
 The load generator runs on the same machine and takes its share of the CPU.
+
+By default the clients are a closed loop (each sends its next ballot when the previous one is
+answered), so the latency is bounded by Little's law: ``clients / throughput``.  With
+``--rate R`` the load is open: ballot ``i`` is due at ``i / R`` s whatever the server does,
+``--clients`` is the number of connections, and each latency runs from the ballot's due time
+(:func:`bench.loadgen.post_at_rate`) — the p99 a voter would see at ``R`` casts/s offered.
 """
 
 from __future__ import annotations
@@ -140,7 +147,7 @@ def _heads(app: Any) -> int:
 
 def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: int,
                threads: int, out: Callable[[str], None],
-               env: dict[str, str] | None = None) -> dict[str, Any]:
+               env: dict[str, str] | None = None, rate: float | None = None) -> dict[str, Any]:
     pk = generate_key(bits)
     with tempfile.TemporaryDirectory() as tmp, cluster.pg_schema() as schema:
         app = cluster.make_app(cluster.PG_URL, schema, Path(tmp))
@@ -156,8 +163,11 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
             loadgen.post_all(bases, f"/api/v1/elections/{ELECTION_ID}/ballots", bodies[:warm],
                              clients)
             heads_warm = _heads(app)
-            result = loadgen.post_all(bases, f"/api/v1/elections/{ELECTION_ID}/ballots",
-                                      bodies[warm:], clients)
+            path = f"/api/v1/elections/{ELECTION_ID}/ballots"
+            if rate is None:
+                result = loadgen.post_all(bases, path, bodies[warm:], clients)
+            else:
+                result = loadgen.post_at_rate(bases, path, bodies[warm:], rate, clients)
         heads = _heads(app) - heads_warm
         del heads_before
         from app.db import get_engine
@@ -167,6 +177,7 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
     return {
         "bits": bits, "ballots": len(bodies) - warm, "options": OPTIONS, "clients": clients,
         "nodes": node_count, "workers_per_node": workers, "threads_per_worker": threads,
+        "load": "closed loop" if rate is None else "open loop", "offered_per_s": rate,
         "settings": dict(env or {}),
         "casts_per_s": round(rate, 1), "p50_ms": round(result.quantile(0.5) * 1000, 1),
         "p99_ms": round(result.quantile(0.99) * 1000, 1), "errors": result.errors,
@@ -182,6 +193,7 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: int | None = None,
         clients: int | None = None, nodes: int | None = None, threads: int | None = None,
         batch_max: int | None = None, batch_wait_ms: float | None = None,
+        rate: float | None = None,
         out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
     count = ballots or (40 if quick else 400)
@@ -193,10 +205,12 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: in
             env["SAYLAU_BALLOT_BATCH_MAX"] = str(batch_max)
         if batch_wait_ms is not None:
             env["SAYLAU_BALLOT_BATCH_WAIT_MS"] = str(batch_wait_ms)
-        res = bench_bits(b, count, clients or 16, nodes or 1, 2, threads or 8, out, env)
+        res = bench_bits(b, count, clients or 16, nodes or 1, 2, threads or 8, out, env, rate)
         results.append(res)
         out(f"  floor powmod(r, n, n^2): {res['floor_ops_per_s']} /s per core "
             f"(load {res['load_1min']})")
+        if rate is not None:
+            out(f"  open loop: {rate} casts/s offered over {res['clients']} connections")
         out(f"  {res['casts_per_s']} casts/s, p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms, "
             f"errors {res['errors']}, {res['tree_heads']} tree heads for {res['ballots']} casts")
         out(f"  cost: {res['floor_per_cast']} floor exponentiations per cast "

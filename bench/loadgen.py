@@ -4,17 +4,24 @@ Clients encrypt on their own devices, so a load test of the ballot box must not 
 server's cores on encryption: the bodies are built beforehand and only sent here.  Each
 client thread keeps one HTTP/1.1 connection (``http.client``) to one node (round robin
 over the nodes) and sends its share of the bodies one after another; the latency of each
-request is from just before sending to the end of the response.
+request is from just before sending to the end of the response (closed loop,
+:func:`post_all`).
+
+:func:`post_at_rate` is the open-loop variant: request ``i`` is *due* at ``i / rate`` seconds
+after the start, whatever happened to the earlier ones, and its latency is counted from that
+due time to the end of its response, so time spent waiting for a free connection counts too
+(no "coordinated omission": a slow server cannot hide its queue by slowing the client down).
 """
 
 from __future__ import annotations
 
 import http.client
+import queue
 import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -98,3 +105,66 @@ def post_all(bases: Sequence[str], path: str, bodies: Sequence[bytes], clients: 
     elapsed = time.perf_counter() - start
     return LoadResult(dict(statuses), tuple(sorted(latencies)), elapsed,
                       responses if keep_responses else [])
+
+
+def post_at_rate(bases: Sequence[str], path: str, bodies: Sequence[bytes], rate: float,
+                 connections: int, *, clock: Callable[[], float] = time.perf_counter,
+                 sleep: Callable[[float], None] = time.sleep) -> LoadResult:
+    """POST every body once, open loop: body ``i`` is due at ``start + i / rate``.
+
+    ``connections`` threads (spread over ``bases``) each hold one HTTP/1.1 connection and take
+    the next due request; a request that finds every connection busy waits, and that wait is
+    part of its latency (measured from its due time).  ``elapsed`` runs from the start to the
+    last response, so ``throughput`` is what the server sustained, at most ``rate``.
+    """
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    connections = max(1, min(connections, len(bodies)))
+    due: queue.Queue[int | None] = queue.Queue()
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(connections + 1)
+    start_box: list[float] = []
+
+    def worker(number: int) -> None:
+        base = bases[number % len(bases)]
+        conn = _connection(base)
+        mine: list[tuple[int, float]] = []
+        barrier.wait()
+        while (i := due.get()) is not None:
+            scheduled = start_box[0] + i / rate
+            try:
+                conn.request("POST", urllib.parse.urlsplit(base).path + path, body=bodies[i],
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = _connection(base)
+                status = 599
+            mine.append((status, clock() - scheduled))
+        conn.close()
+        with lock:
+            for status, latency in mine:
+                statuses[status] += 1
+                latencies.append(latency)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True)
+               for i in range(connections)]
+    for t in threads:
+        t.start()
+    start_box.append(clock())
+    barrier.wait()
+    start = start_box[0]
+    for i in range(len(bodies)):
+        wait = start + i / rate - clock()
+        if wait > 0:
+            sleep(wait)
+        due.put(i)
+    for _ in threads:
+        due.put(None)
+    for t in threads:
+        t.join()
+    return LoadResult(dict(statuses), tuple(sorted(latencies)), clock() - start)

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="BALLOT_BATCH_MAX of the nodes for 'cast' (default: the setting's)")
     parser.add_argument("--batch-wait-ms", type=float,
                         help="BALLOT_BATCH_WAIT_MS of the nodes for 'cast' (default: the setting's)")
+    parser.add_argument("--rate", type=float,
+                        help="'cast': open-loop load, casts offered per second (default: "
+                             "closed loop, each client waits for its answer)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--svg", type=Path, help="also write the results as an SVG bar chart")
 
@@ -44,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"saylau bench: error: --{name.replace('_', '-')} must be at least 1",
                   file=sys.stderr)
             return 2
+    if getattr(args, "rate", None) is not None and not args.rate > 0:
+        print("saylau bench: error: --rate must be positive", file=sys.stderr)
+        return 2
     if getattr(args, "batch_wait_ms", None) is not None and args.batch_wait_ms < 0:
         print("saylau bench: error: --batch-wait-ms must not be negative", file=sys.stderr)
         return 2
@@ -57,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         kwargs["threads"] = args.threads
         kwargs["batch_max"] = args.batch_max
         kwargs["batch_wait_ms"] = args.batch_wait_ms
+        kwargs["rate"] = args.rate
     if args.json:
         results = module.run(**kwargs, out=lambda _line: None)
         print(json.dumps(results, indent=2))
