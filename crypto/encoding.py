@@ -68,22 +68,29 @@ def byte_length(modulus: int) -> int:
     return (int(modulus).bit_length() + 7) // 8
 
 
-def _check_json(value: Any, path: str = "$") -> None:
+#: Deepest nesting of arrays and objects canonical JSON accepts (protocol objects nest
+#: under 10 levels; ``json.loads`` accepts about 990, deeper than Python's stack allows here).
+MAX_JSON_DEPTH = 64
+
+
+def _check_json(value: Any, path: str = "$", depth: int = 0) -> None:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return
     if isinstance(value, int):
         return
     if isinstance(value, float):
         raise InvalidEncoding(f"{path}: floats are not allowed in canonical JSON")
+    if isinstance(value, list | tuple | dict) and depth >= MAX_JSON_DEPTH:
+        raise InvalidEncoding(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _check_json(item, f"{path}[{i}]")
+            _check_json(item, f"{path}[{i}]", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidEncoding(f"{path}: object keys must be strings")
-            _check_json(item, f"{path}.{key}")
+            _check_json(item, f"{path}.{key}", depth + 1)
         return
     raise InvalidEncoding(f"{path}: {type(value).__name__} is not JSON")
 

@@ -14,6 +14,7 @@ import copy
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -748,3 +749,46 @@ def test_integer_too_long_to_write() -> None:
     result = verify_board(_ctx(), [{"kind": "ballot", "index": 10**5000}])
     assert _checks(result) == [(0, "entry-format", "not canonical JSON: $: an integer is too "
                                                    "long to write as JSON text")]
+
+
+def _nested(depth: int) -> list[Any]:
+    """``depth`` nested arrays: ``[[…[]…]]``."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_nesting_bound() -> None:
+    from crypto.encoding import MAX_JSON_DEPTH
+
+    assert MAX_JSON_DEPTH == 64
+    assert canonical_json(_nested(64)) == b"[" * 64 + b"]" * 64
+    assert canonical_json({"a": _nested(63)}) == b'{"a":' + b"[" * 63 + b"]" * 63 + b"}"
+    path = "$" + "[0]" * 64
+    with pytest.raises(InvalidEncoding, match=rf"^{re.escape(path)}: nested deeper than 64 "
+                                              r"levels$"):
+        canonical_json(_nested(65))
+    with pytest.raises(InvalidEncoding, match=r"^\$\.a" + re.escape("[0]" * 63) + ": nested"):
+        canonical_json({"a": _nested(65)})
+    with pytest.raises(InvalidEncoding, match=r"^\$\.a\.a\.a: nested deeper than 3 levels$"):
+        from crypto import encoding
+        old = encoding.MAX_JSON_DEPTH
+        try:
+            encoding.MAX_JSON_DEPTH = 3
+            assert canonical_json({"a": {"a": 1}, "b": [[1]]})
+            canonical_json({"a": {"a": {"a": {}}}})
+        finally:
+            encoding.MAX_JSON_DEPTH = old
+
+
+def test_deeply_nested_entry_is_an_entry_format_problem() -> None:
+    """``json.loads`` called near the bottom of the stack (as ``saylau verify`` reads a
+    record) accepts about 990 levels; checking such an entry deeper in the stack overflowed
+    it (RecursionError escaped verify_board) before the nesting bound.  The entry is built
+    directly: ``json.loads`` itself would overflow inside pytest's stack."""
+    entry = {"kind": "ballot", "x": _nested(985)}
+    result = verify_board(_ctx(), _board()[:1] + [entry])
+    path = "$.x" + "[0]" * 63
+    assert _checks(result) == [(1, "entry-format", f"not canonical JSON: {path}: nested deeper "
+                                                   "than 64 levels")]
