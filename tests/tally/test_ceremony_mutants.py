@@ -222,3 +222,11 @@ def test_share_file_not_utf8_is_typed(files: Path) -> None:
     path.write_bytes(b'{"\xff": 1}')
     with pytest.raises(InvalidEncoding, match="^trustee share file is not JSON$"):
         check_share_file(path, files / PUBLIC_KEY_FILE, "pw")
+
+
+def test_a_dealer_returning_too_few_shares_is_refused(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    """Every trustee's passphrase must seal a share: ``zip(..., strict=True)``."""
+    monkeypatch.setattr(cer, "generate_threshold_key", lambda *a, **k: (TPK, SHARES[:4]))
+    with pytest.raises(ValueError, match="^zip\\(\\) argument 2 is longer than argument 1$"):
+        _run(tmp_path)
