@@ -792,3 +792,59 @@ def test_deeply_nested_entry_is_an_entry_format_problem() -> None:
     path = "$.x" + "[0]" * 63
     assert _checks(result) == [(1, "entry-format", f"not canonical JSON: {path}: nested deeper "
                                                    "than 64 levels")]
+
+
+def test_in_process_feed_checks_the_structure() -> None:
+    stream = _stream(shape=True, workers=1)
+    stream.feed([42])
+    assert stream.shape_report() == board_entry_errors(42, "board.json/0") != []
+    stream = _stream(workers=1)
+    stream.feed([42])
+    assert stream.shape_report() == []
+
+
+def test_workers_are_passed_on(pool: type[_Pool], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vb, "PARALLEL_THRESHOLD", 0)
+    assert verify_board(_ctx(), _board(), workers=1).ok
+    assert pool.made == []
+    assert verify_board(_ctx(), _board(), workers=3).ok
+    assert [p.max_workers for p in pool.made] == [3]
+
+
+def test_check_entries_goes_on_after_an_unusable_entry() -> None:
+    board = _board()
+    out = check_entries(_ctx(), 0, [{"x": 1.5}, board[1], 42, board[3]], keep_ballots=True)
+    assert [(s.index, s.kind) for s in out] == [(0, None), (1, "audited"), (2, None),
+                                               (3, "ballot")]
+    assert out[1].problems == [] and out[3].problems == []
+    assert out[3].digests == tuple(vb._digest(c) for c in _cts(board[3]))
+
+
+def test_check_entries_entry_with_a_malformed_credential_is_not_parsed() -> None:
+    """check_ballot_entry leaves the ballot parsed but ``kind`` None: not a board ballot."""
+    board = _board()
+    board[0]["credential"] = {"a": 1}
+    (s,) = check_entries(_ctx(), 0, board[:1], keep_ballots=True)
+    assert s.problems == [("credential", "malformed credential: credential: missing field "
+                                         "'scope_id'")]
+    assert (s.kind, s.token, s.digests, s.ciphertexts, s.ballot) == (None, None, (), (), None)
+
+
+def test_audit_batch_and_single_check_disagree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch test names an entry whose one-by-one audit passes (never expected: they
+    accept the same openings); the entry is still reported, with the generic message."""
+    calls: list[list[Any]] = []
+
+    def batch(pk: Any, keyed: Any) -> list[Any]:
+        calls.append(list(keyed))
+        return [k for k, _ in keyed]
+
+    monkeypatch.setattr(vb, "find_invalid_openings", batch)
+    board = _board()
+    out = check_entries(_ctx(), 0, board)
+    assert [s.problems for s in out] == [[], [("audit", "audited ballot does not open")], [],
+                                         [], []]
+    assert [k for k, _ in calls[0]] == [1]
+    calls.clear()
+    check_entries(_ctx(), 0, board[2:3])
+    assert calls == []  # no audited entry: no batch
