@@ -597,3 +597,44 @@ def test_overflowing_sum_is_a_decryption_error() -> None:
     partials = [trustee_decrypt_regions(SHARES[i], et, fingerprint=FP) for i in (0, 1, 2)]
     with pytest.raises(DecryptionError, match="^decrypted sum overflows the packed encoding$"):
         combine_regions(TPK, PARAMS, et, partials, fingerprint=FP)
+
+
+def test_faults_without_a_position_are_at_minus_one() -> None:
+    out = check_signature_entry(CTX, _change(_entry(1), ed25519_signature="00" * 64))
+    assert _faults(out) == [(-1, *ED_FAILS)]
+    out = check_signature_entry(CTX, _change(_entry(1), kind="ballot"))
+    assert _faults(out) == [(-1, "entry-format", "index, kind or petition_id is wrong")]
+
+
+def test_signature_parse_errors_are_kept_or_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typed error of the signature's parser is kept as it is; any other is wrapped in
+    InvalidEncoding with its text."""
+    typed = InvalidBallot("typed")
+
+    def raise_typed(obj: object) -> EncryptedSignature:
+        raise typed
+
+    monkeypatch.setattr(tp.EncryptedSignature, "from_json", staticmethod(raise_typed))
+    out = check_signature_entry(CTX, _entry(1), position=1)
+    assert _faults(out) == [(1, "entry-format", "signature: typed")] and out.errors == [typed]
+
+    def raise_untyped(obj: object) -> EncryptedSignature:
+        raise TypeError("untyped")
+
+    monkeypatch.setattr(tp.EncryptedSignature, "from_json", staticmethod(raise_untyped))
+    out = check_signature_entry(CTX, _entry(1), position=1)
+    assert _faults(out) == [(1, "entry-format", "signature: untyped")]
+    assert [type(e) for e in out.errors] == [InvalidEncoding] and str(out.errors[0]) == "untyped"
+
+
+def test_board_goes_on_after_a_bad_invalidation() -> None:
+    board = [_entry(0, "r0"), _entry(1, "r1"), _inv(2, 5), _entry(3, "r2")]
+    result = verify_petition_board(CTX, board)
+    assert _problems(result) == [(2, "invalidation", "bad target or reason")]
+    assert sorted(result.counted) == [0, 1, 3]
+
+
+def test_counted_set_only_invalidations_remove() -> None:
+    entries: list[object] = [{"kind": "signature"}, {"kind": "other", "target_index": 0},
+                             {"target_index": 0}, {"kind": "signature", "target_index": 0}]
+    assert counted_set(entries, 4) == frozenset({0, 3})
