@@ -14,7 +14,6 @@ import copy
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -24,7 +23,7 @@ import pytest
 
 import tally.verify_board as vb
 from crypto.ballot import EncryptedBallot, tracker_of
-from crypto.encoding import canonical_json, hex_to_int, int_to_hex
+from crypto.encoding import hex_to_int, int_to_hex
 from crypto.errors import InvalidBallot, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from tally.aggregate import aggregate_ballots
@@ -732,9 +731,6 @@ def test_copied_and_faulty_entries_on_a_board() -> None:
 @pytest.mark.parametrize("text", ['"\\ud800"', '{"kind": "ballot", "\\udc00": 1}'])
 def test_lone_surrogate_is_an_entry_format_problem(text: str) -> None:
     entry = json.loads(text)
-    with pytest.raises(InvalidEncoding, match=r"^\$: a string is not valid Unicode \(lone "
-                                              r"surrogate\)$"):
-        canonical_json(entry)
     board = _board()[:1] + [entry]
     result = verify_board(_ctx(), board)
     assert _checks(result) == [(1, "entry-format", "not canonical JSON: $: a string is not "
@@ -743,9 +739,6 @@ def test_lone_surrogate_is_an_entry_format_problem(text: str) -> None:
 
 
 def test_integer_too_long_to_write() -> None:
-    with pytest.raises(InvalidEncoding, match=r"^\$: an integer is too long to write as JSON "
-                                              r"text$"):
-        canonical_json({"a": [10**5000]})
     result = verify_board(_ctx(), [{"kind": "ballot", "index": 10**5000}])
     assert _checks(result) == [(0, "entry-format", "not canonical JSON: $: an integer is too "
                                                    "long to write as JSON text")]
@@ -757,29 +750,6 @@ def _nested(depth: int) -> list[Any]:
     for _ in range(depth - 1):
         value = [value]
     return value
-
-
-def test_nesting_bound() -> None:
-    from crypto.encoding import MAX_JSON_DEPTH
-
-    assert MAX_JSON_DEPTH == 64
-    assert canonical_json(_nested(64)) == b"[" * 64 + b"]" * 64
-    assert canonical_json({"a": _nested(63)}) == b'{"a":' + b"[" * 63 + b"]" * 63 + b"}"
-    path = "$" + "[0]" * 64
-    with pytest.raises(InvalidEncoding, match=rf"^{re.escape(path)}: nested deeper than 64 "
-                                              r"levels$"):
-        canonical_json(_nested(65))
-    with pytest.raises(InvalidEncoding, match=r"^\$\.a" + re.escape("[0]" * 63) + ": nested"):
-        canonical_json({"a": _nested(65)})
-    with pytest.raises(InvalidEncoding, match=r"^\$\.a\.a\.a: nested deeper than 3 levels$"):
-        from crypto import encoding
-        old = encoding.MAX_JSON_DEPTH
-        try:
-            encoding.MAX_JSON_DEPTH = 3
-            assert canonical_json({"a": {"a": 1}, "b": [[1]]})
-            canonical_json({"a": {"a": {"a": {}}}})
-        finally:
-            encoding.MAX_JSON_DEPTH = old
 
 
 def test_deeply_nested_entry_is_an_entry_format_problem() -> None:
