@@ -68,22 +68,29 @@ def byte_length(modulus: int) -> int:
     return (int(modulus).bit_length() + 7) // 8
 
 
-def _check_json(value: Any, path: str = "$") -> None:
+#: Deepest nesting of arrays and objects canonical JSON accepts (protocol objects nest
+#: under 10 levels; ``json.loads`` accepts about 990, deeper than Python's stack allows here).
+MAX_JSON_DEPTH = 64
+
+
+def _check_json(value: Any, path: str = "$", depth: int = 0) -> None:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return
     if isinstance(value, int):
         return
     if isinstance(value, float):
         raise InvalidEncoding(f"{path}: floats are not allowed in canonical JSON")
+    if isinstance(value, list | tuple | dict) and depth >= MAX_JSON_DEPTH:
+        raise InvalidEncoding(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _check_json(item, f"{path}[{i}]")
+            _check_json(item, f"{path}[{i}]", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidEncoding(f"{path}: object keys must be strings")
-            _check_json(item, f"{path}.{key}")
+            _check_json(item, f"{path}.{key}", depth + 1)
         return
     raise InvalidEncoding(f"{path}: {type(value).__name__} is not JSON")
 
@@ -91,9 +98,13 @@ def _check_json(value: Any, path: str = "$") -> None:
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, compact separators, UTF-8, no floats."""
     _check_json(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\\ud800" is valid JSON text)
+        raise InvalidEncoding("$: a string is not valid Unicode (lone surrogate)") from exc
+    except ValueError as exc:  # an integer beyond sys.get_int_max_str_digits() digits
+        raise InvalidEncoding("$: an integer is too long to write as JSON text") from exc
 
 
 def require(obj: object, key: str, kind: type | tuple[type, ...], where: str = "object") -> Any:

@@ -104,7 +104,11 @@ def check_share_file(path: Path | str, public_key_path: Path | str, passphrase: 
     (malformed files) or InvalidShare (the share belongs to another key or fails).
     """
     published = load_public_key(public_key_path)
-    share = load_share_file(Path(path).read_text(encoding="utf-8"), passphrase)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEncoding("trustee share file is not JSON") from exc
+    share = load_share_file(text, passphrase)
     if share.public != published:
         raise InvalidShare("the share belongs to a different election public key")
     check_share(share)

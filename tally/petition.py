@@ -48,6 +48,12 @@ INVALIDATION_REASONS = ("fraud_suspected", "duplicate_person", "coerced", "other
 
 
 
+def _is_index(value: object, position: int) -> bool:
+    """``value`` is the integer ``position`` (``true`` is not ``1``: the verifier of an
+    election board refuses it too)."""
+    return not isinstance(value, bool) and value == position
+
+
 def region_tally_context(petition_id: str, tree_size: int) -> tuple[str, ...]:
     """Decryption context of the region product of the first ``tree_size`` board entries."""
     return ("petition_id", petition_id, "tally", "regions", "tree_size", str(tree_size))
@@ -107,10 +113,11 @@ class PetitionBoardResult:
         return not self.problems
 
 
-def region_digest(n: int, entry: dict[str, Any]) -> str:
+def region_digest(n: int, entry: object) -> str:
     """Registry key of a signature entry's region ciphertext (``ciphertext_digest``, the
     copy check's key; raises :class:`InvalidEncoding` on a malformed entry)."""
-    return ciphertext_digest(n, hex_to_int(entry["signature"]["region"]["ciphertext"],
+    region = require(require(entry, "signature", dict, "entry"), "region", dict, "signature")
+    return ciphertext_digest(n, hex_to_int(require(region, "ciphertext", str, "signature.region"),
                                            "ciphertext"))
 
 
@@ -152,7 +159,7 @@ def check_signature_entry(ctx: PetitionContext, entry: object, *, position: int 
 
     if not isinstance(entry, dict) or entry.get("kind") != "signature" \
             or entry.get("petition_id") != ctx.params.petition_id \
-            or (position is not None and entry.get("index") != position):
+            or (position is not None and not _is_index(entry.get("index"), position)):
         bad("entry-format", "index, kind or petition_id is wrong")
         return out
     try:
@@ -215,7 +222,7 @@ def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
             result.problems.append(Problem(position, "entry-format", f"not canonical JSON: {exc}"))
             leaves.append(b"\x00" * 32)
             continue
-        if not isinstance(entry, dict) or entry.get("index") != position \
+        if not isinstance(entry, dict) or not _is_index(entry.get("index"), position) \
                 or entry.get("kind") not in ENTRY_KINDS \
                 or entry.get("petition_id") != params.petition_id:
             result.problems.append(Problem(position, "entry-format",

@@ -12,6 +12,7 @@ import pytest
 
 from crypto.encoding import (
     MAX_INT_BITS,
+    MAX_JSON_DEPTH,
     canonical_json,
     hex_to_bytes,
     hex_to_int,
@@ -103,3 +104,51 @@ def test_challenge_bits_bounds_and_reduction() -> None:
     for bad in (0, -1, 257):
         with pytest.raises(ValueError, match=_exact("challenge length must be 1..256 bits")):
             t.challenge(bad)
+
+
+# canonical_json on values json.loads accepts but the encoder could not write, or Python's
+# stack could not check (tally/verify_board crashed on such board entries; tests of the
+# board-level behaviour: tests/tally/test_verify_board_mutants.py)
+
+
+@pytest.mark.parametrize("value", ["\ud800", ["ok", "x\udc00"], {"\udfff": 1}])
+def test_canonical_json_lone_surrogate(value: object) -> None:
+    with pytest.raises(InvalidEncoding, match=_exact("$: a string is not valid Unicode "
+                                                     "(lone surrogate)")):
+        canonical_json(value)
+
+
+def test_canonical_json_integer_too_long_to_write() -> None:
+    assert canonical_json(10**4299) == b"1" + b"0" * 4299
+    with pytest.raises(InvalidEncoding, match=_exact("$: an integer is too long to write as "
+                                                     "JSON text")):
+        canonical_json({"a": [10**4300]})
+
+
+def _nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_canonical_json_nesting_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert MAX_JSON_DEPTH == 64
+    assert canonical_json(_nested(64)) == b"[" * 64 + b"]" * 64
+    assert canonical_json({"a": _nested(63)}) == b'{"a":' + b"[" * 63 + b"]" * 63 + b"}"
+    with pytest.raises(InvalidEncoding, match=_exact("$" + "[0]" * 64 + ": nested deeper "
+                                                     "than 64 levels")):
+        canonical_json(_nested(65))
+    with pytest.raises(InvalidEncoding, match=_exact("$.a" + "[0]" * 63 + ": nested deeper "
+                                                     "than 64 levels")):
+        canonical_json({"a": _nested(65)})
+    import crypto.encoding as encoding
+
+    monkeypatch.setattr(encoding, "MAX_JSON_DEPTH", 3)
+    assert canonical_json({"a": {"a": 1}, "b": [[1]], "c": [{}]}) == (
+        b'{"a":{"a":1},"b":[[1]],"c":[{}]}')
+    with pytest.raises(InvalidEncoding, match=_exact("$.a.a.a: nested deeper than 3 levels")):
+        canonical_json({"a": {"a": {"a": {}}}})
+    with pytest.raises(InvalidEncoding, match=_exact("$[1][0][0]: nested deeper than 3 "
+                                                     "levels")):
+        canonical_json([1, [[()]]])
