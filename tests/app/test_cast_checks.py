@@ -234,3 +234,23 @@ def test_audited_ballot(app, client, ready):
     response = client.post("/api/v1/elections/e1/audited-ballots",
                            json={"ballot": ballot2.to_json(), "secrets": bad})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", [("ballot", "x"), ("ballot", "contests", 0, "question_id"),
+                                  ("ballot", "election_id"), ("signature",),
+                                  ("ballot", "contests", 0, "selections", 0, "option_id")])
+def test_lone_surrogate_is_refused_with_4xx(app, client, ready, path):
+    """``"\\ud800"`` is valid JSON text but not Unicode: a cast carrying one is refused (4xx
+    JSON, nothing written), never a 500 from encoding it for a hash or a signature."""
+    payload = copy.deepcopy(ready[3])
+    target = payload
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = "\ud800"
+    raw = json.dumps(payload).encode()  # ensure_ascii: the surrogate travels as \ud800
+    assert b"\\ud800" in raw
+    before = board_state(app)
+    response = client.post(URL, data=raw, content_type="application/json")
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)
+    assert set(response.get_json()["error"]) == {"code", "message"}
+    assert board_state(app) == before
