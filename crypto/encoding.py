@@ -91,9 +91,12 @@ def _check_json(value: Any, path: str = "$") -> None:
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, compact separators, UTF-8, no floats."""
     _check_json(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. parsed from "\ud800"
+        raise InvalidEncoding("a string is not valid Unicode (lone surrogate); "
+                              "not canonical JSON") from exc
 
 
 def require(obj: object, key: str, kind: type | tuple[type, ...], where: str = "object") -> Any:
