@@ -69,6 +69,14 @@ def test_parse_json_is_strict() -> None:
         parse_json('["ä"]'.encode("utf-16"))
 
 
+def test_parse_json_of_a_nesting_too_deep() -> None:
+    # Defect fixed (#16): json.loads raised RecursionError (not a ValueError), which escaped
+    # read_record and so `saylau verify` on a record file of 100 000 nested arrays.
+    for blob in (b"[" * 100_000, b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000):
+        with pytest.raises(ValueError, match=_exact("JSON nested too deeply")):
+            parse_json(blob)
+
+
 def test_format_of_files() -> None:
     assert format_of_files(["board.json", "petition.json"]) == "saylau-petition-record/v1"
     assert format_of_files(iter(["petition.json"])) == "saylau-petition-record/v1"
