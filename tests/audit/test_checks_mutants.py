@@ -120,6 +120,18 @@ def test_index_hash_that_is_not_ascii_is_a_mismatch(digest: str, signature: str)
             f"index signature: {signature}", "board.json: SHA-256 differs from the signed index (file altered)"])]
 
 
+def test_index_of_a_petition_record_is_checked_as_one() -> None:
+    raw = {"petition.json": b"p", "board.json": b"b"}
+    record = _indexed(raw, sign_index(raw, KEY))
+    assert record.format == "saylau-petition-record/v1"
+    assert _index_check(record) == [
+        Check("record-index", True, "index signed by the board key; 2 file hashes match")]
+    election = _indexed(raw, sign_index(raw, KEY, "saylau-election-record/v1"))
+    assert _index_check(election) == [Check(
+        "record-index", False, "the signed record index does not match the files",
+        ["index signature: record index: format is not saylau-petition-record/v1"])]
+
+
 def test_index_of_a_streamed_board_uses_its_digest() -> None:
     index = sign_index(_RAW, KEY)
     record = _indexed({"election.json": b"e"}, index)
@@ -343,6 +355,7 @@ def test_receipt_with_another_tracker() -> None:
     ({"tree_head": None}, "signed_tree_head: expected a JSON object"),
     ({"inclusion_proof": 1}, "inclusion_proof: expected a JSON object"),
     ({"leaf_hash": "AB"}, "leaf_hash: expected lowercase hex bytes"),
+    ({"leaf_hash": "00" * 31}, "leaf_hash: expected 32 bytes, got 31"),
     ({"index": "1"}, "receipt.index: expected int"),
     ({"index": True}, "receipt.index: expected integer"),
 ])
