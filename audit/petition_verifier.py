@@ -180,7 +180,12 @@ def verify_petition_record(
         report.add("petition-fingerprint", False, f"petition keys unusable: {meta_error if params is None else 'board key'}")
         return report
     meta = record.get(PETITION)
-    recomputed = petition_fingerprint(params, meta["election_key"], meta["issuer_key"], board_key)
+    try:
+        recomputed = petition_fingerprint(params, meta["election_key"], meta["issuer_key"],
+                                          board_key)
+    except CryptoError as exc:  # e.g. a string canonical JSON refuses (lone surrogate)
+        report.add("petition-fingerprint", False, f"petition keys unusable: fingerprint: {exc}")
+        return report
     fp_details = []
     if not hmac.compare_digest(recomputed, published_fp):
         fp_details.append("petition.json's fingerprint is not the hash of the parameters and keys")

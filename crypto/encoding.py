@@ -91,12 +91,13 @@ def _check_json(value: Any, path: str = "$") -> None:
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, compact separators, UTF-8, no floats."""
     _check_json(value)
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. parsed from "\ud800"
-        raise InvalidEncoding("a string is not valid Unicode (lone surrogate); "
-                              "not canonical JSON") from exc
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\\ud800" is valid JSON text)
+        raise InvalidEncoding("$: a string is not valid Unicode (lone surrogate)") from exc
+    except ValueError as exc:  # an integer beyond sys.get_int_max_str_digits() digits
+        raise InvalidEncoding("$: an integer is too long to write as JSON text") from exc
 
 
 def require(obj: object, key: str, kind: type | tuple[type, ...], where: str = "object") -> Any:

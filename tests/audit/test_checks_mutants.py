@@ -104,7 +104,7 @@ def test_index_names_each_file_that_differs() -> None:
 
 @pytest.mark.parametrize(("digest", "signature"), [
     ("é" * 64, "record index signature does not verify under the board key"),
-    ("\ud800" * 64, "a string is not valid Unicode (lone surrogate); not canonical JSON"),
+    ("\ud800" * 64, "$: a string is not valid Unicode (lone surrogate)"),
 ], ids=["non-ascii", "lone-surrogate"])
 def test_index_hash_that_is_not_ascii_is_a_mismatch(digest: str, signature: str) -> None:
     # Defect fixed (#16): hmac.compare_digest raised TypeError on a non-ASCII str, so such an
@@ -276,8 +276,8 @@ def test_board_entry_with_a_lone_surrogate() -> None:
     report = Report("src")
     assert check_board_log(report, record, PUB, LOG)[1] == [b"\x00" * 32]
     [summary] = check_entries(cast(Any, SimpleNamespace(public_key=None)), 0, [entry])
-    assert summary.problems == [("entry-format", "not canonical JSON: a string is not valid "
-                               "Unicode (lone surrogate); not canonical JSON")]
+    assert summary.problems == [("entry-format", "not canonical JSON: $: a string is not "
+                               "valid Unicode (lone surrogate)")]
 
 
 def test_board_log_of_a_board_that_is_not_a_list() -> None:

@@ -81,7 +81,7 @@ def test_canonical_json_refuses_a_lone_surrogate() -> None:
     # Defect fixed (#16): json.loads("\"\\ud800\"") gives a str that UTF-8 cannot encode;
     # canonical_json raised UnicodeEncodeError (not a CryptoError), which escaped the board
     # checks (tally.verify_board.check_entries) and the record verifiers.
-    message = _exact("a string is not valid Unicode (lone surrogate); not canonical JSON")
+    message = _exact("$: a string is not valid Unicode (lone surrogate)")
     with pytest.raises(InvalidEncoding, match=message):
         canonical_json({"a": ["x", "\ud800"]})
     with pytest.raises(InvalidEncoding, match=message):
