@@ -124,6 +124,13 @@ def test_read_zip_in_a_folder(tmp_path: Path) -> None:
     assert member_names(path) == ["record-index.json", "board.json"]
 
 
+def test_read_zip_two_folders_deep(tmp_path: Path) -> None:
+    path = _zip(tmp_path / "r.zip", {"other.json": b"o", "a/b/board.json": b"b",
+                                     "a/x.json": b"x", "a/b/record-index.json": b"i"})
+    assert read_zip(path) == {"board.json": b"b", "record-index.json": b"i"}
+    assert member_names(path) == ["board.json", "record-index.json"]
+
+
 @pytest.mark.parametrize("members", [
     {"board.json": b"b"},
     {"record-index.json": b"i", "a/record-index.json": b"j"},

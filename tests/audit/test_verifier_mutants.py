@@ -51,10 +51,11 @@ def test_an_election_record_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_petition_record(monkeypatch: pytest.MonkeyPatch) -> None:
     record = Record("rec", {"petition.json": b"{}"})
     calls = _stubs(monkeypatch, record)
-    out = verify_record(record, None, None, workers=3, expected_fingerprint=b"g",
+    progress = print
+    out = verify_record(record, {"r": 2}, progress, workers=3, expected_fingerprint=b"g",
                         scheduler="tcp://s", allow_test_keys=False)
     assert out == "petition"
-    assert calls == [("petition", (record, None, None),
+    assert calls == [("petition", (record, {"r": 2}, progress),
                       {"expected_fingerprint": b"g", "allow_test_keys": False})]
 
 
