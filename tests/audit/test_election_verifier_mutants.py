@@ -263,7 +263,8 @@ _VALID = [
 ]
 
 
-def test_the_empty_record_verifies() -> None:
+def test_the_empty_record_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    _combine_stub(monkeypatch)  # the real combination: tests/audit/test_record.py and others
     report = verify_election_record(_record(), allow_test_keys=True)
     assert _messages(report) == _VALID
     assert report.valid and report.tally == RESULTS

@@ -424,12 +424,24 @@ def test_read_a_streamed_board(tmp_path: Path) -> None:
     assert "record: 'board.json' is a required property" in record.format_errors
 
 
+def test_read_a_streamed_board_from_a_zip(tmp_path: Path) -> None:
+    path = tmp_path / "r.zip"
+    write_record(path, {**_core(), "board.json": [1], "tree-heads.json": _HEADS}, KEY)
+    record = read_record(path, stream_board=True)
+    assert record.board_source == path
+    assert "board.json" not in record.raw and record.format_errors == []
+
+
 def test_read_a_petition_board_is_not_streamed(tmp_path: Path) -> None:
     data = {"petition.json": {}, "board.json": [], "tree-heads.json": [], "issuance.json": {}}
-    path = _write(tmp_path / "rec", encode_record(data, KEY))
+    raw = encode_record(data, KEY)
+    path = _write(tmp_path / "rec", raw)
     record = read_record(path, strict=False, stream_board=True)
     assert record.board_source is None
     assert record.files["board.json"] == []
+    assert record.format_errors == _schema_errors(record.files, PFORMAT)
+    assert "record: 'manifest.json' is a required property" not in record.format_errors
+    assert record_from_bytes(raw).format_errors == record.format_errors
 
 
 def test_read_record_errors_are_kept_or_raised(tmp_path: Path) -> None:
