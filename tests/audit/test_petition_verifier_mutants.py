@@ -493,10 +493,10 @@ def test_decryption_failures(monkeypatch: pytest.MonkeyPatch) -> None:
         "the decrypted region counts do not add up to the 5 counted signatures")
 
 
-def test_results_malformed() -> None:
-    for results in ([], {"counts": []}, {}):
-        assert _verify(lambda f: f.__setitem__("results.json", results)).checks[-1] == Check(
-            "results", False, "results.json malformed")
+@pytest.mark.parametrize("results", [[], {"counts": []}, {}])
+def test_results_malformed(results: Any) -> None:
+    assert _verify(lambda f: f.__setitem__("results.json", results)).checks[-1] == Check(
+        "results", False, "results.json malformed")
 
 
 def test_results_details() -> None:

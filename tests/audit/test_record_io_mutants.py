@@ -20,8 +20,10 @@ from audit.record_io import (
     parse_json,
     read_dir,
     read_zip,
-    test_keys_allowed as keys_allowed,
     zip_bytes,
+)
+from audit.record_io import (
+    test_keys_allowed as keys_allowed,
 )
 
 

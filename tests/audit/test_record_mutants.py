@@ -35,9 +35,9 @@ from audit.record import (
 )
 from crypto.election import ElectionRules
 from crypto.errors import InvalidEncoding
+from crypto.merkle import root_hash
 from crypto.roll import RollCommitment, RollEntry, SignedRequest
 from crypto.threshold import ThresholdPublicKey
-from crypto.merkle import root_hash
 from crypto.tree_head import BoardSigningKey, sign_tree_head
 
 CORE: dict[str, Any] = json.loads(
