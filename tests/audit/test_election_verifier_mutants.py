@@ -671,3 +671,264 @@ def test_a_fingerprint_canonical_json_refuses_is_reported(change: Any) -> None:
     assert (check.ok, check.message) == (False, "election keys unusable: fingerprint: $: a "
                                                 "string is not valid Unicode (lone surrogate)")
     assert report.checks[-1] is check
+
+
+# --- killing the first run's survivors ---------------------------------------------------
+
+
+def test_paths_are_read_streamed_and_not_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    record = _record()
+
+    def read(path: Any, **kwargs: Any) -> Record:
+        calls.append((path, kwargs))
+        return record
+
+    monkeypatch.setattr(ev, "read_record", read)
+    _combine_stub(monkeypatch)
+    board = verify_board_record("some/path", allow_test_keys=True)
+    assert board.report.source == "mem"
+    report = verify_election_record(Path("other"), allow_test_keys=True)
+    assert report.source == "mem" and report.valid
+    assert calls == [("some/path", {"strict": False, "stream_board": True}),
+                     (Path("other"), {"strict": False, "stream_board": True})]
+
+
+def test_election_record_passes_everything_to_the_board_part(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+
+    def board_part(record: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append((record, args, kwargs))
+        return ev.BoardVerification(Report("x"))
+
+    monkeypatch.setattr(ev, "verify_board_record", board_part)
+    record = _record()
+    progress = print
+    report = verify_election_record(record, {"r": 1}, progress, workers=3,
+                                    expected_fingerprint=b"f", scheduler="s",
+                                    allow_test_keys=False)
+    assert report.source == "x" and report.checks == []
+    assert calls == [(record, ({"r": 1}, progress),
+                      {"workers": 3, "expected_fingerprint": b"f", "scheduler": "s",
+                       "allow_test_keys": False})]
+
+
+@pytest.mark.parametrize("missing", ["ctx", "tpk", "fingerprint", "tally"])
+def test_election_record_stops_without_any_board_result(monkeypatch: pytest.MonkeyPatch,
+                                                        missing: str) -> None:
+    real = verify_board_record(_record(), allow_test_keys=True)
+    fields = {"ctx": real.ctx, "tpk": real.tpk, "fingerprint": real.fingerprint,
+              "tally": real.tally}
+    fields[missing] = None
+    part = ev.BoardVerification(Report("x"), **fields)
+    monkeypatch.setattr(ev, "verify_board_record", lambda *a, **k: part)
+    assert verify_election_record(_record(), allow_test_keys=True).checks == []
+
+
+def test_board_context_carries_the_voting_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _board_stub(monkeypatch)
+    verify_board_record(_record(), allow_test_keys=True)
+    ctx = calls[0][0]
+    assert (ctx.opens_at_ms, ctx.closes_at_ms) == (1767225600000, 1767312000000)
+    assert ctx.revote_policy == "last-counts"
+    assert ctx.manifest.election_id == "test-election"
+
+
+def test_unreadable_streamed_board_is_verified_again_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    record = _record()
+    record.board_source = Path("rec")
+    whole = _record()
+    calls: list[Any] = []
+    real = ev.verify_board_record
+
+    def spy(record: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append((record, args, kwargs))
+        return real(record, *args, **kwargs)
+
+    def stream(*args: Any, **kwargs: Any) -> Any:
+        raise BoardUnreadable("not an array")
+
+    _board_stub(monkeypatch)
+    monkeypatch.setattr(ev, "verify_board_record", spy)
+    monkeypatch.setattr(ev, "stream_board", stream)
+    monkeypatch.setattr(ev, "read_record", lambda path, strict: whole)
+    progress = print
+    out = real(record, {"r": 1}, progress, workers=3, expected_fingerprint=b"f" * 32,
+               scheduler="s", allow_test_keys=True)
+    assert calls == [(whole, ({"r": 1}, progress),
+                      {"workers": 3, "expected_fingerprint": b"f" * 32, "scheduler": "s",
+                       "allow_test_keys": True})]
+    assert out.report.source == "mem"
+
+
+def _streamed(monkeypatch: pytest.MonkeyPatch, leaves: list[bytes], kept: dict[int, Any],
+              *, expected_total: int = 0) -> tuple[Record, list[Any]]:
+    record = _record()
+    del record.raw["board.json"], record.files["board.json"]
+    record.board_source = Path("rec")
+    calls: list[Any] = []
+
+    def stream(source: Any, ctx: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        result = ev.verify_board(ctx, [])
+        return SimpleNamespace(digest=EMPTY_BOARD_DIGEST, shape_errors=[], result=result,
+                               leaves=leaves, kept=kept)
+
+    monkeypatch.setattr(ev, "stream_board", stream)
+    return record, calls
+
+
+EMPTY_BOARD_DIGEST = __import__("hashlib").sha256(b"[]\n").hexdigest()
+
+
+def test_streamed_board_counts_its_file_and_checks_the_log(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    record, _ = _streamed(monkeypatch, [], {})
+    report = verify_board_record(record, allow_test_keys=True).report
+    assert _messages(report)[:6] == _VALID[:6]
+
+
+def test_streamed_board_receipt_sees_the_kept_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    leaves = [entry_leaf_hash({"a": 1}), entry_leaf_hash({"b": 2})]
+    record, _ = _streamed(monkeypatch, leaves, {1: {"b": 2}})
+    seen: list[Any] = []
+
+    def receipt_check(report: Report, receipt: Any, board: Any, leaves: Any, root_of: Any,
+                      board_key: bytes, log_id: str) -> None:
+        seen.extend([len(board), board[1], list(leaves), [root_of(s) for s in (0, 1, 2, 3)]])
+
+    monkeypatch.setattr(ev, "_check_receipt", receipt_check)
+    verify_board_record(record, {"index": 1}, allow_test_keys=True)
+    assert seen == [2, {"b": 2}, leaves,
+                    [root_hash([]), root_hash(leaves[:1]), root_hash(leaves), None]]
+
+
+def test_streamed_board_chunk_follows_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    record, calls = _streamed(monkeypatch, [], {})
+    record.files["tree-heads.json"][0]["tree_size"] = 300
+    verify_board_record(record, workers=1, allow_test_keys=True)
+    assert calls[0]["expected_total"] == 300
+    assert calls[0]["chunk"] == chunk_for(300, 1) == 150
+
+
+def test_production_key_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ev, "PRODUCTION_KEY_BITS", 1024)
+    check = verify_board_record(_record(), allow_test_keys=False).report.check(
+        "election-fingerprint")
+    assert check == Check("election-fingerprint", True, f"fingerprint {FP[:16]}… recomputed")
+
+
+def test_request_counts_use_the_issued_count() -> None:
+    report = verify_board_record(_record(lambda f: f["issuance.json"].__setitem__("count", 2)),
+                                 allow_test_keys=True).report
+    assert report.check("credential-requests") == Check(
+        "credential-requests", False, "1 problem(s) with the signed credential requests",
+        ["issuance.count is 2 but 1 signed requests are published"])
+
+
+def test_receipt_problems_only_in_the_issuance_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    _board_stub(monkeypatch)
+    report = verify_board_record(
+        _record(lambda f: f["issuance.json"].__setitem__("receipts", ["X" * 64])),
+        allow_test_keys=True).report
+    assert report.check("issuance") == Check(
+        "issuance", False, "1 problem(s)",
+        ["issuance receipts are not a list of 32-byte hashes (lowercase hex)"])
+    assert [c.name for c in report.failed()] == ["issuance"]
+
+
+def test_compare_tally_with_a_question_missing() -> None:
+    assert _compare_tally(_ctx(), _tally({"q": {"a": 2}}), _tally({"q": {"a": 2}, "r": {"x": 1}})
+                          ) == ["r/x: published ciphertext differs from the product of the "
+                                "counted ballots"]
+
+
+def test_roll_refusal_is_named_and_failed() -> None:
+    record = _record(lambda f: f["roll.json"]["entries"].pop())
+    report = Report("s")
+    assert _check_roll_and_requests(report, record, record.context()) is None
+    assert [(c.name, c.ok) for c in report.checks] == [("roll", False)]
+    record = _record(lambda f: f["issuance.json"].__setitem__("requests", {}))
+    state = _check_roll_and_requests(Report("s"), record, record.context())
+    assert state is not None and len(state.entries) == 12
+
+
+def test_request_counts_keep_the_roll_problems() -> None:
+    state = ev._RollState([], [], ["p1"])
+    report = Report("s")
+    _check_request_counts(report, state, 0, 0)
+    assert report.checks == [Check("credential-requests", False,
+                                   "1 problem(s) with the signed credential requests", ["p1"])]
+
+
+def test_partials_are_checked_with_the_recomputed_tally(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+
+    def check(tpk: Any, tally: Any, sets: Any, *, fingerprint: Any,
+              verify_proofs: bool = True) -> list[Rejected]:
+        calls.append((tpk, tally, [s.trustee_index for s in sets], fingerprint, verify_proofs))
+        return []
+
+    monkeypatch.setattr(ev, "check_partials", check)
+    _combine_stub(monkeypatch)
+    record = _record()
+    verify_election_record(record, allow_test_keys=True)
+    [(tpk, tally, sets, fingerprint, verify_proofs)] = calls
+    assert tpk == record.election_key()
+    assert tally.election_id == "test-election"
+    assert (sets, fingerprint, verify_proofs) == ([1, 2, 3], bytes.fromhex(FP), False)
+
+
+def test_failed_decryption_rechecks_with_proofs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crypto.errors import InvalidProof
+
+    calls: list[Any] = []
+
+    def check(tpk: Any, tally: Any, sets: Any, *, fingerprint: Any,
+              verify_proofs: bool = True) -> list[Rejected]:
+        calls.append((tpk, tally, len(sets), fingerprint, verify_proofs))
+        return []
+
+    def combine(*args: Any, **kwargs: Any) -> Any:
+        raise InvalidProof("no")
+
+    monkeypatch.setattr(ev, "check_partials", check)
+    monkeypatch.setattr(ev, "combine_tally", combine)
+    record = _record()
+    report = verify_election_record(record, allow_test_keys=True)
+    assert calls[1][0] == record.election_key()
+    assert calls[1][1].election_id == "test-election"
+    assert calls[1][2:] == (3, bytes.fromhex(FP), True)
+    assert report.check("partial-decryptions") == Check(
+        "partial-decryptions", True, "3 trustees' proofs verify for every option")
+
+    def twice(f: dict[str, Any]) -> None:
+        f["partial-decryptions.json"].append(copy.deepcopy(f["partial-decryptions.json"][0]))
+
+    report = verify_election_record(_record(twice), allow_test_keys=True)
+    assert report.check("partial-decryptions") == Check(
+        "partial-decryptions", False,
+        "1 partial decryption(s) fail their proofs, are missing or repeated",
+        ["trustee file 3: trustee 1 appears twice"])
+
+
+def test_repeated_trustee_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    _combine_stub(monkeypatch)
+
+    def twice(f: dict[str, Any]) -> None:
+        f["partial-decryptions.json"].append(copy.deepcopy(f["partial-decryptions.json"][0]))
+
+    report = verify_election_record(_record(twice), allow_test_keys=True)
+    assert report.check("partial-decryptions") == Check(
+        "partial-decryptions", False,
+        "1 partial decryption(s) fail their proofs, are missing or repeated",
+        ["trustee file 3: trustee 1 appears twice"])
+
+
+def test_results_malformed_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    _combine_stub(monkeypatch)
+    report = verify_election_record(_record(lambda f: f.__setitem__("results.json", [])),
+                                    allow_test_keys=True)
+    assert (report.checks[-1].name, report.checks[-1].ok) == ("results", False)
