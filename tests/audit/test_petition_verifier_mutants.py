@@ -538,3 +538,121 @@ def test_a_fingerprint_canonical_json_refuses_is_reported(change: Any) -> None:
     assert (check.ok, check.message) == (False, "petition keys unusable: fingerprint: $: a "
                                                 "string is not valid Unicode (lone surrogate)")
     assert report.checks[-1] is check
+
+
+# --- killing the first run's survivors ---------------------------------------------------
+
+
+def test_report_text_replaces_only_the_first_occurrence() -> None:
+    report = PetitionReport("src", election_id="p")
+    report.add("a", False, "Election record: x; Election: p", ["Verified tally: 1",
+                                                               "Verified tally: 2"])
+    lines = report.render_text().split("\n")
+    assert lines[:4] == ["Petition record: src", "Petition: p", "",
+                         "  [FAIL] a  Election record: x; Election: p"]
+    assert lines[4:6] == ["         - Verified signatures by region: 1",
+                          "         - Verified tally: 2"]
+    valid = _verify()
+    assert valid.render_text().split("\n")[-7] == (
+        "RESULT: the record is VALID. Verified signatures by region:")
+
+
+def test_malformed_fingerprint_is_named() -> None:
+    report = _verify(lambda f: f["petition.json"].__setitem__("fingerprint", "ab"))
+    assert report.checks[-1] == Check("petition-fingerprint", False,
+                                      "petition keys unusable: fingerprint: expected 32 bytes, "
+                                      "got 1")
+
+
+def test_paths_are_read_not_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    record = _record()
+
+    def read(path: Any, **kwargs: Any) -> Record:
+        calls.append((path, kwargs))
+        return record
+
+    monkeypatch.setattr(pv, "read_record", read)
+    report = verify_petition_record("a/path", allow_test_keys=True)
+    assert report.valid and report.source == "mem"
+    assert calls == [("a/path", {"strict": False})]
+
+
+def test_production_key_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pv, "PRODUCTION_KEY_BITS", 1024)
+    assert _verify(allow_test_keys=False).check("petition-fingerprint") == Check(
+        "petition-fingerprint", True, f"fingerprint {FP[:16]}… recomputed")
+
+
+def test_receipt_roots_of_sizes_without_a_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def receipt_check(report: Any, receipt: Any, board: Any, leaves: Any, root_of: Any,
+                      board_key: bytes, log_id: str) -> None:
+        seen.append([root_of(size) for size in range(7)])
+
+    monkeypatch.setattr(pv, "_check_receipt", receipt_check)
+    _verify(lambda f: f.__setitem__("tree-heads.json", f["tree-heads.json"][-1:]), {"index": 1})
+    leaves = [entry_leaf_hash(e) for e in PET["board.json"]]
+    assert seen == [[root_hash(leaves[:k]) for k in range(6)] + [None]]
+
+
+def test_a_real_receipt() -> None:
+    from crypto.merkle import MerkleLog, make_inclusion_proof
+
+    leaves = [entry_leaf_hash(e) for e in PET["board.json"]]
+    receipt = {"tree_head": PET["tree-heads.json"][-1], "index": 1,
+               "inclusion_proof": make_inclusion_proof(MerkleLog(leaves), 1).to_json(),
+               "leaf_hash": leaves[1].hex()}
+    report = _verify(None, receipt)
+    assert report.check("receipt") == Check(
+        "receipt", True, "ballot 1 is on the board, included as the receipt says")
+    assert [c.name for c in report.checks].index("receipt") == 13
+
+
+def test_tally_of_no_entries() -> None:
+    def empty(f: dict[str, Any]) -> None:
+        f["encrypted-tally.json"].update(tree_size=0, counted=[], invalidated=[], count=0,
+                                         ciphertext="1")
+
+    assert _verify(empty).check("encrypted-tally") == Check(
+        "encrypted-tally", True,
+        "recomputed from 0 counted signatures of the first 0 entries (0 invalidated)")
+
+
+def test_tally_of_a_prefix_stops_before_tree_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    def prefix(f: dict[str, Any]) -> None:
+        f["encrypted-tally.json"].update(tree_size=4, counted=[0, 1, 2, 3], invalidated=[],
+                                         count=4)
+
+    check = _verify(prefix).check("encrypted-tally")
+    assert check is not None
+    assert check.details == ["the ciphertext is not the product of the counted signatures"]
+
+    def target_at_the_cut(f: dict[str, Any]) -> None:
+        f["board.json"][3] = {"kind": "invalidation", "target_index": 4}
+        f["encrypted-tally.json"].update(tree_size=4, counted=[0, 1, 2], invalidated=[],
+                                         count=3)
+
+    _board_stub(monkeypatch, counted=[0, 1, 2, 4], invalidated=[4])
+    check = _verify(target_at_the_cut).check("encrypted-tally")
+    assert check is not None
+    assert check.details == ["the ciphertext is not the product of the counted signatures"]
+
+
+def test_partials_after_a_repeated_one_are_still_checked() -> None:
+    def change(f: dict[str, Any]) -> None:
+        parts = f["partial-decryptions.json"]
+        parts[2]["c_i"] = parts[1]["c_i"]
+        parts.insert(1, copy.deepcopy(parts[0]))
+
+    check = _verify(change).check("partial-decryptions")
+    assert check is not None
+    assert check.details[0] == "partial 1: trustee 1 appears twice"
+    assert len(check.details) == 2 and check.details[1].startswith("trustee 5: ")
+
+
+def test_decryption_failure_fails() -> None:
+    report = _verify(lambda f: f.__setitem__("partial-decryptions.json",
+                                             f["partial-decryptions.json"][:2]))
+    assert (report.checks[-1].name, report.checks[-1].ok) == ("decryption", False)
