@@ -63,7 +63,9 @@ def _check_index(report: Report, record: Record, board_key: bytes | None) -> Non
         actual = record.digests.get(name) or hashlib.sha256(record.raw[name]).hexdigest()
         if expected is None:
             details.append(f"{name} is not listed in the index")
-        elif not isinstance(expected, str) or not hmac.compare_digest(expected, actual):
+        elif not isinstance(expected, str) or not hmac.compare_digest(
+                expected.encode("utf-8", "surrogatepass"), actual.encode()):
+            # bytes: compare_digest raises TypeError on str with non-ASCII characters
             details.append(f"{name}: SHA-256 differs from the signed index (file altered)")
     for name in sorted(set(files) - record.names()):
         details.append(f"{name} is listed in the index but missing")

@@ -223,9 +223,12 @@ def verify_board_record(
     if usable:
         assert ctx is not None and board_key is not None  # noqa: S101
         election = record.get(ELECTION)
-        recomputed = election_fingerprint(
-            Manifest.from_json(record.get(MANIFEST)), election["election_key"],
-            election["issuer_key"], board_key, election.get("roll"), election.get("rules"))
+        try:
+            recomputed = election_fingerprint(
+                Manifest.from_json(record.get(MANIFEST)), election["election_key"],
+                election["issuer_key"], board_key, election.get("roll"), election.get("rules"))
+        except CryptoError as exc:  # e.g. a string canonical JSON refuses (lone surrogate)
+            usable, ctx_error = False, f"fingerprint: {exc}"
     checked_ctx = ElectionContext(ctx.manifest, ctx.public_key, ctx.issuer_key, recomputed,
                                   ctx.revote_policy, ctx.opens_at_ms, ctx.closes_at_ms
                                   ) if usable and ctx is not None else None

@@ -112,6 +112,12 @@ def _petition_board_log_id(petition_id: str) -> str:
     return petition_log_id(int(number))
 
 
+def _is_index(value: object) -> bool:
+    """A board position as JSON gives it: an integer, not a boolean (a list or object
+    would make the set arithmetic below raise TypeError instead of reporting)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _ciphertext_copies(n: int, board: Sequence[Any], report_to: list[str]) -> set[int]:
     """Entries whose region ciphertext already appeared on the board (copied signatures).
 
@@ -180,7 +186,12 @@ def verify_petition_record(
         report.add("petition-fingerprint", False, f"petition keys unusable: {meta_error if params is None else 'board key'}")
         return report
     meta = record.get(PETITION)
-    recomputed = petition_fingerprint(params, meta["election_key"], meta["issuer_key"], board_key)
+    try:
+        recomputed = petition_fingerprint(params, meta["election_key"], meta["issuer_key"],
+                                          board_key)
+    except CryptoError as exc:  # e.g. a string canonical JSON refuses (lone surrogate)
+        report.add("petition-fingerprint", False, f"petition keys unusable: fingerprint: {exc}")
+        return report
     fp_details = []
     if not hmac.compare_digest(recomputed, published_fp):
         fp_details.append("petition.json's fingerprint is not the hash of the parameters and keys")
@@ -262,7 +273,8 @@ def verify_petition_record(
     # each target that the whole-board check accepted.
     cut_invalidated = {e["target_index"] for e in board[:tree_size]
                        if isinstance(e, dict) and e.get("kind") == "invalidation"
-                       and e.get("target_index") in result.invalidated}
+                       and _is_index(e.get("target_index"))
+                       and e["target_index"] in result.invalidated}
     counted = sorted(i for i in valid_signatures if i < tree_size and i not in cut_invalidated)
     invalidated = sorted(i for i in valid_signatures if i < tree_size and i in cut_invalidated)
     ciphertexts = [hex_to_int(board[i]["signature"]["region"]["ciphertext"], "ciphertext")
@@ -271,11 +283,17 @@ def verify_petition_record(
     tally_details = []
     if published_pid != params.petition_id:
         tally_details.append("the encrypted tally names another petition")
-    if published.get("counted") != counted:
-        extra = sorted(set(published.get("counted") or []) - set(counted))
-        missing = sorted(set(counted) - set(published.get("counted") or []))
-        tally_details.append(f"counted entries differ: published counts {extra or 'none'} that "
-                             f"must not count, omits {missing or 'none'}")
+    listed = published.get("counted")
+    if listed != counted:
+        if listed is not None and (not isinstance(listed, list)
+                                   or not all(_is_index(i) for i in listed)):
+            tally_details.append("counted entries differ: published counted is not a list of "
+                                 "entry positions")
+        else:
+            extra = sorted(set(listed or []) - set(counted))
+            missing = sorted(set(counted) - set(listed or []))
+            tally_details.append(f"counted entries differ: published counts {extra or 'none'} "
+                                 f"that must not count, omits {missing or 'none'}")
     if published.get("invalidated") != invalidated:
         tally_details.append(f"invalidated entries differ: published "
                              f"{published.get('invalidated')}, board gives {invalidated} "

@@ -95,9 +95,16 @@ def _reject_constant(text: str) -> Any:
 
 
 def parse_json(blob: bytes) -> Any:
-    """Strict JSON of a record file: UTF-8, no duplicate keys, no floats, no NaN/Infinity."""
-    return json.loads(blob.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys,
-                      parse_float=_reject_float, parse_constant=_reject_constant)
+    """Strict JSON of a record file: UTF-8, no duplicate keys, no floats, no NaN/Infinity.
+
+    Raises ``ValueError`` (``UnicodeDecodeError`` is one) on anything else, a nesting too
+    deep for the parser included (a ``RecursionError`` would escape the readers).
+    """
+    try:
+        return json.loads(blob.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys,
+                          parse_float=_reject_float, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
 
 
 def format_of_files(names: Iterable[str]) -> str:

@@ -88,6 +88,9 @@ def iter_json_array(stream: IO[bytes], *, hasher: Any = None,
                     if not fill():
                         raise
                     continue
+                except RecursionError as exc:  # not a ValueError: it would escape the verifier
+                    raise ValueError(f"board.json: JSON nested too deeply at offset {pos}"
+                                     ) from exc
                 if end >= len(buf) and fill():  # a number may continue in the next read
                     continue
                 break

@@ -645,6 +645,13 @@ def test_iter_json_array_names_the_offset() -> None:
         _array(b"[1, 2 3]")
 
 
+def test_iter_json_array_of_a_nesting_too_deep() -> None:
+    # Defect fixed (#16): raw_decode raised RecursionError (not a ValueError), which escaped
+    # stream_board and `saylau verify` on a board with an entry of 100 000 nested arrays.
+    with pytest.raises(ValueError, match=r"^board\.json: JSON nested too deeply at offset 4$"):
+        _array(b"[1, " + b"[" * 100_000 + b"]" * 100_000 + b"]")
+
+
 def test_open_board_of_a_directory_and_zips(tmp_path: Path) -> None:
     from audit.record_io import RecordError
     from audit.record_stream import board_digest, open_board

@@ -78,6 +78,18 @@ def test_canonical_json_names_the_path_of_a_bad_value() -> None:
     assert canonical_json({"b": [1, None, True], "a": "ä"}) == '{"a":"ä","b":[1,null,true]}'.encode()
 
 
+def test_canonical_json_refuses_a_lone_surrogate() -> None:
+    # Defect fixed (#16): json.loads("\"\\ud800\"") gives a str that UTF-8 cannot encode;
+    # canonical_json raised UnicodeEncodeError (not a CryptoError), which escaped the board
+    # checks (tally.verify_board.check_entries) and the record verifiers.
+    message = _exact("$: a string is not valid Unicode (lone surrogate)")
+    with pytest.raises(InvalidEncoding, match=message):
+        canonical_json({"a": ["x", "\ud800"]})
+    with pytest.raises(InvalidEncoding, match=message):
+        canonical_json({"\udfff": 1})
+    assert canonical_json(["\U0001f600"]) == '["\U0001f600"]'.encode()
+
+
 def test_require_messages() -> None:
     with pytest.raises(InvalidEncoding, match=_exact("object: expected a JSON object")):
         require([], "a", int)
