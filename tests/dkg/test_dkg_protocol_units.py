@@ -258,6 +258,32 @@ def test_honest_run_messages_of_each_round(honest: Any) -> None:
             (1, 0), (2, 0), (3, 0)]
 
 
+def _broadcast_body(relay: MemoryRelay, round_name: str, sender: int) -> dict[str, Any]:
+    env = json.loads(relay.messages[(round_name, sender, 0)])
+    return json.loads(base64.b64decode(env["b"])[16:].decode())
+
+
+def test_opened_vectors_have_fixed_width_values(honest: Any) -> None:
+    """Broadcast vectors are ``bytelen(modulus)``-byte big-endian values (D4, D6, D9)."""
+    results, _progress, planted, relay = honest
+    n = results[1].public_key.n
+    ns = expected_ns(P8, P8.batch, planted)
+    td = primorial(TRIAL_DIVISION_BOUND)
+    survivors = [x for x in ns if x.bit_length() == P8.bits and x % 4 == 1
+                 and math.gcd(x, td) == 1]
+    widths = {
+        "s0:prod": (P8.batch, (P8.sieve_prime.bit_length() + 7) // 8),
+        "s0:bpt": (len(survivors), max((x.bit_length() + 7) // 8 for x in survivors)),
+        "s0:c0:bpt": (BPT_ROUNDS, (n.bit_length() + 7) // 8),
+        "s0:c0:W": (1, (P8.theta_prime.bit_length() + 7) // 8),
+    }
+    assert widths["s0:c0:bpt"][1] == 128
+    for round_name, (count, width) in widths.items():
+        for i in (1, 2, 3):
+            raw = base64.b64decode(_broadcast_body(relay, round_name, i)["v"])
+            assert len(raw) == count * width, round_name
+
+
 def test_sieve_opens_the_candidates_of_d1(honest: Any) -> None:
     """The opened ``N_c`` (D4) are the products of the summed D1 candidates."""
     results, _progress, planted, _relay = honest
@@ -405,6 +431,43 @@ def test_bad_transcript_signature_is_named(change: Any, error: type[Exception],
         with pytest.raises(error, match=message):
             raise errors[i]
         assert errors[i].culprit == 2
+
+
+@pytest.mark.parametrize("round_name", ["s0:prod", "s0:bpt", "s0:c0:bpt", "s0:c0:W"])
+def test_malformed_opened_vector_names_the_sender(round_name: str) -> None:
+    base, _ = planted_class(P3)
+    cheat = _tamper(base, round_name, lambda p: {"v": "AAAA"})
+    _res, errors, _p, _r = run_all(P3, {1: base, 2: base, 3: cheat}, wait_for={1, 2})
+    for i in (1, 2):
+        with pytest.raises(InvalidCommitment, match=r"^trustee 3: vector of the wrong "
+                                                    r"length$"):
+            raise errors[i]
+        assert errors[i].culprit == 3
+
+
+def test_wrong_w_share_is_detected_at_the_opening_with_a_spare_trustee() -> None:
+    """With ``ℓ = 4 > 2t + 1 = 3`` the fourth ``[W]_j`` must lie on the degree-2t polynomial
+    of the first three (D9): a wrong share is detected there, and the blame round names its
+    sender."""
+    p4 = DkgParams(512, 4, 2, batch=1, allow_test_key=True)
+    base, _ = planted_class(p4)
+
+    def bump(payload: dict[str, Any]) -> dict[str, Any]:
+        raw = bytearray(base64.b64decode(payload["v"]))
+        raw[-1] ^= 1
+        return {"v": base64.b64encode(bytes(raw)).decode()}
+
+    cheat = _tamper(base, "s0:c0:W", bump)
+    # the cheater saw consistent shares and went on to the re-sharing: it misses the blame
+    # round, and that names it too
+    _res, errors, progress, _r = run_all(p4, {1: base, 2: base, 3: base, 4: cheat},
+                                         timeout=2.0, wait_for={1, 2, 3})
+    for i in (1, 2, 3):
+        assert progress[i][-1].startswith(
+            f"trustee {i}: run failed (opened shares are not on one polynomial of degree 2 ")
+        with pytest.raises(CheatingTrustee, match=r"^trustee 4 "):
+            raise errors[i]
+        assert errors[i].culprit == 4
 
 
 def test_key_not_decrypting_the_confirmation_goes_to_blame() -> None:
@@ -862,8 +925,9 @@ def test_parse_commitments() -> None:
                                  n)
 
 
-def _complaint_setup() -> tuple[dict[int, DkgParty], int, int, dict[int, list[int]]]:
-    parties = _connected(P3)
+def _complaint_setup(params: DkgParams = P3
+                     ) -> tuple[dict[int, DkgParty], int, int, dict[int, list[int]]]:
+    parties = _connected(params)
     nn = N_TEST * N_TEST
     v = 4
     coeffs = {1: [3, 8], 2: [10, -6], 3: [1, 1]}
@@ -946,11 +1010,13 @@ def test_resolve_checks_the_reveal_against_the_named_pair() -> None:
     assert err.value.culprit == 3
 
 
-def test_a_share_beyond_its_bound_is_refused() -> None:
+@pytest.mark.parametrize("params", [P3, DkgParams(512, 4, 2, batch=1, allow_test_key=True)])
+def test_a_share_beyond_its_bound_is_refused(params: DkgParams) -> None:
     """The revealed share is parsed with the bound ``S + 8`` bits (D10): ``(S+8)//4 + 2`` hex
-    digits at most (the integer parser's rule); one digit more is malformed."""
-    parties, v, nn, all_c = _complaint_setup()
-    digits = (P3.share_bits + 8) // 4 + 2
+    digits at most (the integer parser's rule); one digit more is malformed.  (With 4
+    trustees ``S + 8 ≡ 3 (mod 4)``, so ``S + 9`` would allow one digit more.)"""
+    parties, v, nn, all_c = _complaint_setup(params)
+    digits = (params.share_bits + 8) // 4 + 2
     complaint = _revealed(parties, 2, 3, 1 << (4 * digits))
     with pytest.raises(InvalidCommitment, match=r"^trustee 2: malformed integer$") as err:
         parties[1]._resolve(3, complaint, all_c, v, nn)
