@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 
 from crypto.dkg.arith import (
     combine_vectors,
+    derive_v,
     lagrange_at,
     pack_vec,
     prg_vector,
@@ -282,6 +283,23 @@ def test_opened_vectors_have_fixed_width_values(honest: Any) -> None:
         for i in (1, 2, 3):
             raw = base64.b64decode(_broadcast_body(relay, round_name, i)["v"])
             assert len(raw) == count * width, round_name
+
+
+def test_commitments_are_those_of_d10(honest: Any) -> None:
+    """D9–D11 with the fixed run seeds: ``d_1 = W − N·R_1``, ``d_i = −N·R_i`` (i > 1),
+    ``a_i0 = Δ·d_i``, ``a_ik = PRG(σ_i, "self:reshare:a")_k`` (k ≥ 1) and ``C_ik = v^(a_ik)``."""
+    results, *_ = honest
+    t = results[1].transcript
+    n = results[1].public_key.n
+    nn = n * n
+    v = derive_v(t["sid"], n)
+    w = int(t["theta"]["w"], 16)
+    for i in (1, 2, 3):
+        (r_i,) = prg_vector(_seed(i), "self:s0:c0:R", 1, 1 << P8.mask_bits)
+        d_i = w - n * r_i if i == 1 else -n * r_i
+        coeffs = [P8.delta * d_i,
+                  *prg_vector(_seed(i), "self:reshare:a", P8.t, 1 << P8.coefficient_bits)]
+        assert [int(c, 16) for c in t["commitments"][i - 1]] == [pow(v, a, nn) for a in coeffs]
 
 
 def test_sieve_opens_the_candidates_of_d1(honest: Any) -> None:
