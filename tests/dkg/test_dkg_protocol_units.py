@@ -416,6 +416,62 @@ def _tamper(base: type[DkgParty], round_name: str, change: Any) -> type[DkgParty
     return Tamper
 
 
+def _tamper_send(base: type[DkgParty], round_name: str, recipient: int,
+                 payload: dict[str, Any]) -> type[DkgParty]:
+    class Tamper(base):  # type: ignore[valid-type, misc]
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, **kw)
+            original = self.ch.send
+
+            def send(rn: str, to: int, body: dict[str, Any]) -> None:
+                original(rn, to, payload if (rn, to) == (round_name, recipient) else body)
+
+            self.ch.send = send  # type: ignore[method-assign]
+
+    return Tamper
+
+
+P4 = DkgParams(512, 4, 2, batch=1, allow_test_key=True)  # S + 8 ≡ 3 (mod 4)
+_DIGITS = (P4.share_bits + 8) // 4 + 2  # the longest share the parser takes (D10)
+
+
+@pytest.mark.parametrize(("share", "error", "message"), [
+    ("zz", InvalidCommitment, r"^trustee 2: malformed integer$"),
+    ("-", InvalidCommitment, r"^trustee 2: malformed integer$"),
+    ("1" * (_DIGITS + 1), InvalidCommitment, r"^trustee 2: malformed integer$"),
+    (5, InvalidCommitment, r"^trustee 2: malformed integer$"),
+    ("1" * _DIGITS, InvalidDkgShare, r"^trustee 2 sent trustee 1 a share that does not match "
+                                     r"its commitments$"),
+])
+def test_malformed_reshare_share_is_named_by_everyone(share: object, error: type[Exception],
+                                                      message: str) -> None:
+    """A re-sharing share that does not parse is complained about like a wrong one (D12):
+    every trustee, not only its recipient, names the sender."""
+    base, _ = planted_class(P4)
+    cheat = _tamper_send(base, "reshare:share", 1, {"s": share})
+    _res, errors, _p, _r = run_all(P4, {1: base, 2: cheat, 3: base, 4: base})
+    assert set(errors) == {1, 2, 3, 4}
+    for exc in errors.values():
+        with pytest.raises(error, match=message):
+            raise exc
+        assert exc.culprit == 2
+
+
+@pytest.mark.parametrize(("commitments", "message"), [
+    (["zz", "1"], r"^trustee 3: malformed integer$"),
+    (["1"], r"^trustee 3: wrong number of commitments$"),
+    (["1", "0"], r"^trustee 3: commitment not in Z\*_\(N\^2\)$"),
+])
+def test_malformed_commitments_are_named(commitments: list[str], message: str) -> None:
+    base, _ = planted_class(P3)
+    cheat = _tamper(base, "reshare:commit", lambda p: {"C": commitments})
+    _res, errors, _p, _r = run_all(P3, {1: base, 2: base, 3: cheat}, wait_for={1, 2})
+    for i in (1, 2):
+        with pytest.raises(InvalidCommitment, match=message):
+            raise errors[i]
+        assert errors[i].culprit == 3
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda p: {"partial": {**p["partial"], "index": 1}},
      r"^trustee 3: invalid confirmation partial decryption \(index\)$"),
