@@ -367,6 +367,34 @@ def test_wrong_reshare_share_is_named() -> None:
         assert exc.culprit == 2
 
 
+def _wrong_share_to(base: type[DkgParty], victim: int) -> type[DkgParty]:
+    class WrongShare(base):  # type: ignore[valid-type, misc]
+        def outgoing_reshare(self, shares: dict[int, int], commitments: list[int]
+                             ) -> tuple[dict[int, int], list[int]]:
+            return {**shares, victim: shares[victim] + 1}, commitments
+
+    return WrongShare
+
+
+@pytest.mark.parametrize(("victims", "named"), [
+    ({3: 1, 2: 3}, 3),  # complaints by 1 (against 3) and by 3 (against 2): accuser 1 first
+    ({2: 1, 3: 1}, 2),  # two complaints by trustee 1: in the order of their senders
+])
+def test_complaints_are_resolved_in_the_same_order_everywhere(victims: dict[int, int],
+                                                              named: int) -> None:
+    """D12: everyone resolves the complaints sorted by accuser, so every trustee names the
+    same sender, whoever it heard first."""
+    base, _ = planted_class(P3)
+    classes = {i: _wrong_share_to(base, victims[i]) if i in victims else base
+               for i in (1, 2, 3)}
+    _res, errors, _p, _r = run_all(P3, classes)
+    assert set(errors) == {1, 2, 3}
+    for exc in errors.values():
+        with pytest.raises(InvalidDkgShare, match=rf"^trustee {named} sent trustee 1 a share"):
+            raise exc
+        assert exc.culprit == named
+
+
 def test_false_complaint_is_named() -> None:
     base, _ = planted_class(P3)
 
