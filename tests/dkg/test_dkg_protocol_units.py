@@ -332,6 +332,53 @@ def test_theta_not_coprime_moves_to_the_next_candidate() -> None:
     assert "trustee 3: gcd(θ, N) ≠ 1; continuing" in progress[3]
 
 
+def test_trial_division_filter_drops_a_wrong_form_or_length() -> None:
+    """D5: of three opened candidates — a good biprime, a biprime ``≡ 3 (mod 4)`` and a
+    short biprime, all free of small factors — only the first goes on."""
+    params = DkgParams(512, 3, 2, batch=3, allow_test_key=True)
+    def prime_after(x: int, residue: int) -> int:
+        x = int(gmpy2.next_prime(x))
+        while x % 4 != residue:
+            x = int(gmpy2.next_prime(x))
+        return x
+
+    good = (planted_prime(params), planted_prime(params))
+    short = prime_after(1 << 240, 3)
+    cands = [good, (prime_after(good[0], 1), good[1]), (short, prime_after(short, 3))]
+    assert cands[1][0] * cands[1][1] % 4 == 3
+    assert (cands[2][0] * cands[2][1]).bit_length() < 512
+    assert cands[2][0] * cands[2][1] % 4 == 1
+    shares = [(additive(p, params), additive(q, params)) for p, q in cands]
+
+    class Crafted(DkgParty):
+        candidate_budget = params.batch
+
+        def _candidates(self, n: int) -> tuple[list[int], list[int]]:
+            return ([ps[self.index - 1] for ps, _qs in shares],
+                    [qs[self.index - 1] for _ps, qs in shares])
+
+    results, errors, progress, _r = run_all(params, {1: Crafted, 2: Crafted, 3: Crafted})
+    assert errors == {}
+    assert results[1].public_key.n == good[0] * good[1]
+    assert progress[1][1] == "trustee 1: batch 0: 1 of 3 candidates pass trial division"
+
+
+def test_a_candidate_failing_the_full_biprimality_test_is_skipped() -> None:
+    """D6–D7: when the full test fails for one candidate the next passing one is tried."""
+    params = DkgParams(512, 3, 2, batch=2, allow_test_key=True)
+    base, planted = planted_class(params, count=2)
+
+    class FirstFails(base):  # type: ignore[valid-type, misc]
+        def _bpt(self, round_name: str, *a: Any) -> tuple[bool, dict[int, list[int]]]:
+            ok, values = super()._bpt(round_name, *a)
+            return (False if round_name == "s0:c0:bpt" else ok), values
+
+    results, errors, _p, _r = run_all(params, {1: FirstFails, 2: FirstFails, 3: FirstFails})
+    assert errors == {}
+    assert results[1].public_key.n == planted[1][0] * planted[1][1]
+    assert results[1].transcript["modulus"]["round"] == "s0:c1"
+
+
 # ---------------------------------------------------------------------------- no key: blame
 def test_no_candidate_within_the_budget_starts_the_blame_round() -> None:
     params = DkgParams(512, 3, 2, batch=1, allow_test_key=True)
@@ -547,10 +594,11 @@ def test_malformed_opened_vector_names_the_sender(round_name: str) -> None:
         assert errors[i].culprit == 3
 
 
-def test_wrong_w_share_is_detected_at_the_opening_with_a_spare_trustee() -> None:
-    """With ``ℓ = 4 > 2t + 1 = 3`` the fourth ``[W]_j`` must lie on the degree-2t polynomial
-    of the first three (D9): a wrong share is detected there, and the blame round names its
-    sender."""
+@pytest.mark.parametrize("round_name", ["s0:prod", "s0:c0:W"])
+def test_wrong_opened_share_is_detected_with_a_spare_trustee(round_name: str) -> None:
+    """With ``ℓ = 4 > 2t + 1 = 3`` the fourth ``[N]_j`` (D4) or ``[W]_j`` (D9) must lie on the
+    degree-2t polynomial of the first three: a wrong share is detected at the opening, and
+    the blame round names its sender."""
     p4 = DkgParams(512, 4, 2, batch=1, allow_test_key=True)
     base, _ = planted_class(p4)
 
@@ -559,7 +607,7 @@ def test_wrong_w_share_is_detected_at_the_opening_with_a_spare_trustee() -> None
         raw[-1] ^= 1
         return {"v": base64.b64encode(bytes(raw)).decode()}
 
-    cheat = _tamper(base, "s0:c0:W", bump)
+    cheat = _tamper(base, round_name, bump)
     # the cheater saw consistent shares and went on to the re-sharing: it misses the blame
     # round, and that names it too
     _res, errors, progress, _r = run_all(p4, {1: base, 2: base, 3: base, 4: cheat},
@@ -670,38 +718,78 @@ def _forged_hello(ch: Channel, header_change: dict[str, Any] | None = None,
                        "s": sig.hex()}).encode()
 
 
-@pytest.mark.parametrize("forge", [
-    lambda ch: b"not json",
-    lambda ch: _forged_hello(ch, {"round": "hellx"}),
-    lambda ch: _forged_hello(ch, {"sender": 2}),
-    lambda ch: _forged_hello(ch, {"election": "e2"}),
-    lambda ch: _forged_hello(ch, {"run": "r2"}),
-    lambda ch: _forged_hello(ch, {"body_hash": "00" * 32}),
-    lambda ch: _forged_hello(ch, signer=Identity.generate(3)),
-    lambda ch: _forged_hello(ch, body=b"0" * 16 + b"\xff\xfe"),
-    lambda ch: _forged_hello(ch, body=b"0" * 16 + b'{"params": {}}'),
-    lambda ch: _forged_hello(ch, body=b"0" * 16 + b'{"params": {}, "key": {"index": 3}}'),
+@pytest.mark.parametrize(("forge", "reason"), [
+    (lambda ch: b"not json", r"Expecting value: line 1 column 1 \(char 0\)"),
+    (lambda ch: _forged_hello(ch, {"round": "hellx"}), "header"),
+    (lambda ch: _forged_hello(ch, {"sender": 2}), "header"),
+    (lambda ch: _forged_hello(ch, {"election": "e2"}), "header"),
+    (lambda ch: _forged_hello(ch, {"run": "r2"}), "header"),
+    (lambda ch: _forged_hello(ch, {"body_hash": "00" * 32}), "body hash"),
+    (lambda ch: _forged_hello(ch, signer=Identity.generate(3)), "trustee 3: bad signature"),
+    (lambda ch: _forged_hello(ch, body=b"0" * 16 + b"\xff\xfe"), "'utf-8' codec can't decode .*"),
+    (lambda ch: _forged_hello(ch, body=b"0" * 16 + b'{"params": {}}'), "'key'"),
+    (lambda ch: _forged_hello(ch, body=b"0" * 16 + b'{"params": {}, "key": {"index": 3}}'),
+     "malformed roster entry: 'sign_key'"),
 ])
-def test_malformed_hello_names_the_sender(forge: Any) -> None:
+def test_malformed_hello_names_the_sender(forge: Any, reason: str) -> None:
     relay = MemoryRelay()
     chs = _channels(P3, relay)
     _post_hello(chs[2], _hello_of(chs[2]))
     relay.post("hello", 3, 0, forge(chs[3]))
-    with pytest.raises(ParameterMismatch, match=r"^trustee 3: malformed hello \(.*\)$") as err:
+    with pytest.raises(ParameterMismatch, match=rf"^trustee 3: malformed hello \({reason}\)$"
+                       ) as err:
         DkgParty(P3, chs[1].identity, chs[1]).hello()
     assert err.value.culprit == 3
 
 
+class _SpyRelay(MemoryRelay):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetches: list[tuple[str, int, list[int] | None]] = []
+
+    def fetch(self, round_name: str, recipient: int,
+              senders: list[int] | None = None) -> list[tuple[int, int, bytes]]:
+        self.fetches.append((round_name, recipient, senders))
+        return super().fetch(round_name, recipient, senders)
+
+
 def test_hello_ignores_private_and_unexpected_posts() -> None:
-    relay = MemoryRelay()
+    """Posted *before* the real hellos (the relay returns them first): a private message
+    and one in my own name are skipped, and the real hellos are still read."""
+    relay = _SpyRelay()
     chs = _channels(P3, relay)
-    for i in (2, 3):
-        _post_hello(chs[i], _hello_of(chs[i]))
     relay.post("hello", 2, 1, b"garbage addressed privately")
     relay.post("hello", 1, 0, b"garbage in my own name")
+    relay.post("hello", 3, 1, b"more garbage addressed privately")
+    for i in (2, 3):
+        _post_hello(chs[i], _hello_of(chs[i]))
     party = DkgParty(P3, chs[1].identity, chs[1])
     party.hello()
     assert sorted(chs[1].roster) == [1, 2, 3]
+    # the relay is asked for this trustee's messages from the trustees still missing
+    assert relay.fetches == [("hello", 1, [2, 3])]
+
+
+def test_hello_asks_only_for_the_missing_trustees() -> None:
+    relay = _SpyRelay()
+    chs = _channels(P3, relay, timeout=5.0)
+    _post_hello(chs[2], _hello_of(chs[2]))
+    timer = threading.Timer(0.05, _post_hello, args=(chs[3], _hello_of(chs[3])))
+    timer.start()
+    DkgParty(P3, chs[1].identity, chs[1]).hello()
+    timer.join()
+    assert relay.fetches[0] == ("hello", 1, [2, 3])
+    assert len(relay.fetches) >= 2
+    assert all(f == ("hello", 1, [3]) for f in relay.fetches[1:])
+
+
+def test_hello_times_out_naming_every_missing_trustee() -> None:
+    relay = MemoryRelay()
+    chs = _channels(P3, relay, timeout=0.05)
+    with pytest.raises(DkgTimeout, match=r"^round hello: no message from trustee\(s\) 2, 3$"
+                       ) as err:
+        DkgParty(P3, chs[1].identity, chs[1]).hello()
+    assert err.value.culprit == 2
 
 
 def test_hello_times_out_naming_the_missing_trustee() -> None:
@@ -801,12 +889,15 @@ def test_share_in_requires_the_explicit_shares() -> None:
 
 
 # ---------------------------------------------------------------------------- D1, D6, B0
-def test_candidates_have_the_d1_form() -> None:
-    m = (P8.share_range // 4).bit_length() - 1
-    assert 4 << m <= P8.share_range < 8 << m
-    base = 3 << (P8.half - 2)
+@pytest.mark.parametrize("params", [P8, DkgParams(512, 4, 2, batch=1, allow_test_key=True)])
+def test_candidates_have_the_d1_form(params: DkgParams) -> None:
+    """D1: ``x`` uniform below ``2^m`` with ``2^m ≤ share_range/4 < 2^(m+1)`` (with 4
+    trustees ``share_range/4`` is a power of two: ``2^m`` equals it)."""
+    m = (params.share_range // 4).bit_length() - 1
+    assert 4 << m <= params.share_range < 8 << m
+    base = 3 << (params.half - 2)
     for index in (1, 2, 3):
-        party = _party(P8, index)
+        party = _party(params, index)
         party.batch_no = 3
         ps, qs = party._candidates(5)
         xp = prg_vector(party.seed, "self:s3:p", 5, 1 << m)
