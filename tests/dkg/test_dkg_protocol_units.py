@@ -501,7 +501,7 @@ def _tamper_send(base: type[DkgParty], round_name: str, recipient: int,
             def send(rn: str, to: int, body: dict[str, Any]) -> None:
                 original(rn, to, payload if (rn, to) == (round_name, recipient) else body)
 
-            self.ch.send = send  # type: ignore[method-assign]
+            self.ch.send = send
 
     return Tamper
 
