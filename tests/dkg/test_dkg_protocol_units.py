@@ -174,7 +174,7 @@ def honest() -> tuple[dict[int, DkgResult], dict[int, list[str]], list[tuple[int
 OPENED: dict[int, list[int]] = {}
 
 
-def test_honest_run_agrees_on_the_planted_key(honest: Any) -> None:
+def _check_agrees_on_the_planted_key(honest: Any) -> None:
     results, _progress, planted, _relay = honest
     (p, q), = planted
     keys = {i: r.public_key for i, r in results.items()}
@@ -191,7 +191,7 @@ def test_honest_run_agrees_on_the_planted_key(honest: Any) -> None:
     assert tpk.theta == P8.delta * theta % tpk.n
 
 
-def test_honest_run_shares_decrypt_in_every_pair(honest: Any) -> None:
+def _check_shares_decrypt_in_every_pair(honest: Any) -> None:
     results, *_ = honest
     tpk = results[1].public_key
     for i, r in results.items():
@@ -205,7 +205,7 @@ def test_honest_run_shares_decrypt_in_every_pair(honest: Any) -> None:
         assert combine(tpk, c, parts, fingerprint=fp, context=("t",)).m == 4242
 
 
-def test_honest_run_transcript_fields(honest: Any) -> None:
+def _check_transcript_fields(honest: Any) -> None:
     results, _progress, _planted, _relay = honest
     t = results[2].transcript
     assert t["election"] == "e1" and t["run"] == "r1"
@@ -226,7 +226,7 @@ def test_honest_run_transcript_fields(honest: Any) -> None:
                          bytes.fromhex(s["signature"]), s["index"])
 
 
-def test_honest_run_counters_and_progress(honest: Any) -> None:
+def _check_counters_and_progress(honest: Any) -> None:
     results, progress, planted, relay = honest
     sid = results[1].transcript["sid"]
     fp = results[1].public_key.fingerprint().hex()
@@ -244,7 +244,7 @@ def test_honest_run_counters_and_progress(honest: Any) -> None:
         ]
 
 
-def test_honest_run_messages_of_each_round(honest: Any) -> None:
+def _check_messages_of_each_round(honest: Any) -> None:
     _results, _progress, _planted, relay = honest
     rounds = {rn for (rn, _s, _r) in relay.messages}
     assert {"hello", "s0:share", "s0:prod", "s0:bpt", "s0:c0:bpt", "s0:c0:theta", "s0:c0:W",
@@ -264,7 +264,7 @@ def _broadcast_body(relay: MemoryRelay, round_name: str, sender: int) -> dict[st
     return json.loads(base64.b64decode(env["b"])[16:].decode())
 
 
-def test_opened_vectors_have_fixed_width_values(honest: Any) -> None:
+def _check_opened_vectors_have_fixed_width_values(honest: Any) -> None:
     """Broadcast vectors are ``bytelen(modulus)``-byte big-endian values (D4, D6, D9)."""
     results, _progress, planted, relay = honest
     n = results[1].public_key.n
@@ -285,7 +285,7 @@ def test_opened_vectors_have_fixed_width_values(honest: Any) -> None:
             assert len(raw) == count * width, round_name
 
 
-def test_commitments_are_those_of_d10(honest: Any) -> None:
+def _check_commitments_are_those_of_d10(honest: Any) -> None:
     """D9–D11 with the fixed run seeds: ``d_1 = W − N·R_1``, ``d_i = −N·R_i`` (i > 1),
     ``a_i0 = Δ·d_i``, ``a_ik = PRG(σ_i, "self:reshare:a")_k`` (k ≥ 1) and ``C_ik = v^(a_ik)``."""
     results, *_ = honest
@@ -302,12 +302,26 @@ def test_commitments_are_those_of_d10(honest: Any) -> None:
         assert [int(c, 16) for c in t["commitments"][i - 1]] == [pow(v, a, nn) for a in coeffs]
 
 
-def test_sieve_opens_the_candidates_of_d1(honest: Any) -> None:
+def _check_sieve_opens_the_candidates_of_d1(honest: Any) -> None:
     """The opened ``N_c`` (D4) are the products of the summed D1 candidates."""
     results, _progress, planted, _relay = honest
     ns = expected_ns(P8, P8.batch, planted)
     assert OPENED == {1: ns, 2: ns, 3: ns}
     assert results[1].public_key.n == ns[0]
+
+
+def test_honest_run(honest: Any) -> None:
+    """Every check of the honest run, in ONE test: the run happens in the module fixture, and
+    mutmut maps a test to the code it runs, fixture included, only for the first test that
+    uses the fixture — separate tests would not be run against the mutants of the protocol."""
+    _check_agrees_on_the_planted_key(honest)
+    _check_shares_decrypt_in_every_pair(honest)
+    _check_transcript_fields(honest)
+    _check_counters_and_progress(honest)
+    _check_messages_of_each_round(honest)
+    _check_opened_vectors_have_fixed_width_values(honest)
+    _check_commitments_are_those_of_d10(honest)
+    _check_sieve_opens_the_candidates_of_d1(honest)
 
 
 # ---------------------------------------------------------------------------- retry on gcd(θ, N)
