@@ -470,12 +470,19 @@ class DkgParty:
         complaints = []
         received: dict[int, int] = {}
         for j, rec in got_s.items():
-            s_ji = parse_signed_hex(rec.payload.get("s"), j, p.share_bits + 8)
-            if powmod_signed(v, s_ji, nn) != commitment_product(all_c[j], self.index, nn):
+            # a malformed share is complained about like a wrong one (D12), so that every
+            # trustee names its sender instead of only this one (the others would time out)
+            try:
+                s_ji: int | None = parse_signed_hex(rec.payload.get("s"), j, p.share_bits + 8)
+            except InvalidCommitment:
+                s_ji = None
+            if s_ji is None or (powmod_signed(v, s_ji, nn)
+                                != commitment_product(all_c[j], self.index, nn)):
                 complaints.append({"against": j,
                                    "envelope": base64.b64encode(rec.envelope).decode(),
                                    "plaintext": base64.b64encode(rec.plaintext).decode()})
-            received[j] = s_ji
+            else:
+                received[j] = s_ji
         self.ch.broadcast("reshare:complain", {"complaints": complaints})
         got_k = self.ch.gather("reshare:complain", private=False)
         accusations = [(self.index, c) for c in complaints]

@@ -140,12 +140,22 @@ def _tamper_modulus(t: dict[str, Any]) -> None:
     t["modulus"]["n"] = int_to_hex(n + 3 * 5 * 7 - n % (3 * 5 * 7))  # divisible by 3, 5, 7
 
 
+def _tamper_roster_entry(t: dict[str, Any]) -> None:
+    t["roster"][1] = "trustee 2"  # not an object
+
+
+def _tamper_signature_entry(t: dict[str, Any]) -> None:
+    t["signatures"][2] = 3  # not an object
+
+
 TAMPERS = {
     "bpt-product": (_tamper_bpt, "biprimality round 0: product"),
     "commitment": (_tamper_commitment, "verification key v_1 does not match the commitments"),
     "signature": (_tamper_signature, "trustee 2's signature does not verify"),
     "theta": (_tamper_theta, "θ is not W mod N"),
     "roster": (_tamper_roster, "session id does not match"),
+    "roster-entry": (_tamper_roster_entry, "roster must list trustees 1..ℓ in order"),
+    "signature-entry": (_tamper_signature_entry, "one signature per trustee required"),
     "confirmation": (_tamper_confirmation, "confirmation: share 3"),
     "modulus": (_tamper_modulus, "modulus fails trial division"),
 }
