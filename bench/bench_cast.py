@@ -173,19 +173,19 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
         from app.db import get_engine
 
         get_engine(app).dispose()
-    rate = result.throughput
+    achieved = result.throughput
     return {
         "bits": bits, "ballots": len(bodies) - warm, "options": OPTIONS, "clients": clients,
         "nodes": node_count, "workers_per_node": workers, "threads_per_worker": threads,
         "load": "closed loop" if rate is None else "open loop", "offered_per_s": rate,
         "settings": dict(env or {}),
-        "casts_per_s": round(rate, 1), "p50_ms": round(result.quantile(0.5) * 1000, 1),
+        "casts_per_s": round(achieved, 1), "p50_ms": round(result.quantile(0.5) * 1000, 1),
         "p99_ms": round(result.quantile(0.99) * 1000, 1), "errors": result.errors,
         "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
         "tree_heads": heads, "elapsed_s": round(result.elapsed, 2),
         "floor_ops_per_s": round(floor, 1),
-        "floor_per_cast": round(floor / rate, 3) if rate else None,
-        "casts_per_s_at_100_floor": round(100 * rate / floor, 1) if floor else None,
+        "floor_per_cast": round(floor / achieved, 3) if achieved else None,
+        "casts_per_s_at_100_floor": round(100 * achieved / floor, 1) if floor else None,
         "load_1min": round(os.getloadavg()[0], 2),
     }
 

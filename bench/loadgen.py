@@ -58,6 +58,33 @@ def _connection(base: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=120)
 
 
+#: what a kept-alive connection that the server has closed in the meantime raises before any
+#: response: the request is sent again once on a new connection, as HTTP clients do (a cast
+#: is idempotent: a retry gets the same receipt)
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
+def _post(conn: http.client.HTTPConnection, base: str, path: str,
+          body: bytes) -> tuple[http.client.HTTPConnection, int, bytes]:
+    """One POST on ``conn``; a stale kept-alive connection is replaced and the POST sent once
+    more.  Returns the connection to go on with, the status (599: no response) and the body."""
+    for attempt in (0, 1):
+        try:
+            conn.request("POST", urllib.parse.urlsplit(base).path + path, body=body,
+                         headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            return conn, response.status, response.read()
+        except _STALE:
+            conn.close()
+            conn = _connection(base)
+            if attempt == 1:
+                return conn, 599, b""
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            return _connection(base), 599, b""
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def post_all(bases: Sequence[str], path: str, bodies: Sequence[bytes], clients: int,
              *, keep_responses: bool = False) -> LoadResult:
     """POST every body once (``clients`` threads, connections spread over ``bases``)."""
@@ -76,16 +103,7 @@ def post_all(bases: Sequence[str], path: str, bodies: Sequence[bytes], clients: 
         barrier.wait()
         for i in shares[number]:
             start = time.perf_counter()
-            try:
-                conn.request("POST", urllib.parse.urlsplit(base).path + path, body=bodies[i],
-                             headers={"Content-Type": "application/json"})
-                response = conn.getresponse()
-                data = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = _connection(base)
-                status, data = 599, b""
+            conn, status, data = _post(conn, base, path, bodies[i])
             mine.append((status, time.perf_counter() - start))
             if keep_responses:
                 responses[i] = data
@@ -134,16 +152,7 @@ def post_at_rate(bases: Sequence[str], path: str, bodies: Sequence[bytes], rate:
         barrier.wait()
         while (i := due.get()) is not None:
             scheduled = start_box[0] + i / rate
-            try:
-                conn.request("POST", urllib.parse.urlsplit(base).path + path, body=bodies[i],
-                             headers={"Content-Type": "application/json"})
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = _connection(base)
-                status = 599
+            conn, status, _data = _post(conn, base, path, bodies[i])
             mine.append((status, clock() - scheduled))
         conn.close()
         with lock:

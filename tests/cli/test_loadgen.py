@@ -130,3 +130,32 @@ def test_bench_cast_refuses_a_rate_that_is_not_positive(value: str,
                                                         ) -> None:
     assert main(["bench", "cast", "--rate", value]) == 2
     assert "saylau bench: error: --rate must be positive" in capsys.readouterr().err
+
+
+class _ClosingHandler(_Handler):
+    """Answers over HTTP/1.1 without ``Connection: close`` and then closes the connection,
+    as a server does whose keep-alive timeout ran out between two requests."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        super().do_POST()
+        self.close_connection = True
+
+
+@pytest.mark.parametrize("open_loop", [False, True])
+def test_a_connection_the_server_closed_is_reopened(open_loop: bool) -> None:
+    srv = _Server(("127.0.0.1", 0), _ClosingHandler)
+    srv.received, srv.delay = [], 0.0
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        if open_loop:
+            result = post_at_rate([_base(srv)], "/x", BODIES, rate=500.0, connections=2)
+        else:
+            result = post_all([_base(srv)], "/x", BODIES, clients=2)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert result.statuses == {201: 6, 409: 6}
+    assert sorted(srv.received, key=int) == BODIES
