@@ -123,7 +123,10 @@ function cmpCodePoints(a, b) {
   for (let k = 0; k < Math.min(A.length, B.length); k++) if (A[k] !== B[k]) return A[k] - B[k];
   return A.length - B.length;
 }
-function canonStr(v) {
+// the deepest nesting of arrays and objects canonical JSON accepts (docs/protocol.md §1.1)
+const MAX_JSON_DEPTH = 64;
+
+function canonStr(v, depth = 0) {
   if (v === null) return 'null';
   if (v === true) return 'true';
   if (v === false) return 'false';
@@ -138,10 +141,13 @@ function canonStr(v) {
     }
     return JSON.stringify(v); // same escapes as Python for ensure_ascii=False
   }
-  if (Array.isArray(v)) return '[' + v.map(canonStr).join(',') + ']';
+  if ((Array.isArray(v) || isObj(v)) && depth >= MAX_JSON_DEPTH) {
+    throw new FormatError(`canonical JSON: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  if (Array.isArray(v)) return '[' + v.map((x) => canonStr(x, depth + 1)).join(',') + ']';
   if (isObj(v)) {
     const keys = Object.keys(v).sort(cmpCodePoints);
-    return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonStr(v[k])).join(',') + '}';
+    return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonStr(v[k], depth + 1)).join(',') + '}';
   }
   throw new FormatError('canonical JSON: unsupported value');
 }
@@ -1193,6 +1199,15 @@ function selfTest() {
     return t.digest().toString('hex') === W.transcript_example.digest ? [] : ['digest differs'];
   });
   const F = W.fingerprint_example;
+  check('canonical-json-limits', () => { // §1.1: nesting at most 64 deep, no lone surrogate
+    const nest = (k) => { let v = 1; for (let i = 0; i < k; i++) v = i % 2 ? { a: v } : [v]; return v; };
+    const refused = (v) => { try { canonStr(v); return false; } catch (e) { return e instanceof FormatError; } };
+    const out = [];
+    if (refused(nest(64))) out.push('64 levels refused');
+    if (!refused(nest(65))) out.push('65 levels accepted');
+    if (!refused('\ud800')) out.push('lone surrogate accepted');
+    return out;
+  });
   check('vector-fingerprint', () => (electionFingerprint(F.manifest, F.election_key, F.issuer_key, Buffer.from(F.board_key, 'hex')).toString('hex') === F.fingerprint ? [] : ['fingerprint differs']));
   check('vector-encryption', () => {
     const n = hexToInt(W.key.n, 'n'); const N = n * n; const E = W.encryption_example;
