@@ -1,12 +1,27 @@
-"""Petition signing throughput at the server side, on 2 cores.
+"""``saylau bench sign``: petition signing throughput, end to end over HTTP or in-process.
 
-    .venv/bin/python -m bench.bench_sign [--quick] [--bits 3072] [--signatures 32] [--regions 20]
+    saylau bench sign [--quick] [--bits 3072] [--signatures 400] [--regions 20] [--clients 16]
+                      [--nodes 1] [--threads 8] [--batch-max N] [--batch-wait-ms MS]
+                      [--rate SIGNATURES_PER_S]
+    saylau bench sign --in-process [--quick] [--bits 3072] [--signatures 32] [--regions 20]
+                      [--threads 8]
+    python -m bench.bench_sign [the same options] [--chunk 16] [--no-db] [--json]
 
-For each modulus size: a throwaway Paillier key (``phe``), a 2048-bit issuer key, and
-``--signatures`` signatures built as the browser would (blind credential, packed region
-ciphertext with its ``R``-branch membership proof, Ed25519 over the canonical JSON).
-The server-side checks of ``POST /api/v1/petitions/<id>/signatures`` are then timed in
-two worker processes (the 2 cores):
+**By default** (:mod:`bench.bench_sign_http`, like ``saylau bench cast``): a petition with a
+throwaway Paillier key on a fresh PostgreSQL schema, ``--signatures`` request bodies of
+``POST /api/v1/petitions/<id>/signatures`` built beforehand in 2 processes (citizens
+encrypt on their own devices), ``--nodes`` gunicorn nodes (2 worker processes ×
+``--threads`` threads), and ``--clients`` client threads (:mod:`bench.loadgen`; closed loop,
+or open loop at ``--rate`` signatures per second offered).  Prints signatures per second,
+p50/p99 latency, errors, the tree heads signed (group commit), the signatures on the board
+afterwards, and the raw ``gmpy2.powmod(r, n, n²)`` floor measured just before the timed part
+with the cost per signature in floor exponentiations.
+
+**With** ``--in-process``, the server side on 2 cores without HTTP: for each modulus size a
+throwaway Paillier key (``phe``), a 2048-bit issuer key, and ``--signatures`` signatures
+built as the browser would (blind credential, packed region ciphertext with its ``R``-branch
+membership proof, Ed25519 over the canonical JSON).  The server-side checks of
+``POST /api/v1/petitions/<id>/signatures`` are then timed in two worker processes:
 
 * **individual** — credential (RFC 9474), Ed25519, parsing, and
   :func:`crypto.petition.verify_signature` per signature (``R`` full exponentiations);
@@ -26,6 +41,8 @@ two worker processes (the 2 cores):
 
 Printed next to the Revoke-Article-50 peak (about 33 signatures per second) and the
 raw ``gmpy2.powmod(r, n, n²)`` floor measured in the same run (per core, and ×2).
+``--chunk`` and ``--no-db`` (skip the append and end-to-end parts) are options of
+``python -m bench.bench_sign --in-process`` only.
 """
 
 from __future__ import annotations
@@ -34,6 +51,7 @@ import argparse
 import json
 import os
 import secrets
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +59,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import bench_sign_http
 from bench.bench_crypto import floor_rate, generate_key
+from bench.bench_sign_http import DEFAULT_BITS, QUICK_BITS, REVOKE_A50_PEAK
+from bench.cli_options import add_load_arguments, check_arguments
 from crypto.batch import find_invalid
 from crypto.blind_rsa import IssuerPrivateKey, IssuerPublicKey
 from crypto.credentials import (
@@ -67,9 +88,6 @@ from crypto.petition import (
     verify_signature,
 )
 
-DEFAULT_BITS = (3072,)
-QUICK_BITS = (1024,)
-REVOKE_A50_PEAK = 33.0
 WORKERS = 2
 SCOPE = "petition:1"
 
@@ -136,38 +154,30 @@ def _timed(pool: ProcessPoolExecutor, fn: Callable[[Sequence[dict[str, Any]]], i
     return accepted / (time.perf_counter() - start), accepted
 
 
-def _append_rate(payloads: Sequence[dict[str, Any]], issuer: IssuerPrivateKey) -> float:
-    """Board appends per second (one writer, SQLite WAL, a signed tree head per append)."""
+def _append_rate(template: Path, payloads: Sequence[dict[str, Any]], secret: str) -> float:
+    """Board appends per second (one writer, SQLite WAL, a signed tree head per append), on a
+    copy of the end-to-end database's open petition ``petition:1``."""
+    import shutil
+
     from app import clock, create_app
     from app.db import get_engine, new_session
-    from app.migrate import upgrade
-    from app.models import utcnow
-    from app.petitions import drafting, parameters, signing
-    from app.petitions.models import PetitionCitizen
-    from app.services import users as user_service
+    from app.petitions import parameters, signing
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "SECRET_KEY": secrets.token_hex(16),
-                          "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                          "OUTBOX_DIR": str(Path(tmp) / "outbox"), "TEST_ISSUER_KEY": issuer,
-                          "RATELIMIT_ENABLED": False})
-        upgrade(get_engine(app))
+        db_path = Path(tmp) / "bench.db"
+        shutil.copy(template, db_path)
+        app = create_app({"TESTING": True, "SECRET_KEY": secret,
+                          "DATABASE_URL": f"sqlite:///{db_path}",
+                          "OUTBOX_DIR": str(Path(tmp) / "outbox"), "RATELIMIT_ENABLED": False})
         with app.app_context():
             db = new_session(app)
-            user = user_service.get_or_create_user(db, "bench@example.org")
-            db.add(PetitionCitizen(user_id=user.id, confirmed_at=utcnow()))
-            db.flush()
-            p, _ = drafting.create_draft(db, user, {"title": "Benchmark", "action": "Benchmark"})
-            p.state = "open"
-            db.commit()
-            pid = p.id
-            entries = [{"kind": "signature", "petition_id": parameters.scope_id(pid),
+            entries = [{"kind": "signature", "petition_id": parameters.scope_id(1),
                         "credential": x["credential"], "signature": x["signature"],
                         "ed25519_signature": x["ed25519_signature"], "signed_at": clock.now_ms()}
                        for x in payloads]
             start = time.perf_counter()
             for entry in entries:
-                signing.append_signatures(db, pid, [entry])
+                signing.append_signatures(db, 1, [entry])
             rate = len(entries) / (time.perf_counter() - start)
             db.close()
         get_engine(app).dispose()
@@ -314,7 +324,7 @@ def bench_bits(bits: int, count: int, regions: int, chunk: int, *, db: bool = Tr
         batch, ok2 = _timed(pool, _verify_batch, batch_chunks)
     if ok1 != count or ok2 != count or ok3 != count:
         raise RuntimeError("a valid signature was rejected")
-    append = _append_rate(payloads, issuer) if db else float("nan")
+    append = _append_rate(template, payloads, secret) if db else float("nan")
     nan = float("nan")
     e2e_off, _ = _e2e_rate(template, payloads, secret, False, threads) if db else (nan, 0)
     e2e_on, batches = _e2e_rate(template, payloads, secret, True, threads) if db else (nan, 0)
@@ -349,9 +359,11 @@ def _table(rows: list[dict[str, Any]], out: Callable[[str], None]) -> None:
     out("Ratios to the floor: individual ≈ floor×2/indiv full exponentiations per signature.")
 
 
-def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures: int | None = None,
-        regions: int = 20, chunk: int = 16, db: bool = True, threads: int = 8,
-        out: Callable[[str], None] = print) -> list[dict[str, Any]]:
+def run_in_process(*, quick: bool = False, bits: tuple[int, ...] | None = None,
+                   signatures: int | None = None, regions: int = 20, chunk: int = 16,
+                   db: bool = True, threads: int = 8,
+                   out: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """The in-process measurements (``--in-process``; see the module docstring)."""
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
     count = signatures or (16 if quick else 32)
     rows = []
@@ -362,23 +374,56 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures:
     return rows
 
 
+def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures: int | None = None,
+        regions: int | None = None, in_process: bool = False, chunk: int = 16, db: bool = True,
+        clients: int | None = None, nodes: int | None = None, threads: int | None = None,
+        batch_max: int | None = None, batch_wait_ms: float | None = None,
+        rate: float | None = None, out: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """``saylau bench sign``: end to end over HTTP (:mod:`bench.bench_sign_http`), or the
+    in-process measurements with ``in_process`` (then the HTTP options must be unset)."""
+    if in_process:
+        http_only = {"clients": clients, "nodes": nodes, "batch_max": batch_max,
+                     "batch_wait_ms": batch_wait_ms, "rate": rate}
+        given = [k for k, v in http_only.items() if v is not None]
+        if given:
+            raise ValueError(f"not with in_process: {', '.join(given)}")
+        return run_in_process(quick=quick, bits=bits, signatures=signatures,
+                              regions=20 if regions is None else regions, chunk=chunk, db=db,
+                              threads=threads or 8, out=out)
+    return bench_sign_http.run(quick=quick, bits=bits, signatures=signatures,
+                               regions=20 if regions is None else regions, clients=clients,
+                               nodes=nodes, threads=threads, batch_max=batch_max,
+                               batch_wait_ms=batch_wait_ms, rate=rate, out=out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench.bench_sign``: the options of ``saylau bench sign`` (checked the same
+    way), plus ``--chunk`` and ``--no-db`` for ``--in-process``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1024-bit smoke test")
     parser.add_argument("--bits", type=int, nargs="+")
-    parser.add_argument("--signatures", type=int)
-    parser.add_argument("--regions", type=int, default=20)
-    parser.add_argument("--chunk", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=8,
-                        help="request threads per worker process for the end-to-end runs")
+    add_load_arguments(parser)
+    parser.add_argument("--chunk", type=int, default=16,
+                        help="--in-process: signatures per batch-verification chunk")
     parser.add_argument("--no-db", action="store_true",
-                        help="skip the board-append and end-to-end measurements")
+                        help="--in-process: skip the board-append and end-to-end measurements")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    error = check_arguments(args, "sign")
+    if error is None and args.chunk < 1:
+        error = "--chunk must be at least 1"
+    if error is None and (args.chunk != 16 or args.no_db) and not args.in_process:
+        error = "--chunk and --no-db apply to --in-process only"
+    if error is not None:
+        print(f"bench_sign: error: {error}", file=sys.stderr)
+        return 2
     os.environ.setdefault("PYTHONHASHSEED", "0")
     rows = run(quick=args.quick, bits=tuple(args.bits) if args.bits else None,
-               signatures=args.signatures, regions=args.regions, chunk=args.chunk,
-               db=not args.no_db, threads=args.threads, out=(lambda _l: None) if args.json else print)
+               signatures=args.signatures, regions=args.regions, in_process=args.in_process,
+               chunk=args.chunk, db=not args.no_db, clients=args.clients, nodes=args.nodes,
+               threads=args.threads, batch_max=args.batch_max,
+               batch_wait_ms=args.batch_wait_ms, rate=args.rate,
+               out=(lambda _l: None) if args.json else print)
     if args.json:
         print(json.dumps(rows, indent=2))
     return 0
