@@ -52,6 +52,14 @@ class Settings:
                                 "(at least 16 characters).")
     DATABASE_URL: str | None = _s(None, "SQLAlchemy URL; default `sqlite:///<instance>/saylau.db`.")
     DATABASE_SCHEMA: str | None = _s(None, "PostgreSQL schema (search_path) to use.")
+    DATABASE_POOL_SIZE: int = _s(16, "PostgreSQL: connections each worker process keeps open "
+                                 "(SQLAlchemy `pool_size`). Give it at least the gunicorn "
+                                 "`--threads` of a worker: a busy worker then never opens and "
+                                 "closes a connection per request (each new PostgreSQL "
+                                 "connection costs the server a process start).")
+    DATABASE_MAX_OVERFLOW: int = _s(8, "PostgreSQL: connections a worker may open beyond "
+                                    "`DATABASE_POOL_SIZE` in a burst, closed again when "
+                                    "returned (SQLAlchemy `max_overflow`).")
     MAIL_BACKEND: str = _s("outbox", "`outbox` (files in OUTBOX_DIR) or `smtp`.")
     OUTBOX_DIR: str | None = _s(None, "Directory of the outbox mail backend; default "
                                 "`<instance>/outbox`.")
@@ -245,6 +253,10 @@ def check(config: Mapping[str, Any]) -> None:
             )
         if len(str(secret)) < 16:
             raise ConfigError("SAYLAU_SECRET_KEY is too short (at least 16 characters)")
+    for name, low in (("DATABASE_POOL_SIZE", 1), ("DATABASE_MAX_OVERFLOW", 0)):
+        value = config.get(name, DEFAULTS[name])
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{PREFIX}{name} must be an integer of at least {low}")
     if config.get("MAIL_BACKEND") not in {"outbox", "smtp"}:
         raise ConfigError("SAYLAU_MAIL_BACKEND must be 'outbox' or 'smtp'")
 

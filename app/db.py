@@ -31,14 +31,24 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """Create the engine for ``url``; ``schema`` sets PostgreSQL's search_path (tests)."""
+def make_engine(url: str, *, schema: str | None = None, pool_size: int | None = None,
+                max_overflow: int | None = None) -> Engine:
+    """Create the engine for ``url``; ``schema`` sets PostgreSQL's search_path (tests).
+
+    ``pool_size`` / ``max_overflow``: the connection pool of a server database (SQLAlchemy's
+    defaults, 5 and 10, when ``None``); SQLite opens a connection per session (``NullPool``).
+    """
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
         kwargs["poolclass"] = NullPool
-    elif schema:
-        kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+    else:
+        if schema:
+            kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+        if pool_size is not None:
+            kwargs["pool_size"] = pool_size
+        if max_overflow is not None:
+            kwargs["max_overflow"] = max_overflow
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         database = engine.url.database
@@ -49,7 +59,13 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], schema=app.config.get("DATABASE_SCHEMA"))
+    from app.config import DEFAULTS
+
+    pool = {name: int(app.config.get(name, DEFAULTS[name]))
+            for name in ("DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW")}
+    engine = make_engine(app.config["DATABASE_URL"], schema=app.config.get("DATABASE_SCHEMA"),
+                         pool_size=pool["DATABASE_POOL_SIZE"],
+                         max_overflow=pool["DATABASE_MAX_OVERFLOW"])
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["saylau_engine"] = engine
     app.extensions["saylau_sessionmaker"] = factory

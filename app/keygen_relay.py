@@ -58,7 +58,7 @@ def _draft_election(db: Session, election_id: str) -> Election:
 
 
 def _name(value: object, what: str) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ApiError(400, "invalid_body", f"{what} must be 1-64 characters [A-Za-z0-9_.:-]")
     return value
 

@@ -35,7 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench import cluster, loadgen
+from bench import cluster, cpu, loadgen
 from bench.bench_crypto import floor_rate, generate_key
 from crypto.paillier import PublicKey
 
@@ -145,6 +145,26 @@ def _heads(app: Any) -> int:
         db.close()
 
 
+def pg_sessions(app: Any) -> int | None:
+    """Connections PostgreSQL has accepted to this database so far (``pg_stat_database``,
+    PostgreSQL ≥ 14; ``None`` otherwise).  Each is a server process started: a pool too small
+    for the request threads shows up here as thousands of them."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.db import get_engine
+
+    try:
+        with get_engine(app).connect() as conn:
+            time.sleep(1.1)  # backends report their counters at most once a second
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            value = conn.scalar(text("SELECT sessions FROM pg_stat_database "
+                                     "WHERE datname = current_database()"))
+            return int(value) if value is not None else None
+    except SQLAlchemyError:
+        return None
+
+
 def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: int,
                threads: int, out: Callable[[str], None],
                env: dict[str, str] | None = None, rate: float | None = None) -> dict[str, Any]:
@@ -157,23 +177,31 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
         out(f"  {ballots} ballots built in {time.perf_counter() - t0:.0f} s (not timed)")
         floor = floor_rate(pk, 1.0)  # just before the timed part, on the same machine state
         heads_before = _heads(app)
+        masters: list[int] = []
+        meter = cpu.CpuMeter({"nodes": cpu.descendants_of(lambda: masters),
+                              "database": cpu.named("postgres")})
         with cluster.nodes(cluster.PG_URL, schema, Path(tmp), count=node_count,
-                           workers=workers, threads=threads, env=env) as bases:
+                           workers=workers, threads=threads, env=env, pids=masters) as bases:
             warm = max(1, min(len(bodies) // 10, 2 * clients))  # connections, imports, caches
             loadgen.post_all(bases, f"/api/v1/elections/{ELECTION_ID}/ballots", bodies[:warm],
                              clients)
             heads_warm = _heads(app)
             path = f"/api/v1/elections/{ELECTION_ID}/ballots"
+            sessions_before = pg_sessions(app)
+            meter.start()
             if rate is None:
                 result = loadgen.post_all(bases, path, bodies[warm:], clients)
             else:
                 result = loadgen.post_at_rate(bases, path, bodies[warm:], rate, clients)
+            spent = meter.stop()
+            sessions_after = pg_sessions(app)
         heads = _heads(app) - heads_warm
         del heads_before
         from app.db import get_engine
 
         get_engine(app).dispose()
     achieved = result.throughput
+    ok = result.ok
     return {
         "bits": bits, "ballots": len(bodies) - warm, "options": OPTIONS, "clients": clients,
         "nodes": node_count, "workers_per_node": workers, "threads_per_worker": threads,
@@ -187,6 +215,10 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
         "floor_per_cast": round(floor / achieved, 3) if achieved else None,
         "casts_per_s_at_100_floor": round(100 * achieved / floor, 1) if floor else None,
         "load_1min": round(os.getloadavg()[0], 2),
+        **cpu.figures(spent, ok, floor, "cast"),
+        "database_sessions_opened": (sessions_after - sessions_before
+                                     if sessions_after is not None and sessions_before is not None
+                                     else None),
     }
 
 
@@ -215,4 +247,6 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: in
             f"errors {res['errors']}, {res['tree_heads']} tree heads for {res['ballots']} casts")
         out(f"  cost: {res['floor_per_cast']} floor exponentiations per cast "
             f"(= {res['casts_per_s_at_100_floor']} casts/s per 100 floor/s)")
+        for line in cpu.describe(res, "cast"):
+            out(line)
     return results

@@ -33,8 +33,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench import cluster, loadgen
-from bench.bench_cast import threshold_key_json
+from bench import cluster, cpu, loadgen
+from bench.bench_cast import pg_sessions, threshold_key_json
 from bench.bench_crypto import floor_rate, generate_key
 from crypto.paillier import PublicKey
 
@@ -169,16 +169,23 @@ def bench_bits(bits: int, signatures: int, regions: int, clients: int, node_coun
         t0 = time.perf_counter()
         bodies = build_bodies(ctx, signatures)
         out(f"  {signatures} signatures built in {time.perf_counter() - t0:.0f} s (not timed)")
+        masters: list[int] = []
+        meter = cpu.CpuMeter({"nodes": cpu.descendants_of(lambda: masters),
+                              "database": cpu.named("postgres")})
         with cluster.nodes(cluster.PG_URL, schema, Path(tmp), count=node_count,
-                           workers=workers, threads=threads, env=env) as bases:
+                           workers=workers, threads=threads, env=env, pids=masters) as bases:
             warm = max(1, min(len(bodies) // 10, 2 * clients))  # connections, imports, caches
             warm_result = loadgen.post_all(bases, path, bodies[:warm], clients)
             heads_warm, _ = counts(app, pid)
             floor = floor_rate(pk, 1.0)  # just before the timed part, on the same machine state
+            sessions_before = pg_sessions(app)
+            meter.start()
             if rate is None:
                 result = loadgen.post_all(bases, path, bodies[warm:], clients)
             else:
                 result = loadgen.post_at_rate(bases, path, bodies[warm:], rate, clients)
+            spent = meter.stop()
+            sessions_after = pg_sessions(app)
         heads_after, on_board = counts(app, pid)
         from app.db import get_engine
 
@@ -201,6 +208,10 @@ def bench_bits(bits: int, signatures: int, regions: int, clients: int, node_coun
         "signatures_per_s_at_100_floor": round(100 * achieved / floor, 1) if floor else None,
         "revoke_a50_peak": REVOKE_A50_PEAK,
         "load_1min": round(os.getloadavg()[0], 2),
+        **cpu.figures(spent, result.ok, floor, "signature"),
+        "database_sessions_opened": (sessions_after - sessions_before
+                                     if sessions_after is not None and sessions_before is not None
+                                     else None),
     }
 
 
@@ -233,4 +244,6 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None,
         out(f"  cost: {res['floor_per_signature']} floor exponentiations per signature "
             f"(= {res['signatures_per_s_at_100_floor']} signatures/s per 100 floor/s; "
             f"Revoke-Article-50 peak {REVOKE_A50_PEAK:.0f}/s)")
+        for line in cpu.describe(res, "signature"):
+            out(line)
     return results

@@ -82,12 +82,16 @@ def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.
 
 @contextmanager
 def nodes(url: str, schema: str | None, tmp: Path, *, count: int = 2, workers: int = 2,
-          threads: int = 8, env: Mapping[str, str] | None = None) -> Iterator[list[str]]:
+          threads: int = 8, env: Mapping[str, str] | None = None,
+          pids: list[int] | None = None) -> Iterator[list[str]]:
     """Start ``count`` gunicorn nodes (``workers`` processes × ``threads`` threads each);
-    yields their base URLs."""
+    yields their base URLs.  ``pids``, when given, receives each node's master pid (its
+    workers are the master's children: :mod:`bench.cpu` meters them)."""
     base_env = dict(os.environ, SAYLAU_SECRET_KEY=secrets.token_hex(32),
                     SAYLAU_DATABASE_URL=url, SAYLAU_DATABASE_SCHEMA=schema or "",
                     SAYLAU_OUTBOX_DIR=str(tmp / "outbox"), SAYLAU_INSECURE_COOKIES="1")
+    # one pooled connection per request thread (app.config DATABASE_POOL_SIZE)
+    base_env.setdefault("SAYLAU_DATABASE_POOL_SIZE", str(threads))
     base_env.update(env or {})
     procs: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
@@ -100,6 +104,8 @@ def nodes(url: str, schema: str | None, tmp: Path, *, count: int = 2, workers: i
                  "5", "--timeout", "120", "app:create_app()"],
                 env=base_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             procs.append(proc)
+            if pids is not None:
+                pids.append(proc.pid)
             bases.append(f"http://127.0.0.1:{port}")
         for base, proc in zip(bases, procs, strict=True):
             wait_until_up(base, proc)

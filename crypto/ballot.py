@@ -30,7 +30,15 @@ from crypto.encoding import (
     require,
 )
 from crypto.errors import InvalidBallot, InvalidCiphertext, InvalidEncoding, InvalidProof
-from crypto.paillier import PublicKey, RandBelow, add, add_randomness, encrypt, validate_ciphertext
+from crypto.paillier import (
+    PublicKey,
+    RandBelow,
+    add,
+    add_randomness,
+    all_units,
+    encrypt,
+    validate_ciphertext,
+)
 from crypto.proofs import (
     DOMAIN_OPTION,
     DOMAIN_SELECTION_COUNT,
@@ -235,10 +243,12 @@ def check_ballot_shape(pk: PublicKey, manifest: Manifest, ballot: EncryptedBallo
         raise InvalidBallot("ballot token id does not match the credential")
     if [c.question_id for c in ballot.contests] != [q.id for q in manifest.questions]:
         raise InvalidBallot("ballot questions do not match the manifest (order matters)")
+    cts = [s.ciphertext for contest in ballot.contests for s in contest.selections]
+    units = all_units(pk.n, cts, (pk.nsquare,) * len(cts))  # one gcd; one by one if not
     for contest, q in zip(ballot.contests, manifest.questions, strict=True):
         if tuple(s.option_id for s in contest.selections) != q.option_ids:
             raise InvalidBallot(f"question {q.id}: options do not match the manifest")
-        for s in contest.selections:
+        for s in contest.selections if not units else ():
             try:
                 validate_ciphertext(pk, s.ciphertext)
             except InvalidCiphertext as exc:

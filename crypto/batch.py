@@ -152,7 +152,9 @@ def combined_check(pk: PublicKey, items: Sequence[ProofItem],
             check_membership_shape(pk, item.c, item.allowed, item.proof)
         raise InvalidProof("a ciphertext, commitment or response is not a unit mod n")  # pragma: no cover
     rhs_terms.extend(c_exponents.items())
-    lhs = powmod(multi_exp(z_terms, nn), n, nn)
+    # (Z + k·n)ⁿ ≡ Zⁿ (mod n²) (binomial theorem), so ∏ z^δ is only needed modulo n: that
+    # multi-exponentiation runs on numbers half as long (docs/protocol.md §1.7)
+    lhs = powmod(multi_exp(z_terms, n), n, nn)
     rhs = multi_exp(rhs_terms, nn) * (1 + ((-plain_shift) % n) * n) % nn
     if not equal_up_to_sign(lhs, rhs, nn):
         raise InvalidProof("batch verification equation fails")

@@ -40,7 +40,8 @@ def openings_hold(pk: PublicKey, openings: Sequence[Opening],
         r_terms.append((r, delta))
     if not u_terms:
         return True
-    return multi_exp(u_terms, nn) == powmod(multi_exp(r_terms, nn), n, nn)
+    # ∏ r^δ only matters modulo n: (R + k·n)ⁿ ≡ Rⁿ (mod n²)
+    return multi_exp(u_terms, nn) == powmod(multi_exp(r_terms, n), n, nn)
 
 
 def find_invalid_openings(pk: PublicKey, keyed: Sequence[tuple[Hashable, Sequence[Opening]]],

@@ -35,7 +35,7 @@ TITLE_KEY = "title"
 
 
 def _check_id(value: object, where: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidEncoding(f"{where}: identifiers are 1-64 characters of A-Z a-z 0-9 _ . : -")
     return value
 

@@ -13,7 +13,7 @@ from the wire is checked with :func:`validate_ciphertext` / :func:`validate_unit
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +137,22 @@ def random_unit(n: int, rng: RandBelow | None = None) -> int:
             return r
 
 
+def all_units(n: int, values: Sequence[object], bounds: Sequence[int]) -> bool:
+    """``True`` when every ``values[i]`` is an ``int`` (not ``bool``) with
+    ``0 < values[i] < bounds[i]`` and ``gcd(values[i], n) = 1``; ``False`` otherwise.
+
+    One ``gcd`` for all: ``gcd(∏ v mod n, n) = 1`` exactly when no prime factor of ``n``
+    divides any ``v``.  A fast path only: on ``False`` the caller repeats its one-by-one
+    checks (:func:`validate_ciphertext`, :func:`validate_unit`), which name the value.
+    """
+    product = gmpy2.mpz(1)
+    for v, bound in zip(values, bounds, strict=True):
+        if type(v) is not int or not 0 < v < bound:
+            return False
+        product = product * v % n
+    return bool(gmpy2.gcd(product, n) == 1)
+
+
 def validate_ciphertext(pk: PublicKey, c: object) -> int:
     """Check ``0 < c < N`` and ``gcd(c, n) = 1``; return ``c`` or raise InvalidCiphertext."""
     if not isinstance(c, int) or isinstance(c, bool):
@@ -175,10 +191,10 @@ def encrypt_with_rn(pk: PublicKey, m: int, rn: int) -> int:
 
 def add(pk: PublicKey, *ciphertexts: int) -> int:
     """Homomorphic addition: ``Enc(a)·Enc(b) mod N = Enc(a + b)``."""
-    total = 1
+    total = gmpy2.mpz(1)
     for c in ciphertexts:
         total = total * c % pk.nsquare
-    return total
+    return int(total)
 
 
 def add_randomness(pk: PublicKey, *rs: int) -> int:

@@ -96,7 +96,7 @@ def check_certificate(cert: x509.Certificate, cas: Sequence[x509.Certificate],
     except CryptoError as exc:
         raise CertificateRejected("unsupported_key", str(exc)) from exc
     serials = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    match = IIN_RE.match(str(serials[0].value)) if len(serials) == 1 else None
+    match = IIN_RE.fullmatch(str(serials[0].value)) if len(serials) == 1 else None
     if match is None:
         raise CertificateRejected("no_national_id",
                                   "the certificate subject has no serialNumber 'IIN' + 12 digits")

@@ -38,6 +38,7 @@ from crypto.paillier import (
     PrivateKey,
     PublicKey,
     RandBelow,
+    all_units,
     invert,
     powmod,
     random_unit,
@@ -192,7 +193,20 @@ def check_membership_ranges(pk: PublicKey, c: int, allowed: Sequence[int],
 
 def check_membership_shape(pk: PublicKey, c: int, allowed: Sequence[int],
                            proof: MembershipProof) -> None:
-    """Range and length checks every verifier makes before any exponentiation."""
+    """Range and length checks every verifier makes before any exponentiation.
+
+    ``c`` and every ``a_i`` in ``Z*_{n²}``, every ``z_i`` in ``Z*_n``, every ``e_i`` in
+    ``[0, 2^t)``.  The units are first tested together (:func:`crypto.paillier.all_units`:
+    one ``gcd`` instead of ``2k + 1``); only when that fails are they tested one by one, to
+    name the bad one.
+    """
+    k = len(allowed)
+    nn = pk.nsquare
+    if (len(proof.a) == len(proof.e) == len(proof.z) == k
+            and all(type(e_i) is int and 0 <= e_i < _T_MOD for e_i in proof.e)
+            and all_units(pk.n, (c, *proof.a, *proof.z), (nn,) * (k + 1) + (pk.n,) * k)):
+        _check_allowed(pk, allowed)
+        return
     try:
         validate_ciphertext(pk, c)
     except InvalidCiphertext as exc:

@@ -178,7 +178,7 @@ class CredentialRequest:
             raise InvalidEncoding("request.roll_index must be a non-negative integer")
         if not isinstance(self.blinded_message, bytes) or not self.blinded_message:
             raise InvalidEncoding("request.blinded_message must be non-empty bytes")
-        if (not isinstance(self.period, str) or not PERIOD_RE.match(self.period)
+        if (not isinstance(self.period, str) or not PERIOD_RE.fullmatch(self.period)
                 or _FINE_TIME_RE.search(self.period)):
             raise InvalidEncoding("request.period must be a coarse period (a date or a period "
                                   "id, 1-32 of [A-Za-z0-9._-], no time of day)")

@@ -33,7 +33,7 @@ def _is_count(value: object) -> bool:
 
 
 def _pattern(value: object, pattern: re.Pattern[str]) -> bool:
-    return isinstance(value, str) and pattern.search(value) is not None
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
 
 
 def _proof(where: str, proof: object, out: list[str]) -> None:

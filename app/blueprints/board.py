@@ -119,7 +119,7 @@ def search(election_id: str) -> Any:
     """Find an entry by its tracker, or by its first 8+ hex digits (what a voter writes down)."""
     e = _election(election_id)
     text = re.sub(r"[\s:-]", "", request.args.get("tracker", "")).lower()[:64]
-    if not _HEX.match(text) or len(text) < MIN_PREFIX:
+    if not _HEX.fullmatch(text) or len(text) < MIN_PREFIX:
         return render_template("board/not_found.html", election=e, tracker=text,
                                short=True), 400
     rows = get_session().scalars(select(BoardEntry).where(

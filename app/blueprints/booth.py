@@ -145,7 +145,7 @@ def qr_svg(data: str, label: str) -> Markup:
 def receipt(election_id: str, tracker: str) -> Any:
     election = _public_election(election_id)
     tracker = tracker.strip().lower()
-    if not _TRACKER_RE.match(tracker):
+    if not _TRACKER_RE.fullmatch(tracker):
         abort(404)
     row = board_service.by_tracker(get_session(), election.id, tracker)
     if row is None:

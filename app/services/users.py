@@ -21,7 +21,7 @@ def normalise_email(email: str) -> str:
 
 
 def valid_email(email: str) -> bool:
-    return bool(EMAIL_RE.match(email)) and len(email) <= 254
+    return bool(EMAIL_RE.fullmatch(email)) and len(email) <= 254
 
 
 def find_user(db: Session, email: str) -> User | None:

@@ -91,3 +91,34 @@ def test_the_app_sees_petition_settings_from_the_environment(tmp_path, monkeypat
     app = create_app({"TESTING": True})
     assert app.config["PETITION_BATCH_MAX"] == 3
     assert app.config["RATELIMIT_ENABLED"] is False  # the testing default still applies
+
+
+def test_the_postgresql_pool_follows_the_settings(tmp_path, pg_schema):
+    """A worker keeps DATABASE_POOL_SIZE connections open: with SQLAlchemy's default of 5, a
+    worker with 32 request threads opened and closed a PostgreSQL connection (a server
+    process) for most requests under load."""
+    from app import create_app
+    from app.db import get_engine
+    from tests.conftest import PG_BASE_URL
+
+    app = create_app({"TESTING": True, "DATABASE_URL": PG_BASE_URL, "DATABASE_SCHEMA": pg_schema,
+                      "OUTBOX_DIR": str(tmp_path / "outbox"), "DATABASE_POOL_SIZE": 24,
+                      "DATABASE_MAX_OVERFLOW": 3})
+    pool = get_engine(app).pool
+    assert (pool.size(), pool._max_overflow) == (24, 3)  # type: ignore[attr-defined]
+    get_engine(app).dispose()
+    default = create_app({"TESTING": True, "DATABASE_URL": PG_BASE_URL,
+                          "DATABASE_SCHEMA": pg_schema, "OUTBOX_DIR": str(tmp_path / "outbox")})
+    assert get_engine(default).pool.size() == DEFAULTS["DATABASE_POOL_SIZE"] == 16  # type: ignore[attr-defined]
+    get_engine(default).dispose()
+
+
+@pytest.mark.parametrize(("name", "value"), [("DATABASE_POOL_SIZE", 0), ("DATABASE_POOL_SIZE", "8"),
+                                             ("DATABASE_MAX_OVERFLOW", -1),
+                                             ("DATABASE_MAX_OVERFLOW", True)])
+def test_a_bad_pool_setting_stops_the_start(tmp_path, name, value):
+    from app import create_app
+
+    with pytest.raises(ConfigError, match=rf"^SAYLAU_{name} must be an integer of at least"):
+        create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                    "OUTBOX_DIR": str(tmp_path / "outbox"), name: value})

@@ -218,6 +218,14 @@ def test_spec_rules_in_both_verifiers(tmp_path: Path) -> None:
     g.rebuild(resign_heads=True)
     records["alias"] = (g.write(tmp_path / "alias"), "audited-ballots", "entry 1")
 
+    # hex is the whole string: a trailing newline is not hex (Python's re.match(r"^…$") and
+    # bytes.fromhex accepted it, so only the Node verifier refused this record)
+    g = _gen()
+    first = next(i for i, e in enumerate(g.board) if e["kind"] == "ballot")
+    g.board[first]["signature"] += "\n"
+    g.rebuild(resign_heads=True)
+    records["newline"] = (g.write(tmp_path / "newline"), "ballot-signatures", f"entry {first}")
+
     # issuance receipts: empty, or exactly `count` sorted distinct hashes
     g = _gen()
     g.files["issuance.json"]["receipts"] = ["00" * 32]

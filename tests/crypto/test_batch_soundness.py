@@ -444,3 +444,36 @@ def secrets_source(bits: int) -> int:
     import secrets
 
     return secrets.randbits(bits)
+
+
+def test_the_left_hand_side_needs_its_product_only_modulo_n() -> None:
+    """(Z + k·n)ⁿ ≡ Zⁿ (mod n²): the batch check takes ∏ z^δ (and ∏ r^δ of the openings)
+    modulo n, on numbers half as long (docs/protocol.md §1.7)."""
+    import secrets as _secrets
+
+    import gmpy2
+
+    from crypto import batch, batch_open
+
+    n, nn = PK.n, PK.nsquare
+    for _ in range(20):
+        z, k = _secrets.randbelow(n), _secrets.randbelow(n)
+        assert gmpy2.powmod(z + k * n, n, nn) == gmpy2.powmod(z, n, nn)
+    moduli: list[int] = []
+    real = batch.multi_exp
+
+    def spy(pairs, modulus):  # type: ignore[no-untyped-def]
+        moduli.append(modulus)
+        return real(pairs, modulus)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch, "multi_exp", spy)
+        mp.setattr(batch_open, "multi_exp", spy)
+        c, r = P.encrypt(PK, 1)
+        proof = prove_membership(PK, c, r, 1, (0, 1), domain=DOMAIN_OPTION, fingerprint=FP,
+                                 context=CTX)
+        batch.combined_check(PK, [ProofItem(c, (0, 1), proof)])
+        assert moduli == [n, nn]
+        moduli.clear()
+        assert batch_open.openings_hold(PK, [(c, 1, r)])
+        assert sorted(moduli) == [n, nn]

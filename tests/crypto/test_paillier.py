@@ -74,3 +74,21 @@ def test_key_json_round_trip_and_mismatch():
     assert P.PrivateKey.from_json(KEY.to_json()).public == PK
     with pytest.raises(InvalidKey):
         P.PrivateKey(PK, KEY.p, KEY.q + 2)
+
+
+def test_all_units_is_one_gcd_for_many_values():
+    """The fast path of the shape checks: True only when every value is an int unit in range."""
+    c1, _ = P.encrypt(PK, 1)
+    c2, _ = P.encrypt(PK, 0)
+    r = P.random_unit(PK.n)
+    bounds = (PK.nsquare, PK.nsquare, PK.n)
+    assert P.all_units(PK.n, (c1, c2, r), bounds)
+    assert P.all_units(PK.n, (), ())
+    for bad in (KEY.p * 5, KEY.q, PK.n, 0, -r, PK.nsquare, True, "12", 1.0):
+        for i in range(3):
+            values = [c1, c2, r]
+            values[i] = bad
+            assert not P.all_units(PK.n, values, bounds), (bad, i)
+    assert not P.all_units(PK.n, (c1, c2, r + PK.n), bounds)  # z must be below n
+    with pytest.raises(ValueError):
+        P.all_units(PK.n, (c1,), bounds)

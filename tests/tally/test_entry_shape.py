@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,11 +23,35 @@ def _board() -> list[dict[str, Any]]:
     return generate(3).board
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: object,
+                  schema: dict[str, Any]) -> Any:
+    """JSON Schema's ``pattern`` with ECMA-262 semantics (what the schema means, docs §1.1):
+    ``$`` is the end of the string.  The jsonschema library uses Python's ``re.search``, whose
+    ``$`` also matches before a trailing newline, so ``"ab\n"`` would pass ``^[0-9a-f]+$``."""
+    if isinstance(instance, str) and not re.search(
+            pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
     schema = dict(load_schema())
     schema = {"$defs": schema["$defs"], "$ref": "#/$defs/boardEntry"}
-    return jsonschema.Draft202012Validator(schema)
+    ecma = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                        {"pattern": _ecma_pattern})
+    return ecma(schema)  # type: ignore[no-any-return]
+
+
+def test_patterns_end_at_the_end_of_the_string() -> None:
+    """The checks' patterns and the schema's (read as ECMA-262) refuse a trailing newline:
+    Python's ``re.match(r"^…$")`` accepted ``"ab\n"``, the Node verifier did not."""
+    entry = _entry("ballot")
+    for path in (SEL + ("ciphertext",), ("ballot", "token_id"), ("signature",),
+                 ("credential", "ballot_public_key")):
+        bad = copy.deepcopy(entry)
+        _set(path, _get(entry, path) + "\n")(bad)
+        assert board_entry_errors(bad), path
+        assert not _schema_ok(bad), path
 
 
 def _schema_ok(entry: object) -> bool:
@@ -40,6 +65,13 @@ def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
             target = target[key]
         target[path[-1]] = value
     return mutate
+
+
+def _get(entry: dict[str, Any], path: tuple[Any, ...]) -> Any:
+    target: Any = entry
+    for key in path:
+        target = target[key]
+    return target
 
 
 def _drop(path: tuple[Any, ...]) -> Callable[[dict[str, Any]], None]:
@@ -74,7 +106,8 @@ MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "ciphertext leading zero": _set(SEL + ("ciphertext",), "0ab"),
     "ciphertext upper": _set(SEL + ("ciphertext",), "AB"),
     "ciphertext int": _set(SEL + ("ciphertext",), 12),
-    "ciphertext newline (allowed by the schema: a pattern end matches before it)": _set(SEL + ("ciphertext",), "ab\n"),
+    "ciphertext newline": _set(SEL + ("ciphertext",), "ab\n"),
+    "token newline": _set(("ballot", "token_id"), "ab" * 32 + "\n"),
     "no proof": _drop(SEL + ("proof",)),
     "proof z string": _set(SEL + ("proof", "z"), "ab"),
     "proof e item": _set(SEL + ("proof", "e", 0), "xyz"),

@@ -165,6 +165,8 @@ def test_proof_errors() -> None:
         "board.json/9/ballot/contests/0/count_proof/z/1: not a canonical hex integer",
         "board.json/9/ballot/contests/0/count_proof/z/2: not a canonical hex integer",
         "board.json/9/ballot/contests/0/count_proof/z/3: not a canonical hex integer",
+        # a trailing newline is not hex: the pattern holds for the whole string (§1.1)
+        "board.json/9/ballot/contests/0/count_proof/z/4: not a canonical hex integer",
         "board.json/9/ballot/contests/0/selections/0/proof/a: not an array",
         "board.json/9/ballot/contests/0/selections/0/proof/z/0: not a canonical hex integer",
     ]
