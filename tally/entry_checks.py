@@ -270,13 +270,18 @@ def _proof_items(ctx: ElectionContext, out: EntryCheck, token: bytes) -> None:
 
 
 def check_ballot_entry(ctx: ElectionContext, entry: object, *, position: int | None = None,
-                       verify_proofs: bool = True) -> EntryCheck:
+                       verify_proofs: bool = True, proofs: bool = True) -> EntryCheck:
     """Every entry-local check of a ``ballot`` entry (docs/protocol.md §9.2 checks 1–4, 7).
 
     ``position`` = the entry's board index (``None`` before the server assigns it:
     the index check is then skipped).  Faults are named ``entry-format`` (including a
     ``cast_at`` outside the voting window), ``credential``,
     ``signature`` and ``ballot-proof``.
+
+    ``proofs=False`` stops before the proofs (no ``ballot-proof`` check at all): the ballot
+    box then makes its copy check, which must come first, and finishes the same check with
+    :func:`check_ballot_proofs`.  ``verify_proofs=False`` checks the proofs' shapes and
+    Fiat–Shamir challenges but leaves their exponentiations in ``items`` for a batch.
     """
     out = EntryCheck("ballot")
     _common(ctx, entry, position, "ballot", out)
@@ -303,10 +308,20 @@ def check_ballot_entry(ctx: ElectionContext, entry: object, *, position: int | N
     if out.ballot.token_id != out.token:
         out.bad("signature", "ballot.token_id is not the credential's token id",
                 InvalidBallot("token mismatch"))
+    if proofs:
+        check_ballot_proofs(ctx, out, verify_proofs=verify_proofs)
+    return out
+
+
+def check_ballot_proofs(ctx: ElectionContext, out: EntryCheck, *,
+                        verify_proofs: bool = True) -> None:
+    """The ``ballot-proof`` part of :func:`check_ballot_entry` (``proofs=False``), added to
+    the same result ``out``; nothing when an earlier check stopped the entry."""
+    if out.kind is None or out.ballot is None or out.token is None:
+        return
     _proof_items(ctx, out, out.token)
     if verify_proofs:
         _verify_items(ctx, out, out.token)
-    return out
 
 
 def check_audited_entry(ctx: ElectionContext, entry: object, *, position: int | None = None,

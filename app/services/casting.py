@@ -46,10 +46,11 @@ from app.services import board as board_service
 from app.services import board_core, cast_context, group_commit
 from app.services import elections as election_service
 from crypto.ballot import EncryptedBallot
-from crypto.credentials import Credential, verify_credential, verify_payload_signature
-from crypto.encoding import canonical_json, hex_to_bytes
+from crypto.credentials import Credential
+from crypto.encoding import hex_to_bytes
 from crypto.errors import (
     CryptoError,
+    InvalidBallot,
     InvalidEncoding,
     InvalidSignature,
 )
@@ -59,6 +60,7 @@ from tally.entry_checks import (
     EntryCheck,
     check_audited_entry,
     check_ballot_entry,
+    check_ballot_proofs,
     ciphertext_digest,
 )
 
@@ -152,9 +154,33 @@ def _check_entry(ctx: ElectionContext, entry: dict[str, Any]) -> None:
     refuse_faults(check_ballot_entry(ctx, entry))
 
 
+def _refuse_cast_faults(checked: EntryCheck) -> None:
+    """:func:`refuse_faults` with the ballot box's own codes for a ballot it cannot use:
+    ``non_canonical``, a malformed ballot's typed code, ``token_mismatch``."""
+    if checked.ok:
+        return
+    fault = checked.faults[0]
+    if fault.check == "entry-format" and fault.message.startswith("ballot is not in canonical"):
+        raise ApiError(400, "non_canonical", "the ballot is not in canonical form (extra fields "
+                       "or non-canonical encodings)")
+    if fault.check == "entry-format" and fault.message.startswith("malformed ballot"):
+        assert fault.error is not None
+        raise _crypto_error(fault.error)
+    if fault.check == "signature" and isinstance(fault.error, InvalidBallot):
+        raise ApiError(400, "token_mismatch", "ballot.token_id is not the credential's token id")
+    refuse_faults(checked)
+
+
 def cast_ballot(app: Flask, election_id: object, payload: object,
                 now_ms: int | None = None) -> dict[str, Any]:
-    """Verify and append a ballot; returns the receipt (after commit)."""
+    """Verify and append a ballot; returns the receipt (after commit).
+
+    The checks are the verifier's own (:func:`tally.entry_checks.check_ballot_entry`), run
+    once, in two parts: everything but the proofs; then the copy check (a copied ballot gets
+    409 ``ciphertext_reused`` before its proofs, bound to another token, are looked at); then
+    the proofs (:func:`tally.entry_checks.check_ballot_proofs`), their exponentiations batched
+    with other ballots' under group commit.
+    """
     credential_obj = _object(payload, "credential")
     ballot_obj = _object(payload, "ballot")
     assert isinstance(payload, dict)
@@ -173,20 +199,21 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
             credential = Credential.from_json(credential_obj)
         except CryptoError as exc:
             raise ApiError(400, "invalid_credential", str(exc)) from exc
-        try:
-            verify_credential(context.issuer, credential, election.id)
-        except CryptoError as exc:
-            raise ApiError(403, "invalid_credential", str(exc)) from exc
-        try:
-            verify_payload_signature(credential.ballot_public_key, canonical_json(ballot_obj),
-                                     signature)
-        except CryptoError as exc:
-            raise ApiError(403, "invalid_signature", "the ballot signature does not verify "
-                           "under the credential's ballot key") from exc
-        ballot = _parse_ballot(ballot_obj)
-        token_id = credential.token_id
-        if ballot.token_id != token_id:
-            raise ApiError(400, "token_mismatch", "ballot.token_id is not the credential's token id")
+        entry: dict[str, Any] = {
+            "kind": "ballot",
+            "election_id": election.id,
+            "credential": credential.to_json(),
+            "ballot": ballot_obj,
+            "signature": signature.hex(),
+            "cast_at": board_core.coarse_ms(now_ms, context.granularity_s),
+        }
+        ctx = context.entry
+        # The verifier's entry check but the proofs: credential, signature, canonical form,
+        # token, voting window.
+        checked = check_ballot_entry(ctx, entry, verify_proofs=False, proofs=False)
+        _refuse_cast_faults(checked)
+        assert checked.ballot is not None and checked.token is not None
+        ballot = checked.ballot
         tracker = board_service.tracker_of(ballot_obj)
         # With group commit, append_ballots makes the retry and used-token checks for the
         # whole batch under the board lock (one SELECT per table) with the same outcomes: a
@@ -201,9 +228,8 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
                 return board_service.stored_receipt(db, election, existing)
         tpk = context.tpk
         digests = _digests(tpk, ballot)
-        token_hex = token_id.hex()
-        if not batched and context.entry.revote_policy == "no-revote" \
-                and _used(db, election.id, token_hex):
+        token_hex = checked.token.hex()
+        if not batched and ctx.revote_policy == "no-revote" and _used(db, election.id, token_hex):
             raise ApiError(409, "already_voted", "this credential has already cast a ballot")
         try:
             _check_copies(db, election.id, digests)
@@ -213,21 +239,13 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
                 if existing is not None and existing.kind == "ballot":
                     return board_service.stored_receipt(db, election, existing)
             raise
-        entry: dict[str, Any] = {
-            "kind": "ballot",
-            "election_id": election.id,
-            "credential": credential.to_json(),
-            "ballot": ballot_obj,
-            "signature": signature.hex(),
-            "cast_at": board_core.coarse_ms(now_ms, context.granularity_s),
-        }
         item = BallotAppend(entry, tuple(digests), token_hex, tracker, revote=True)
         eid = election.id
-        ctx = context.entry
+        # The rest of the same check: the proofs' shapes and challenges, and (unbatched) their
+        # equations.  Accepted => verifiable.
+        check_ballot_proofs(ctx, checked, verify_proofs=not batched)
+        refuse_faults(checked)
         if batched:
-            # The verifier's own entry check, its proof exponentiations left to the batch.
-            checked = check_ballot_entry(ctx, entry, verify_proofs=False)
-            refuse_faults(checked)
             pending = group_commit.Pending(
                 key=tracker, payload=item, pk=tpk.public, items=list(checked.items),
                 check=functools.partial(_check_entry, ctx, entry))
@@ -239,8 +257,6 @@ def cast_ballot(app: Flask, election_id: object, payload: object,
                 not_recorded="the server is busy and did not record the ballot; retry",
                 maybe_recorded="the server is busy; the ballot may still be recorded: retry "
                                "(the same ballot gets its receipt if it was)")
-        # The verifier's own entry check (every proof included): accepted => verifiable.
-        _check_entry(ctx, entry)
         db.rollback()  # end any read transaction before taking the write lock
         return _one(append_ballots(db, eid, [item])[0])
     finally:
