@@ -254,3 +254,32 @@ def test_lone_surrogate_is_refused_with_4xx(app, client, ready, path):
     assert 400 <= response.status_code < 500, response.get_data(as_text=True)
     assert set(response.get_json()["error"]) == {"code", "message"}
     assert board_state(app) == before
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_cast_runs_each_check_once(app, client, ready, monkeypatch, batched):
+    """The verifier's entry check is the ballot box's, run once: before, a cast verified the
+    credential's RSA signature, the Ed25519 signature and parsed the ballot twice."""
+    from tally import entry_checks
+
+    app.config["BALLOT_BATCH_ENABLED"] = batched
+    calls: dict[str, int] = {}
+
+    def counted(name):
+        real = getattr(entry_checks, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(entry_checks, name, wrapper)
+
+    for name in ("verify_credential", "verify_payload_signature", "ballot_proof_items"):
+        counted(name)
+    import app.services.casting as casting
+
+    for name in ("verify_credential", "verify_payload_signature"):
+        assert not hasattr(casting, name), name  # no check of its own in the ballot box
+    response = client.post(URL, json=ready[3])
+    assert response.status_code == 201, response.get_json()
+    assert calls == {"verify_credential": 1, "verify_payload_signature": 1,
+                     "ballot_proof_items": 1}
