@@ -17,11 +17,6 @@ future.  The worker takes up to ``<PREFIX>_MAX`` queued entries, or what arrived
    with ONE signed tree head and resolves each future with its own receipt — only after
    the commit — or its own error.
 
-Steps 1–2 and step 3 run in two threads, so that the next batch's proofs are checked while
-the previous batch waits for the database (its lock, its inserts, the fsync of its commit):
-one verified batch at most waits for its commit, and batches are committed in the order
-they were taken, by one commit thread per board and process.
-
 If the commit function raises, every unresolved waiter of the batch gets the error:
 nothing is half committed.  A waiter gives up after ``<PREFIX>_TIMEOUT_S`` with 503
 ``timeout``.  Settings: ``BALLOT_BATCH_*`` (casting), ``PETITION_BATCH_*`` (signing).
@@ -31,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import secrets
 import threading
 import time
@@ -98,10 +92,6 @@ class GroupCommitter:
         self._cond = threading.Condition()
         self._queue: deque[Pending] = deque()
         self._worker: threading.Thread | None = None
-        # verified batches waiting for their commit: (taken, valid); at most one waits, so
-        # the verifier runs at most one batch ahead of the database
-        self._verified: queue.Queue[tuple[list[Pending], list[Pending]]] = queue.Queue(1)
-        self._committer: threading.Thread | None = None
 
     def submit(self, pending: Pending) -> Future[dict[str, Any]]:
         with self._cond:
@@ -144,44 +134,22 @@ class GroupCommitter:
             raise
 
     def _run_batch(self, batch: list[Pending]) -> None:
-        """Steps 1–2 (in the worker thread), then hand the batch to the commit thread."""
-        valid: list[Pending] = []
         try:
             with self.app.app_context():
                 valid = verify(batch)
                 _SHUFFLE.shuffle(valid)
+                if valid:
+                    self.commit(valid)
         except Exception as exc:  # never leave a waiter hanging
-            log.exception("%s %s: batch check failed", self.name, self.board_key)
+            log.exception("%s %s: batch failed", self.name, self.board_key)
             for p in batch:
                 if not p.future.done():
                     p.future.set_exception(exc)
-            valid = []
-        with self._cond:
-            if self._committer is None:
-                self._committer = threading.Thread(
-                    target=self._commit_loop, daemon=True,
-                    name=f"{self.name}-commit-{self.board_key}")
-                self._committer.start()
-        self._verified.put((batch, valid))  # waits while the previous batch is committed
-
-    def _commit_loop(self) -> None:
-        """Step 3, in order: one commit thread per board and process, for its lifetime."""
-        while True:
-            batch, valid = self._verified.get()
-            try:
-                if valid:
-                    with self.app.app_context():
-                        self.commit(valid)
-            except Exception as exc:  # never leave a waiter hanging
-                log.exception("%s %s: batch failed", self.name, self.board_key)
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(exc)
-            finally:
-                self.batches += 1
-                for p in batch:  # every future is resolved by now; this is a safety net
-                    if not p.future.done():
-                        p.future.set_exception(RuntimeError("entry left unresolved"))
+        finally:
+            self.batches += 1
+            for p in batch:  # every future is resolved by now; this is a safety net
+                if not p.future.done():
+                    p.future.set_exception(RuntimeError("entry left unresolved"))
 
 
 def verify(batch: Sequence[Pending]) -> list[Pending]:

@@ -213,7 +213,7 @@ def test_closing_fails_the_whole_batch(gapp, monkeypatch):
 
     def closed_in_commit(election: Any) -> None:
         calls["n"] += 1
-        if threading.current_thread().name.startswith("election-commit-"):  # the commit thread
+        if threading.current_thread().name.startswith("election-committer"):
             raise ApiError(409, "window_closed", "closed")
         real(election)
 
