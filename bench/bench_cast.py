@@ -95,27 +95,34 @@ def _init(ctx: dict[str, Any]) -> None:
     _STATE["sk"] = IssuerPrivateKey.from_pem(ctx["issuer_pem"].encode("ascii"))
 
 
-def _build(count: int) -> list[bytes]:
-    """``count`` request bodies of ``POST …/ballots`` (in a worker process)."""
-    from crypto.ballot import encrypt_ballot
+def new_credential(sk: Any, scope: str) -> tuple[Any, Any]:
+    """A voter's ballot key and credential, blind-signed by the issuer ``sk`` for ``scope``
+    (what the voter's device and the issuer do, RFC 9474)."""
     from crypto.credentials import (
         ballot_public_key_bytes,
         begin_credential,
         finish_credential,
         generate_ballot_key,
         issue_blind_signature,
-        sign_payload,
     )
+
+    ipk = sk.public_key()
+    bsk = generate_ballot_key()
+    blinded, state = begin_credential(ipk, scope, ballot_public_key_bytes(bsk))
+    return bsk, finish_credential(ipk, state, issue_blind_signature(sk, blinded))
+
+
+def _build(count: int) -> list[bytes]:
+    """``count`` request bodies of ``POST …/ballots`` (in a worker process)."""
+    from crypto.ballot import encrypt_ballot
+    from crypto.credentials import sign_payload
     from crypto.encoding import canonical_json
 
     sk, pk, m = _STATE["sk"], _STATE["pk"], _STATE["m"]
-    ipk = sk.public_key()
     fingerprint = bytes.fromhex(_STATE["fingerprint"])
     out = []
     for _ in range(count):
-        bsk = generate_ballot_key()
-        blinded, state = begin_credential(ipk, _STATE["election_id"], ballot_public_key_bytes(bsk))
-        credential = finish_credential(ipk, state, issue_blind_signature(sk, blinded))
+        bsk, credential = new_credential(sk, _STATE["election_id"])
         choice = f"o{secrets.randbelow(OPTIONS)}"
         ballot, _ = encrypt_ballot(pk, m, fingerprint, credential.token_id, {"q": [choice]})
         bj = ballot.to_json()
@@ -145,26 +152,6 @@ def _heads(app: Any) -> int:
         db.close()
 
 
-def pg_sessions(app: Any) -> int | None:
-    """Connections PostgreSQL has accepted to this database so far (``pg_stat_database``,
-    PostgreSQL ≥ 14; ``None`` otherwise).  Each is a server process started: a pool too small
-    for the request threads shows up here as thousands of them."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.db import get_engine
-
-    try:
-        with get_engine(app).connect() as conn:
-            time.sleep(1.1)  # backends report their counters at most once a second
-            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-            value = conn.scalar(text("SELECT sessions FROM pg_stat_database "
-                                     "WHERE datname = current_database()"))
-            return int(value) if value is not None else None
-    except SQLAlchemyError:
-        return None
-
-
 def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: int,
                threads: int, out: Callable[[str], None],
                env: dict[str, str] | None = None, rate: float | None = None) -> dict[str, Any]:
@@ -176,27 +163,16 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
         bodies = build_bodies(ctx, ballots)
         out(f"  {ballots} ballots built in {time.perf_counter() - t0:.0f} s (not timed)")
         floor = floor_rate(pk, 1.0)  # just before the timed part, on the same machine state
-        heads_before = _heads(app)
         masters: list[int] = []
-        meter = cpu.CpuMeter({"nodes": cpu.descendants_of(lambda: masters),
-                              "database": cpu.named("postgres")})
+        path = f"/api/v1/elections/{ELECTION_ID}/ballots"
         with cluster.nodes(cluster.PG_URL, schema, Path(tmp), count=node_count,
                            workers=workers, threads=threads, env=env, pids=masters) as bases:
             warm = max(1, min(len(bodies) // 10, 2 * clients))  # connections, imports, caches
-            loadgen.post_all(bases, f"/api/v1/elections/{ELECTION_ID}/ballots", bodies[:warm],
-                             clients)
+            loadgen.post_all(bases, path, bodies[:warm], clients)
             heads_warm = _heads(app)
-            path = f"/api/v1/elections/{ELECTION_ID}/ballots"
-            sessions_before = pg_sessions(app)
-            meter.start()
-            if rate is None:
-                result = loadgen.post_all(bases, path, bodies[warm:], clients)
-            else:
-                result = loadgen.post_at_rate(bases, path, bodies[warm:], rate, clients)
-            spent = meter.stop()
-            sessions_after = pg_sessions(app)
+            timed = cluster.timed_load(app, bases, masters, path, bodies[warm:], clients, rate)
+        result = timed.result
         heads = _heads(app) - heads_warm
-        del heads_before
         from app.db import get_engine
 
         get_engine(app).dispose()
@@ -215,10 +191,8 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
         "floor_per_cast": round(floor / achieved, 3) if achieved else None,
         "casts_per_s_at_100_floor": round(100 * achieved / floor, 1) if floor else None,
         "load_1min": round(os.getloadavg()[0], 2),
-        **cpu.figures(spent, ok, floor, "cast"),
-        "database_sessions_opened": (sessions_after - sessions_before
-                                     if sessions_after is not None and sessions_before is not None
-                                     else None),
+        **cpu.figures(timed.cpu_s, ok, floor, "cast"),
+        "database_sessions_opened": timed.sessions_opened,
     }
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cluster, cpu, loadgen
-from bench.bench_cast import pg_sessions, threshold_key_json
+from bench.bench_cast import new_credential, threshold_key_json
 from bench.bench_crypto import floor_rate, generate_key
 from crypto.paillier import PublicKey
 
@@ -103,25 +103,15 @@ def _init(ctx: dict[str, Any]) -> None:
 
 def _build(count: int) -> list[bytes]:
     """``count`` request bodies of ``POST …/signatures`` (in a worker process)."""
-    from crypto.credentials import (
-        ballot_public_key_bytes,
-        begin_credential,
-        finish_credential,
-        generate_ballot_key,
-        issue_blind_signature,
-        sign_payload,
-    )
+    from crypto.credentials import sign_payload
     from crypto.encoding import canonical_json
     from crypto.petition import encrypt_signature
 
     sk, pk, params = _STATE["sk"], _STATE["pk"], _STATE["params"]
-    ipk = sk.public_key()
     fingerprint = bytes.fromhex(_STATE["fingerprint"])
     out = []
     for _ in range(count):
-        bsk = generate_ballot_key()
-        blinded, state = begin_credential(ipk, _STATE["scope"], ballot_public_key_bytes(bsk))
-        credential = finish_credential(ipk, state, issue_blind_signature(sk, blinded))
+        bsk, credential = new_credential(sk, _STATE["scope"])
         region = params.region_ids[secrets.randbelow(len(params.region_ids))]
         sig, _ = encrypt_signature(pk, params, fingerprint, credential.token_id, region)
         sj = sig.to_json()
@@ -170,22 +160,14 @@ def bench_bits(bits: int, signatures: int, regions: int, clients: int, node_coun
         bodies = build_bodies(ctx, signatures)
         out(f"  {signatures} signatures built in {time.perf_counter() - t0:.0f} s (not timed)")
         masters: list[int] = []
-        meter = cpu.CpuMeter({"nodes": cpu.descendants_of(lambda: masters),
-                              "database": cpu.named("postgres")})
         with cluster.nodes(cluster.PG_URL, schema, Path(tmp), count=node_count,
                            workers=workers, threads=threads, env=env, pids=masters) as bases:
             warm = max(1, min(len(bodies) // 10, 2 * clients))  # connections, imports, caches
             warm_result = loadgen.post_all(bases, path, bodies[:warm], clients)
             heads_warm, _ = counts(app, pid)
             floor = floor_rate(pk, 1.0)  # just before the timed part, on the same machine state
-            sessions_before = pg_sessions(app)
-            meter.start()
-            if rate is None:
-                result = loadgen.post_all(bases, path, bodies[warm:], clients)
-            else:
-                result = loadgen.post_at_rate(bases, path, bodies[warm:], rate, clients)
-            spent = meter.stop()
-            sessions_after = pg_sessions(app)
+            timed = cluster.timed_load(app, bases, masters, path, bodies[warm:], clients, rate)
+        result = timed.result
         heads_after, on_board = counts(app, pid)
         from app.db import get_engine
 
@@ -208,10 +190,8 @@ def bench_bits(bits: int, signatures: int, regions: int, clients: int, node_coun
         "signatures_per_s_at_100_floor": round(100 * achieved / floor, 1) if floor else None,
         "revoke_a50_peak": REVOKE_A50_PEAK,
         "load_1min": round(os.getloadavg()[0], 2),
-        **cpu.figures(spent, result.ok, floor, "signature"),
-        "database_sessions_opened": (sessions_after - sessions_before
-                                     if sessions_after is not None and sessions_before is not None
-                                     else None),
+        **cpu.figures(timed.cpu_s, result.ok, floor, "signature"),
+        "database_sessions_opened": timed.sessions_opened,
     }
 
 

@@ -18,8 +18,12 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench import cpu, loadgen
+from bench.loadgen import LoadResult
 
 PG_URL = os.environ.get("SAYLAU_BENCH_PG_URL",
                         os.environ.get("SAYLAU_TEST_PG_URL",
@@ -64,6 +68,54 @@ def make_app(url: str, schema: str | None, tmp: Path, **extra: Any) -> Any:
     application = create_app(config)
     upgrade(get_engine(application))
     return application
+
+
+def pg_sessions(app: Any) -> int | None:
+    """Connections PostgreSQL has accepted to this database so far (``pg_stat_database``,
+    PostgreSQL ≥ 14; ``None`` otherwise).  Each is a server process started: a pool too small
+    for the request threads shows up here as thousands of them."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.db import get_engine
+
+    try:
+        with get_engine(app).connect() as conn:
+            time.sleep(1.1)  # backends report their counters at most once a second
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            value = conn.scalar(text("SELECT sessions FROM pg_stat_database "
+                                     "WHERE datname = current_database()"))
+            return int(value) if value is not None else None
+    except SQLAlchemyError:
+        return None
+
+
+@dataclass(frozen=True)
+class TimedLoad:
+    """The timed part of ``bench cast|sign``: the load's outcome, the CPU seconds of each
+    process group (:class:`bench.cpu.CpuMeter`) and the PostgreSQL connections opened."""
+
+    result: LoadResult
+    cpu_s: dict[str, float]
+    sessions_opened: int | None
+
+
+def timed_load(app: Any, bases: list[str], masters: list[int], path: str,
+               bodies: list[bytes], clients: int, rate: float | None) -> TimedLoad:
+    """POST ``bodies`` to the nodes (closed loop, or open loop at ``rate``), metering the
+    nodes (``masters`` and their workers), PostgreSQL and this process."""
+    meter = cpu.CpuMeter({"nodes": cpu.descendants_of(lambda: masters),
+                          "database": cpu.named("postgres")})
+    before = pg_sessions(app)
+    meter.start()
+    if rate is None:
+        result = loadgen.post_all(bases, path, bodies, clients)
+    else:
+        result = loadgen.post_at_rate(bases, path, bodies, rate, clients)
+    spent = meter.stop()
+    after = pg_sessions(app)
+    opened = after - before if after is not None and before is not None else None
+    return TimedLoad(result, spent, opened)
 
 
 def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

@@ -133,7 +133,12 @@ def test_non_canonical_ballot(app, client, ready):
     payload = copy.deepcopy(payload)
     payload["ballot"]["extra"] = 1
     payload["signature"] = sign_payload(wallet.ballot_key, canonical_json(payload["ballot"])).hex()
-    _refused(app, client, payload, 400)
+    _refused(app, client, payload, 400, "non_canonical")
+    malformed = copy.deepcopy(ready[3])
+    malformed["ballot"]["contests"] = "none"
+    malformed["signature"] = sign_payload(wallet.ballot_key,
+                                          canonical_json(malformed["ballot"])).hex()
+    _refused(app, client, malformed, 400, "invalid_encoding")
 
 
 def test_out_of_window(app, client, ready):
