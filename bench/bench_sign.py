@@ -30,7 +30,7 @@ membership proof, Ed25519 over the canonical JSON).  The server-side checks of
   combined: one full exponentiation plus a multi-exponentiation of short powers);
 * **batch** — the same cheap checks and :func:`crypto.petition.signature_proof_item`
   per signature, then :func:`crypto.batch.find_invalid` per chunk of ``--chunk``
-  signatures (one full exponentiation per chunk plus 128-bit ones);
+  signatures (one full exponentiation per chunk plus 64-bit ones);
 * **append** — the board transaction alone (lock, insert, signed tree head, commit;
   one writer, SQLite WAL) via :func:`app.petitions.signing.append_signatures`;
 * **e2e off / e2e on** — the real endpoint path end to end: :func:`app.petitions.signing.sign`

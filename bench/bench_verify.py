@@ -3,7 +3,7 @@ and ``saylau verify`` end to end on a generated record (:mod:`bench.verify_e2e`)
 
 Individual verification (:func:`crypto.ballot.verify_ballot`, two full exponentiations
 per branch) against batch verification (:func:`crypto.ballot.ballot_proof_items` +
-:func:`crypto.batch.combined_check`, one full exponentiation plus 128-bit ones), at
+:func:`crypto.batch.combined_check`, one full exponentiation plus 64-bit ones), at
 2048 and 3072 bits, with the raw ``powmod(r, n, n²)`` floor of the same run.
 """
 

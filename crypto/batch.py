@@ -2,7 +2,7 @@
 
 Every branch of every proof states ``z^n ≡ a · c^e · (1+n)^(−m·e)  (mod N)``.  After the
 Fiat–Shamir challenges of all proofs have been checked one by one (cheap hashing), the
-verifier picks fresh random 128-bit multipliers ``δ`` — after the proofs are fixed —
+verifier picks fresh random odd 64-bit multipliers ``δ`` — after the proofs are fixed —
 and checks the single combined equation (small-exponent batch test, Bellare–Garay–Rabin)::
 
     ( ∏ z^δ )^n  ≡  ∏ a^δ · ∏_c c^(Σ e·δ) · (1 + n)^(−Σ m·e·δ)      (mod N)
@@ -36,7 +36,10 @@ from crypto.proofs import (
     equal_up_to_sign,
 )
 
-DELTA_BITS = 128
+#: Length of the multipliers δ: a set holding a false equation passes one combined check
+#: with probability ≤ 2⁻⁶³, over δ drawn afresh per check (docs/protocol.md §1.7 says why
+#: 64 and not the key generation's statistical 128).
+DELTA_BITS = 64
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ An audited ballot reveals, for each option, the plaintext ``m`` and randomness `
 ciphertext ``c = (1 + m·n) · rⁿ mod N`` (eq. P1).  Checking ``k`` openings one by one costs
 ``k`` full exponentiations.  With ``u = c · (1 − m·n) mod N`` (``(1 + m·n)⁻¹ = 1 − m·n``
 mod ``N``, since ``n² ≡ 0``), every opening states ``u ≡ rⁿ``; with fresh random odd
-128-bit multipliers ``δ`` chosen after the openings are fixed, the verifier checks the one
+64-bit multipliers ``δ`` chosen after the openings are fixed, the verifier checks the one
 combined equation (small-exponent batch test, Bellare–Garay–Rabin, like §1.7 V1)::
 
     ∏ u^δ  ≡  ( ∏ r^δ )ⁿ      (mod N)

@@ -3,7 +3,7 @@
 Each entry contributes a group of membership proofs whose Fiat–Shamir challenges were
 already checked (cheap); :func:`find_invalid_parallel` checks their exponentiations with
 the small-exponent batch equation (:func:`crypto.batch.find_invalid`, docs/protocol.md
-§1.7 V1: one full exponentiation per chunk plus 128-bit ones; bisection names the failing
+§1.7 V1: one full exponentiation per chunk plus 64-bit ones; bisection names the failing
 entries), in chunks of :data:`CHUNK` entries, in :data:`WORKERS` processes (both cores)
 when the board has more than :data:`PARALLEL_THRESHOLD` entries with proofs — or, given a
 Dask ``scheduler`` address (``tcp://host:port``), on the workers of that Dask distributed

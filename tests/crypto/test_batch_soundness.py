@@ -1,7 +1,7 @@
 """Soundness of the batch verifier (crypto/batch.py, docs/protocol.md §1.7, eq. V1).
 
 The batch test multiplies every branch equation ``z^n = ±a·u^e`` (eq. Z5: the sign is
-free, ``−1 = (n−1)^n`` being an n-th residue) by its own random odd 128-bit ``δ`` before
+free, ``−1 = (n−1)^n`` being an n-th residue) by its own random odd 64-bit ``δ`` before
 multiplying them together.  Without fresh independent ``δ`` (for
 example ``δ = 1``, or one ``δ`` for every branch) two wrong responses whose errors cancel
 — ``z_0·k`` in one equation and ``z_1·k⁻¹`` in another — leave the product unchanged, so
@@ -312,7 +312,7 @@ def test_petition_batch_names_two_signatures_with_cancelling_errors() -> None:
 
 
 def test_multipliers_are_fresh_odd_and_full_length() -> None:
-    """combined_check asks for one 128-bit δ per branch, and forces it odd."""
+    """combined_check asks for one 64-bit δ per branch (docs/protocol.md §1.7), and forces it odd."""
     c, proof = _option_proof(0)
     seen: list[int] = []
 
@@ -323,7 +323,7 @@ def test_multipliers_are_fresh_odd_and_full_length() -> None:
     item = ProofItem(c, (0, 1), proof)
     combined_check(PK, [item, item], rand_bits=spy)
     assert seen == [batch.DELTA_BITS] * 4
-    assert batch.DELTA_BITS >= 128
+    assert batch.DELTA_BITS == 64
 
 
 def test_bisection_uses_the_injected_multipliers(ballots) -> None:
