@@ -45,6 +45,7 @@ from crypto.roll import RollEntry, SignedRequest, count_problems, request_proble
 from crypto.threshold import ThresholdPublicKey
 from crypto.tree_head import election_log_id
 from tally.aggregate import EncryptedTally
+from tally.board_batch import WORKERS
 from tally.decrypt import (
     Rejected,
     TrusteePartials,
@@ -476,7 +477,8 @@ def verify_election_record(
     repeated = _repeated_trustees(sets, tpk.trustees)
     try:
         combined = combine_tally(tpk, recomputed_tally, sets, fingerprint=recomputed,
-                                 progress=progress)
+                                 progress=progress,
+                                 threads=WORKERS if workers is None else max(workers, 1))
     except CryptoError as exc:
         rejected = check_partials(tpk, recomputed_tally, sets, fingerprint=recomputed)
         _report_partials(report, rejected, len(sets), repeated)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import gmpy2
@@ -184,8 +184,14 @@ def combine(
     *,
     fingerprint: bytes,
     context: tuple[str, ...],
+    verify: Callable[[PartialDecryption], None] | None = None,
 ) -> CombinedDecryption:
-    """Verify every partial, keep the first ``k`` valid distinct ones, apply T8–T9."""
+    """Verify every partial, keep the first ``k`` valid distinct ones, apply T8–T9.
+
+    ``verify`` replaces the T7 check of one partial (it must raise :class:`CryptoError`
+    exactly when :func:`verify_partial_decryption` would, e.g. by returning a verdict that
+    function computed earlier, on another thread).
+    """
     try:
         validate_ciphertext(tpk.public, c)
     except InvalidCiphertext as exc:
@@ -198,7 +204,11 @@ def combine(
             rejected.append((index, "duplicate share"))
             continue
         try:
-            verify_partial_decryption(tpk, c, partial, fingerprint=fingerprint, context=context)
+            if verify is None:
+                verify_partial_decryption(tpk, c, partial, fingerprint=fingerprint,
+                                          context=context)
+            else:
+                verify(partial)
         except CryptoError as exc:
             rejected.append((index if isinstance(index, int) else -1, str(exc)))
             continue

@@ -16,9 +16,13 @@ Trustee file (``saylau trustee decrypt`` output; one element of
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+import gmpy2
 
 from crypto.encoding import require
 from crypto.errors import CryptoError, DecryptionError, InvalidEncoding
@@ -151,14 +155,48 @@ def check_partials(tpk: ThresholdPublicKey, tally: EncryptedTally,
     return bad
 
 
+def _release_gil() -> None:
+    """Let this thread's gmpy2 exponentiations run without the GIL (thread initialiser)."""
+    gmpy2.get_context().allow_release_gil = True
+
+
+def _verdicts(tpk: ThresholdPublicKey, tally: EncryptedTally, sets: Sequence[TrusteePartials],
+              fingerprint: bytes, pool: ThreadPoolExecutor
+              ) -> dict[tuple[str, str, int], Future[None]]:
+    """T7 for every partial of every option, on ``pool`` (key: option and ``id(partial)``)."""
+    out: dict[tuple[str, str, int], Future[None]] = {}
+    for q, o, c in tally.items():
+        ctx = tally_context(tally.election_id, q, o)
+        for tp in sets:
+            partial = tp.partials.get((q, o))
+            if partial is not None:
+                out[(q, o, id(partial))] = pool.submit(
+                    verify_partial_decryption, tpk, c, partial, fingerprint=fingerprint,
+                    context=ctx)
+    return out
+
+
 def combine_tally(tpk: ThresholdPublicKey, tally: EncryptedTally,
                   sets: Sequence[TrusteePartials], *, fingerprint: bytes,
-                  progress: ProgressFn | None = None) -> TallyDecryption:
+                  progress: ProgressFn | None = None, threads: int = 1) -> TallyDecryption:
     """Combine ``k`` valid partials per option (T8, T9); skip and report bad ones.
 
     Raises :class:`DecryptionError` naming the option if fewer than ``k`` valid
-    partials remain for it.
+    partials remain for it.  With ``threads`` > 1 the partials' proofs (T7, a few full
+    exponentiations each) are checked on that many threads at once, gmpy2 releasing the GIL
+    during each exponentiation; the outcome is the same.
     """
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads, initializer=_release_gil) as pool:
+            verdicts = _verdicts(tpk, tally, sets, fingerprint, pool)
+            return _combine_tally(tpk, tally, sets, fingerprint, progress, verdicts)
+    return _combine_tally(tpk, tally, sets, fingerprint, progress, None)
+
+
+def _combine_tally(tpk: ThresholdPublicKey, tally: EncryptedTally,
+                   sets: Sequence[TrusteePartials], fingerprint: bytes,
+                   progress: ProgressFn | None,
+                   verdicts: dict[tuple[str, str, int], Future[None]] | None) -> TallyDecryption:
     out = TallyDecryption(results={})
     items = tally.items()
     for done, (q, o, c) in enumerate(items, start=1):
@@ -173,8 +211,10 @@ def combine_tally(tpk: ThresholdPublicKey, tally: EncryptedTally,
                                              "partial does not belong to this trustee/election"))
                 continue
             partials.append(partial)
+        verify = None if verdicts is None else functools.partial(_verdict, verdicts, q, o)
         try:
-            combined = combine(tpk, c, partials, fingerprint=fingerprint, context=ctx)
+            combined = combine(tpk, c, partials, fingerprint=fingerprint, context=ctx,
+                               verify=verify)
         except DecryptionError as exc:
             raise DecryptionError(f"{q}/{o}: {exc}") from exc
         out.results.setdefault(q, {})[o] = combined.plaintext
@@ -183,6 +223,12 @@ def combine_tally(tpk: ThresholdPublicKey, tally: EncryptedTally,
         if progress is not None:
             progress("combining", done, len(items))
     return out
+
+
+def _verdict(verdicts: dict[tuple[str, str, int], Future[None]], q: str, o: str,
+             partial: PartialDecryption) -> None:
+    """The pre-computed T7 outcome of ``partial`` (raises what the check raised)."""
+    verdicts[(q, o, id(partial))].result()
 
 
 def results_from_json(obj: object) -> Results:

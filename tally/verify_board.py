@@ -36,6 +36,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import gmpy2
+
 from crypto.ballot import EncryptedBallot, tracker_of, verify_audited_ballot
 from crypto.batch import find_invalid
 from crypto.batch_open import find_invalid_openings
@@ -232,8 +234,9 @@ class BoardStream:
         self._pending: deque[Any] = deque()
         self._fed = 0
         self._done = 0
-        nn = ctx.public_key.nsquare
-        self._nn = nn
+        # the running products are gmpy2 integers: a Python-int product and remainder of
+        # 6,144-bit numbers cost about eight times as much (0.9 ms per ballot at 3,072 bits)
+        self._nn = gmpy2.mpz(ctx.public_key.nsquare)
         self.tally: dict[str, dict[str, int]] = {
             q.id: dict.fromkeys(q.option_ids, 1) for q in ctx.manifest.questions}
         n_workers = WORKERS if workers is None else workers
@@ -404,7 +407,7 @@ class BoardStream:
         for s in counted:
             result.counted.append(CountedBallot(s.index, s.tracker, self.leaf(s.index).hex(),
                                                 s.ballot))  # type: ignore[arg-type]
-        result.tally = self.tally
+        result.tally = {q: {o: int(c) for o, c in row.items()} for q, row in self.tally.items()}
         self._seen.clear()
         self._last_valid.clear()
         problems.sort(key=lambda x: (x.index, x.check))

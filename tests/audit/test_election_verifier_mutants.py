@@ -276,8 +276,9 @@ def _combine_stub(monkeypatch: pytest.MonkeyPatch, results: Any = None,
                   rejected: Any = ()) -> list[Any]:
     calls: list[Any] = []
 
-    def combine(tpk: Any, tally: Any, sets: Any, *, fingerprint: Any, progress: Any) -> Any:
-        calls.append((tpk, tally, sets, fingerprint, progress))
+    def combine(tpk: Any, tally: Any, sets: Any, *, fingerprint: Any, progress: Any,
+                threads: int) -> Any:
+        calls.append((tpk, tally, sets, fingerprint, progress, threads))
         return SimpleNamespace(results=copy.deepcopy(RESULTS) if results is None else results,
                                rejected=list(rejected))
 
@@ -290,12 +291,15 @@ def test_tally_part_passes_its_arguments(monkeypatch: pytest.MonkeyPatch) -> Non
     progress = print
     report = verify_election_record(_record(), None, progress, allow_test_keys=True)
     assert _messages(report) == _VALID
-    [(tpk, tally, sets, fingerprint, given)] = calls
+    [(tpk, tally, sets, fingerprint, given, threads)] = calls
+    assert threads == 2  # the partials' proofs on both cores (tally.board_batch.WORKERS)
     assert tpk == ThresholdPublicKey.from_json(EMPTY["election.json"]["election_key"])
     assert fingerprint == bytes.fromhex(FP)
     assert given is progress
     assert [s.trustee_index for s in sets] == [1, 2, 3]
     assert tally.election_id == "test-election" and tally.counted == ()
+    verify_election_record(_record(), None, progress, allow_test_keys=True, workers=1)
+    assert calls[-1][-1] == 1  # --workers 1: one thread too
 
 
 def test_untallied_record(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -171,20 +171,22 @@ def test_check_partials_names_a_bad_proof() -> None:
 # ------------------------------------------------------------------ combine_tally
 
 
-def test_combine_tally_results_progress_and_used() -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_combine_tally_results_progress_and_used(threads: int) -> None:
     tpk = _key()[0]
     calls = Calls()
     out = combine_tally(tpk, _tally(), [_partials(4), _partials(0), _partials(2)],
-                        fingerprint=FP, progress=calls)
+                        fingerprint=FP, progress=calls, threads=threads)
     assert out.results == {"q": {"a": 3, "b": 0}, "r": {"x": 7}}
     assert out.used == {k: (5, 1, 3) for k in (("q", "a"), ("q", "b"), ("r", "x"))}
     assert out.rejected == []
     assert calls == [("combining", 1, 3), ("combining", 2, 3), ("combining", 3, 3)]
     assert combine_tally(tpk, _tally(), [_partials(4), _partials(0), _partials(2)],
-                         fingerprint=FP).results == out.results
+                         fingerprint=FP, threads=threads).results == out.results
 
 
-def test_combine_tally_leaves_out_foreign_partials() -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_combine_tally_leaves_out_foreign_partials(threads: int) -> None:
     tpk = _key()[0]
     foreign = _copy(_partials(1), election_id="other")
     relabelled = _copy(_partials(3))
@@ -192,7 +194,7 @@ def test_combine_tally_leaves_out_foreign_partials() -> None:
     short = _copy(_partials(4))
     del short.partials[("r", "x")]
     out = combine_tally(tpk, _tally(), [foreign, relabelled, short, _partials(0), _partials(2)],
-                        fingerprint=FP)
+                        fingerprint=FP, threads=threads)
     assert out.results == {"q": {"a": 3, "b": 0}, "r": {"x": 7}}
     reason = "partial does not belong to this trustee/election"
     assert out.rejected == [Rejected(2, "q", "a", reason), Rejected(4, "q", "a", reason),
@@ -201,19 +203,47 @@ def test_combine_tally_leaves_out_foreign_partials() -> None:
     assert out.used[("q", "a")] == (5, 1, 3)
 
 
-def test_combine_tally_reports_bad_partials_and_too_few() -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_combine_tally_reports_bad_partials_and_too_few(threads: int) -> None:
     tpk = _key()[0]
     bad = _copy(_partials(0))
     p = bad.partials[("q", "b")]
     bad.partials[("q", "b")] = dataclasses.replace(p, c_i=p.c_i * 4 % tpk.nsquare)
     out = combine_tally(tpk, _tally(), [bad, _partials(1), _partials(2), _partials(3)],
-                        fingerprint=FP)
+                        fingerprint=FP, threads=threads)
     assert out.results == {"q": {"a": 3, "b": 0}, "r": {"x": 7}}
     assert out.rejected == [
         Rejected(1, "q", "b", "share 1: challenge does not match the transcript")]
     with pytest.raises(DecryptionError,
                        match=r"^q/b: only 2 valid partial decryption\(s\); 3 needed$"):
-        combine_tally(tpk, _tally(), [bad, _partials(1), _partials(2)], fingerprint=FP)
+        combine_tally(tpk, _tally(), [bad, _partials(1), _partials(2)], fingerprint=FP,
+                      threads=threads)
+
+
+def test_combine_tally_checks_proofs_on_threads_without_the_gil(monkeypatch) -> None:
+    """threads=2: every partial's T7 check runs once, off the calling thread, with gmpy2
+    releasing the GIL; combine uses those verdicts (none is checked twice)."""
+    import threading
+
+    import gmpy2
+
+    import tally.decrypt as decrypt
+
+    seen: list[tuple[int, bool]] = []
+    real = decrypt.verify_partial_decryption
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        seen.append((threading.get_ident(), gmpy2.get_context().allow_release_gil))
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(decrypt, "verify_partial_decryption", spy)
+    tpk = _key()[0]
+    out = combine_tally(tpk, _tally(), [_partials(4), _partials(0), _partials(2)],
+                        fingerprint=FP, threads=2)
+    assert out.results == {"q": {"a": 3, "b": 0}, "r": {"x": 7}}
+    assert len(seen) == 9  # 3 options × 3 trustees, once each
+    assert all(ident != threading.get_ident() and released for ident, released in seen)
+    assert not gmpy2.get_context().allow_release_gil  # the caller's context is untouched
 
 
 # ------------------------------------------------------------------ results
