@@ -61,6 +61,9 @@ class ThresholdPublicKey:
             raise InvalidKey("one verification key per trustee required")
         n = self.public.n
         _check_unit_mod_n2(n, self.v, "v")
+        if self.v * self.v % (n * n) == 1:  # T4: v ≠ 1; an order ≤ 2 voids T7's v-equation
+            raise InvalidKey("v has order 1 or 2 in Z*_(n^2) (v² ≡ 1): the partial decryption "
+                             "proofs would bind nothing")
         for i, v_i in enumerate(self.verification_keys, start=1):
             _check_unit_mod_n2(n, v_i, f"v_{i}")
         if (self.share_bits is None) != (self.theta == 1) or (

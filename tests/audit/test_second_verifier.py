@@ -407,3 +407,38 @@ def test_rules_attacks_in_both_verifiers(tmp_path: Path) -> None:
     assert code == 1
     assert "revote_policy differs" in _failed(report)["record-format"]
     assert "revote_policy differs" in " ".join(_python_failed(path).values())
+
+
+def test_a_key_whose_v_has_order_two_in_both_verifiers(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """T4 says v ≠ 1; a reader now checks v² mod N ≠ 1 (docs/protocol.md §4.2).  With v = 1
+    (or N − 1) every v_i is ±1, so T7's second equation binds no share and a trustee could
+    publish any partial decryption with a valid proof.  A dealer who builds the whole record
+    around such a key made a record that both verifiers accepted; both now refuse it."""
+    import tests.recordgen as recordgen
+    from crypto.errors import InvalidEncoding
+    from crypto.threshold import KeyShare, ThresholdPublicKey
+
+    good, shares = recordgen.threshold_key()
+    nn = good.nsquare
+    for v in (1, nn - 1):
+        doc = good.to_json()
+        doc["v"] = int_to_hex(v)
+        with pytest.raises(InvalidEncoding, match=r"v has order 1 or 2"):
+            ThresholdPublicKey.from_json(doc)
+
+    def weak_key() -> tuple[ThresholdPublicKey, tuple[KeyShare, ...]]:
+        tpk = copy.copy(good)  # the dealer's key with v = v_i = 1 (past the reader's check)
+        object.__setattr__(tpk, "v", 1)
+        object.__setattr__(tpk, "verification_keys", (1,) * good.trustees)
+        object.__setattr__(tpk, "_fingerprint", tpk._compute_fingerprint())
+        return tpk, tuple(KeyShare(s.index, s.s, tpk) for s in shares)
+
+    monkeypatch.setattr(recordgen, "threshold_key", weak_key)
+    path = generate(2).write(tmp_path / "weak-v")
+    code, report = _finish(_start(str(path), "--json"))
+    node_failed = _failed(report)
+    python_failed = _python_failed(path)
+    assert code == 1
+    assert any("order 1 or 2" in m for m in node_failed.values()), node_failed
+    assert any("order 1 or 2" in m for m in python_failed.values()), python_failed

@@ -341,6 +341,7 @@ function parseThresholdKey(j) {
   const vks = need(j, 'verification_keys', 'array', w).map((x, i) => hexToInt(x, `${w}.verification_keys[${i}]`));
   if (vks.length !== l) throw new FormatError(`${w}: ${vks.length} verification keys for ${l} trustees`);
   for (const x of [v, ...vks]) if (!inZnStar(x, n, N)) throw new FormatError(`${w}: v or v_i not in Z*_N`);
+  if ((v * v) % N === 1n) throw new FormatError(`${w}: v has order 1 or 2 (v^2 = 1 mod N)`);
   let delta = 1n; for (let i = 2n; i <= BigInt(l); i++) delta *= i;
   // §4.7.8: a key the trustees generated together has both theta and share_bits
   let theta = 1n; let shareBits = null;
