@@ -14,7 +14,7 @@ verifier then reads the record whole, so the report names the same parse error a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,9 +52,15 @@ def stream_board(source: Path, ctx: ElectionContext | None, *,
                  credentials_issued: int | None = None, progress: ProgressFn | None = None,
                  workers: int | None = None, scheduler: str | None = None,
                  receipt: Mapping[str, Any] | None = None, expected_total: int = 0,
-                 chunk: int = STREAM_CHUNK) -> BoardPass:
+                 chunk: int = STREAM_CHUNK,
+                 meanwhile: Callable[[], None] | None = None) -> BoardPass:
     """Check the board of the record at ``source`` in one pass (``ctx`` None: the election
-    keys are unusable, only the structure and the digest are taken)."""
+    keys are unusable, only the structure and the digest are taken).
+
+    ``meanwhile`` is called once the whole board has been handed out, while the worker
+    processes still check the last chunks: work of the caller's that does not depend on
+    the board (the tree heads' and the roll's signatures) then runs beside them instead of
+    after them, on a core that would otherwise wait."""
     hasher = hashlib.sha256()
     want = receipt.get("index") if isinstance(receipt, Mapping) else None
     kept: dict[int, Any] = {}
@@ -71,6 +77,8 @@ def stream_board(source: Path, ctx: ElectionContext | None, *,
                 position += 1
         if more:
             shape.append(f"board.json: {more} more structure error(s), not listed")
+        if meanwhile is not None:
+            meanwhile()
         return BoardPass(hasher.hexdigest(), LeafList(bytearray()), shape, None)
     stream = BoardStream(ctx, credentials_issued=credentials_issued, progress=progress,
                          workers=workers, scheduler=scheduler, expected_total=expected_total,
@@ -82,6 +90,8 @@ def stream_board(source: Path, ctx: ElectionContext | None, *,
                 kept[want] = entries[want - position]
             position += len(entries)
             stream.feed(entries)
+        if meanwhile is not None:
+            meanwhile()
     except BaseException:
         stream.close()
         raise

@@ -239,13 +239,28 @@ def verify_board_record(
     except CryptoError:
         issued = None
     streamed: BoardPass | None = None
+    # The tree heads' and the roll's checks do not depend on the board: with a streamed
+    # board they run while the worker processes check its last chunks (stream_board's
+    # ``meanwhile``), into reports of their own that join this one in the usual order.
+    early: dict[str, Any] = {}
+
+    def meanwhile() -> None:
+        if checked_ctx is None or board_key is None:
+            return
+        heads_report = Report(record.source)
+        early["heads"] = (heads_report,
+                          _check_tree_heads(heads_report, record, board_key, log_id))
+        roll_report = Report(record.source)
+        early["roll"] = (roll_report, _check_roll_and_requests(roll_report, record,
+                                                               checked_ctx))
+
     if record.board_source is not None:
         try:
             expected = _last_tree_size(record)
             streamed = stream_board(record.board_source, checked_ctx, credentials_issued=issued,
                                     progress=progress, workers=workers, scheduler=scheduler,
                                     receipt=receipt, expected_total=expected,
-                                    chunk=chunk_for(expected, workers))
+                                    chunk=chunk_for(expected, workers), meanwhile=meanwhile)
         except BoardUnreadable:  # not a JSON array: the whole-file reader names the error
             return verify_board_record(read_record(record.source, strict=False), receipt,
                                        progress, workers=workers,
@@ -301,7 +316,11 @@ def verify_board_record(
     leaves: Sequence[bytes]
     if streamed is not None:
         assert streamed.result is not None  # noqa: S101 (a usable context checks the board)
-        heads = _check_tree_heads(report, record, board_key, log_id)
+        if "heads" in early:
+            heads_report, heads = early["heads"]
+            report.checks.extend(heads_report.checks)
+        else:
+            heads = _check_tree_heads(report, record, board_key, log_id)
         leaves = streamed.leaves
         roots = _check_merkle(report, leaves, heads)
         board = _SparseBoard(len(leaves), streamed.kept)
@@ -309,7 +328,11 @@ def verify_board_record(
         board, leaves, heads, roots = check_board_log(report, record, board_key, log_id)
 
     # 6-7. board entries
-    roll = _check_roll_and_requests(report, record, ctx)
+    if "roll" in early:
+        roll_report, roll = early["roll"]
+        report.checks.extend(roll_report.checks)
+    else:
+        roll = _check_roll_and_requests(report, record, ctx)
     result: BoardResult = streamed.result if streamed is not None and streamed.result \
         is not None else verify_board(ctx, board, credentials_issued=issued, progress=progress,
                                       workers=workers, scheduler=scheduler)

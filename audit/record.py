@@ -242,12 +242,10 @@ class Record:
 def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> list[str]:
     """JSON Schema errors of the record; an election board's entries are checked by the
     equivalent, much cheaper :func:`tally.entry_shape.board_errors` instead."""
-    import jsonschema  # imported lazily: only the reader needs it
-
     from tally.entry_shape import board_errors
     from tally.verify_board import MAX_PROBLEMS
 
-    validator = jsonschema.Draft202012Validator(load_schema(record_format))
+    validator = _validator(record_format)
     errors = []
     document = dict(files)
     board = document.get(BOARD)
@@ -263,6 +261,22 @@ def _schema_errors(files: Mapping[str, Any], record_format: str = FORMAT) -> lis
         message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
         errors.append(f"{where}: {message}")
     return errors
+
+
+@cache
+def _validator(record_format: str) -> Any:
+    """A validator of the record schema with its ``$ref``s written out
+    (:mod:`audit.schema_inline`: the same errors, in half the time), or of the schema as
+    published if that cannot be done."""
+    import jsonschema
+
+    from audit.schema_inline import CannotInline, inline_refs
+
+    schema = load_schema(record_format)
+    try:
+        return jsonschema.Draft202012Validator(inline_refs(schema))
+    except CannotInline:
+        return jsonschema.Draft202012Validator(schema)
 
 
 def _completeness_errors(raw: Mapping[str, bytes]) -> list[str]:

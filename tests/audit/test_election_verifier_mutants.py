@@ -588,9 +588,13 @@ def test_streamed_board(monkeypatch: pytest.MonkeyPatch) -> None:
     record.board_errors_at = 1
     board = _board_stub(monkeypatch)
 
+    call_meanwhile = True
+
     def stream(source: Any, ctx: Any, **kwargs: Any) -> Any:
         calls.append((source, ctx, kwargs))
         result = ev.verify_board(ctx, [])
+        if call_meanwhile:  # as stream_board does once the board is handed out
+            kwargs["meanwhile"]()
         return SimpleNamespace(digest="d" * 64, shape_errors=["s1", "s2"], result=result,
                                leaves=[], kept={})
 
@@ -602,10 +606,19 @@ def test_streamed_board(monkeypatch: pytest.MonkeyPatch) -> None:
     [(source, ctx, kwargs)] = calls
     assert source == Path("rec")
     assert ctx.fingerprint == bytes.fromhex(FP)
+    assert callable(kwargs.pop("meanwhile"))
     assert kwargs == {"credentials_issued": 1, "progress": progress, "workers": 2,
                       "scheduler": "x", "receipt": receipt, "expected_total": 0,
                       "chunk": chunk_for(0, 2)}
     assert len(board) == 1  # the stub's own call: verify_board is not run again
+    # the tree heads and the roll, checked during the board pass, keep their place
+    names = [c.name for c in out.report.checks]
+    assert names.index("tree-heads") < names.index("board-merkle") < names.index("roll")
+    call_meanwhile = False
+    record.format_errors = ["a", "b"]
+    again = verify_board_record(record, receipt, progress, workers=2, scheduler="x",
+                                allow_test_keys=True)
+    assert again.report.checks == out.report.checks
     assert record.digests["board.json"] == "d" * 64
     assert record.format_errors == ["a", "s1", "s2", "b"]
     assert out.report.checks[0] == Check("record-format", False,

@@ -103,6 +103,37 @@ def test_chunk_size_does_not_change_the_board_result(tmp_path: Path, chunk: int)
     assert one_pass.shape_errors == []
 
 
+def test_meanwhile_runs_once_after_the_board_is_handed_out(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """stream_board's ``meanwhile`` (the tree heads' and the roll's checks of
+    ``saylau verify``) runs once, after the last chunk is fed and before ``finish``."""
+    from tally.verify_board import BoardStream
+
+    path = _tampered(tmp_path)
+    record = read_record(path, strict=False)
+    events: list[str] = []
+    feed, finish = BoardStream.feed, BoardStream.finish
+
+    def spy_feed(self: BoardStream, entries: Any) -> None:
+        events.append("feed")
+        feed(self, entries)
+
+    def spy_finish(self: BoardStream, *args: Any) -> Any:
+        events.append("finish")
+        return finish(self, *args)
+
+    monkeypatch.setattr(BoardStream, "feed", spy_feed)
+    monkeypatch.setattr(BoardStream, "finish", spy_finish)
+    stream_board(path, record.context(), workers=1, chunk=2,
+                 meanwhile=lambda: events.append("meanwhile"))
+    assert events.count("feed") >= 3
+    assert events[-2:] == ["meanwhile", "finish"] and events.count("meanwhile") == 1
+    events.clear()
+    stream_board(path, None, chunk=2, meanwhile=lambda: events.append("meanwhile"))
+    assert events == ["meanwhile"]  # unusable keys: after the structure pass
+
+
 def test_unreadable_board_falls_back_to_the_whole_file_error(tmp_path: Path) -> None:
     path = _base().write(tmp_path / "rec")
     (path / BOARD).write_bytes((path / BOARD).read_bytes()[:-3])

@@ -363,10 +363,15 @@ def test_public_key_counts_messages(threshold: Any, trustees: Any, keys: int, me
 
 
 def test_unit_check_is_exactly_z_star() -> None:
-    """1 and n² − 1 are units (accepted); 0, n² and multiples of a factor are not."""
+    """1 and n² − 1 are units (accepted as v_i); 0, n² and multiples of a factor are not.
+    As v, 1 and n² − 1 are refused for their order (v² ≡ 1, docs/protocol.md §4.2)."""
     pub = P.PublicKey(SAFE_P * SAFE_Q)
     nn = pub.nsquare
-    assert ThresholdPublicKey(pub, 1, 1, 1, (nn - 1,)).v == 1
+    assert ThresholdPublicKey(pub, 1, 1, 4, (nn - 1,)).verification_keys == (nn - 1,)
+    assert ThresholdPublicKey(pub, 1, 1, 4, (1,)).verification_keys == (1,)
+    for weak in (1, nn - 1):
+        with pytest.raises(InvalidKey, match=r"^v has order 1 or 2 in Z\*_\(n\^2\)"):
+            ThresholdPublicKey(pub, 1, 1, weak, (4,))
     for bad in (0, nn, SAFE_P, SAFE_Q * 5, nn + 4):
         with pytest.raises(InvalidKey, match=r"^v is not in Z\*_\(n\^2\)$"):
             ThresholdPublicKey(pub, 1, 1, bad, (4,))
