@@ -314,7 +314,7 @@ def counted_set(entries: Sequence[object], tree_size: int) -> frozenset[int]:
             continue
         if entry.get("kind") == "signature":
             sigs.add(i)
-        elif entry.get("kind") == "invalidation" and isinstance(entry.get("target_index"), int):
+        elif entry.get("kind") == "invalidation" and type(entry.get("target_index")) is int:
             sigs.discard(entry["target_index"])
     return frozenset(sigs)
 

@@ -522,6 +522,10 @@ def test_counted_set() -> None:
     assert counted_set(entries, 3) == frozenset({0, 2})
     assert counted_set(entries, 0) == frozenset()
     assert counted_set(entries, 100) == frozenset({2})
+    # a JSON true is not the index 1 (the verifier refuses such an invalidation, §7.5)
+    flagged: list[object] = [{"kind": "signature"}, {"kind": "signature"},
+                             {"kind": "invalidation", "target_index": True}]
+    assert counted_set(flagged, 3) == frozenset({0, 1})
 
 
 def test_check_differential() -> None:
