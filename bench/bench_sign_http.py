@@ -29,7 +29,6 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +121,7 @@ def _build(count: int) -> list[bytes]:
 
 
 def build_bodies(ctx: dict[str, Any], count: int, processes: int = 2) -> list[bytes]:
-    chunk = max(1, count // (processes * 4))
-    sizes = [min(chunk, count - i) for i in range(0, count, chunk)]
-    with ProcessPoolExecutor(processes, initializer=_init, initargs=(ctx,)) as pool:
-        return [b for part in pool.map(_build, sizes) for b in part]
+    return cluster.build_in_processes(_init, ctx, _build, count, processes)
 
 
 def counts(app: Any, petition_id: int) -> tuple[int, int]:

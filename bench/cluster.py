@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,18 @@ from typing import Any
 
 from bench import cpu, loadgen
 from bench.loadgen import LoadResult
+
+
+def build_in_processes(init: Callable[[dict[str, Any]], None], ctx: dict[str, Any],
+                       build: Callable[[int], list[bytes]], count: int,
+                       processes: int = 2) -> list[bytes]:
+    """``count`` request bodies built beforehand, as voters' devices would: ``build(k)`` makes
+    ``k`` of them in a worker process set up by ``init(ctx)``; in order of the parts."""
+    chunk = max(1, count // (processes * 4))
+    sizes = [min(chunk, count - i) for i in range(0, count, chunk)]
+    with ProcessPoolExecutor(processes, initializer=init, initargs=(ctx,)) as pool:
+        return [b for part in pool.map(build, sizes) for b in part]
+
 
 PG_URL = os.environ.get("SAYLAU_BENCH_PG_URL",
                         os.environ.get("SAYLAU_TEST_PG_URL",
