@@ -20,15 +20,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import jsontext
 from app.errors import ApiError
 from app.redirects import CONTROL_STRICT as _CONTROL_STRICT
 from app.redirects import safe_next
@@ -146,12 +146,31 @@ def _guard() -> None:
                 if storage.filename and _CONTROL_STRICT.search(storage.filename):
                     raise _bad(f"file name of {key!r} contains a control character")
         elif request.is_json and request.content_length != 0:
-            raw = request.get_data(cache=True)
-            try:
-                doc = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                return  # the view answers 400 malformed_json
-            _walk_json(doc)
+            doc = parsed_json_body()
+            if doc is not _MALFORMED:
+                _walk_json(doc)
+
+
+#: What :func:`parsed_json_body` returns for a body that is not JSON (the view answers 400).
+_MALFORMED = object()
+
+
+def parsed_json_body() -> Any:
+    """The request body parsed once per request (:func:`app.jsontext.loads`), for the input
+    guard and then the view (:func:`app.blueprints.api.json_body`); ``_MALFORMED`` when it is
+    not JSON."""
+    if "saylau_json_body" not in g:
+        try:
+            g.saylau_json_body = jsontext.loads(request.get_data(cache=True))
+        except ValueError:  # UnicodeDecodeError is one; too deep is one (jsontext)
+            g.saylau_json_body = _MALFORMED
+    return g.saylau_json_body
+
+
+def json_body_or_none() -> Any:
+    """:func:`parsed_json_body`, ``None`` for a body that is not JSON."""
+    doc = parsed_json_body()
+    return None if doc is _MALFORMED else doc
 
 
 def init_app(app: Flask) -> None:

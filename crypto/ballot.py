@@ -62,7 +62,43 @@ def option_context(election_id: str, question_id: str, option_id: str, token_id:
 def tracker_of(ballot_json: Mapping[str, Any]) -> str:
     """Ballot tracker ``tagged_hash("saylau/v1/tracker", ("ballot", canonical_json(ballot)))`` hex
     (docs/protocol.md §1.6): what the voter writes down and looks up on the board."""
-    return tagged_hash(TRACKER_DOMAIN, ("ballot", canonical_json(dict(ballot_json)))).hex()
+    return tracker_of_canonical(canonical_json(dict(ballot_json)))
+
+
+def tracker_of_canonical(ballot_canonical: bytes) -> str:
+    """:func:`tracker_of` from ``canonical_json(ballot)`` already computed (the entry check
+    makes it for the ballot signature)."""
+    return tagged_hash(TRACKER_DOMAIN, ("ballot", ballot_canonical)).hex()
+
+
+_BALLOT_FIELDS = frozenset({"election_id", "token_id", "contests"})
+_CONTEST_FIELDS = frozenset({"question_id", "selections", "count_proof"})
+_SELECTION_FIELDS = frozenset({"option_id", "ciphertext", "proof"})
+_PROOF_FIELDS = frozenset({"a", "e", "z"})
+
+
+def has_exact_fields(ballot_json: Mapping[str, Any]) -> bool:
+    """``EncryptedBallot.from_json(ballot_json).to_json() == ballot_json``, for a
+    ``ballot_json`` that :meth:`EncryptedBallot.from_json` accepted, without writing the
+    numbers again.
+
+    The parser already refused every number or byte string not in canonical hex
+    (:func:`crypto.encoding.hex_to_int`, :func:`crypto.encoding.hex_to_bytes`: lowercase,
+    no leading zero), and every value of the wrong JSON type; writing such a value back
+    gives the same text.  What the parser leaves is a field it does not read: the
+    canonical form has none, so the two sides are equal exactly when every object has
+    exactly its fields.  ``tests/crypto/test_ballot_exact_fields.py`` compares the two on
+    mutated ballots.
+    """
+    if ballot_json.keys() != _BALLOT_FIELDS:
+        return False
+    for contest in ballot_json["contests"]:
+        if contest.keys() != _CONTEST_FIELDS or contest["count_proof"].keys() != _PROOF_FIELDS:
+            return False
+        for selection in contest["selections"]:
+            if selection.keys() != _SELECTION_FIELDS or selection["proof"].keys() != _PROOF_FIELDS:
+                return False
+    return True
 
 
 def count_context(election_id: str, question_id: str, token_id: bytes) -> Context:
@@ -302,11 +338,19 @@ def verify_audited_ballot(pk: PublicKey, manifest: Manifest, ballot: EncryptedBa
 
 
 def ballot_proof_items(pk: PublicKey, manifest: Manifest, fingerprint: bytes,
-                       ballot: EncryptedBallot, token_id: bytes) -> list[ProofItem]:
+                       ballot: EncryptedBallot, token_id: bytes, *,
+                       units: bool = True) -> list[ProofItem]:
     """Shape and Fiat–Shamir checks of a ballot, returning its proofs for batch checking.
 
     Raises like :func:`verify_ballot` for everything but the exponentiations, which
     :func:`crypto.batch.combined_check` then does for many ballots at once.
+
+    ``units=False`` also leaves the proofs' unit tests (``gcd(a_i, n) = gcd(z_i, n) = 1``)
+    to ``combined_check``, which makes them on the product of every element of its batch:
+    for a caller that hands the items to ``combined_check`` (or
+    :func:`crypto.batch.find_invalid`) before it accepts the ballot, and that names a
+    failing ballot's fault with ``units=True`` or :func:`verify_ballot`.  The ciphertexts
+    are tested either way (:func:`check_ballot_shape`).
     """
     check_ballot_shape(pk, manifest, ballot, token_id)
     eid = manifest.election_id
@@ -316,7 +360,8 @@ def ballot_proof_items(pk: PublicKey, manifest: Manifest, fingerprint: bytes,
             try:
                 check_membership_challenge(pk, s.ciphertext, OPTION_VALUES, s.proof,
                                            domain=DOMAIN_OPTION, fingerprint=fingerprint,
-                                           context=option_context(eid, q.id, s.option_id, token_id))
+                                           context=option_context(eid, q.id, s.option_id, token_id),
+                                           units=units)
             except InvalidProof as exc:
                 raise InvalidProof(f"question {q.id}, option {s.option_id}: {exc}") from exc
             items.append(ProofItem(s.ciphertext, OPTION_VALUES, s.proof))
@@ -326,7 +371,7 @@ def ballot_proof_items(pk: PublicKey, manifest: Manifest, fingerprint: bytes,
             check_membership_challenge(pk, total, q.allowed_counts, contest.count_proof,
                                        domain=DOMAIN_SELECTION_COUNT, fingerprint=fingerprint,
                                        context=count_context(eid, q.id, token_id),
-                                       statement_ciphertexts=cts)
+                                       statement_ciphertexts=cts, units=units)
         except InvalidProof as exc:
             raise InvalidProof(f"question {q.id}, selection count: {exc}") from exc
         items.append(ProofItem(total, q.allowed_counts, contest.count_proof, tuple(cts)))

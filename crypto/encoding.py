@@ -88,7 +88,27 @@ def byte_length(modulus: int) -> int:
 MAX_JSON_DEPTH = 64
 
 
+#: Exact types of JSON leaves that need no check (the usual case; subclasses take the
+#: general path of :func:`_check_json`)
+_PLAIN_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def _check_json(value: Any, path: str = "$", depth: int = 0) -> None:
+    kind = type(value)
+    if kind is dict or kind is list:  # the common containers: leaves checked inline
+        if depth >= MAX_JSON_DEPTH:
+            raise InvalidEncoding(f"{path}: nested deeper than {MAX_JSON_DEPTH} levels")
+        if kind is dict:
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise InvalidEncoding(f"{path}: object keys must be strings")
+                if type(item) not in _PLAIN_LEAVES:
+                    _check_json(item, f"{path}.{key}", depth + 1)
+        else:
+            for i, item in enumerate(value):
+                if type(item) not in _PLAIN_LEAVES:
+                    _check_json(item, f"{path}[{i}]", depth + 1)
+        return
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return
     if isinstance(value, int):
@@ -113,6 +133,10 @@ def _check_json(value: Any, path: str = "$", depth: int = 0) -> None:
 def canonical_json(value: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, compact separators, UTF-8, no floats."""
     _check_json(value)
+    return _dumps(value)
+
+
+def _dumps(value: Any) -> bytes:
     try:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return text.encode("utf-8")
@@ -120,6 +144,40 @@ def canonical_json(value: Any) -> bytes:
         raise InvalidEncoding("$: a string is not valid Unicode (lone surrogate)") from exc
     except ValueError as exc:  # an integer beyond sys.get_int_max_str_digits() digits
         raise InvalidEncoding("$: an integer is too long to write as JSON text") from exc
+
+
+def canonical_member(value: dict[str, Any], key: str) -> bytes:
+    """``canonical_json(value[key])``, checked as a member of ``value`` (one level deeper,
+    errors named ``$.key…``): what :func:`canonical_json_reusing` takes in ``known``."""
+    member = value[key]
+    _check_json(member, f"$.{key}", 1)
+    return _dumps(member)
+
+
+def canonical_json_reusing(value: dict[str, Any], known: dict[str, bytes]) -> bytes:
+    """``canonical_json(value)`` for an object some of whose members' canonical JSON is
+    already at hand: ``known[key]`` must be :func:`canonical_member` ``(value, key)`` (or
+    ``canonical_json(value[key])`` of a member nested fewer than ``MAX_JSON_DEPTH - 1``
+    levels deep, such as a parsed ballot).  A board entry and its ballot: the entry check
+    makes the ballot's bytes for its signature, and the leaf hash needs the entry's.
+
+    Canonical JSON is written member by member (``{`` key ``:`` value ``,`` … ``}``, keys
+    sorted), so the object's bytes are its members' bytes joined.  On any error this falls
+    back to :func:`canonical_json`, so the error and its path are the same.
+    ``tests/crypto/test_encoding_reuse.py`` compares the two.
+    """
+    try:
+        parts = []
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise InvalidEncoding("$: object keys must be strings")
+            member = known.get(key)
+            if member is None:
+                member = canonical_member(value, key)
+            parts.append(_dumps(key) + b":" + member)
+        return b"{" + b",".join(parts) + b"}"
+    except (InvalidEncoding, TypeError):
+        return canonical_json(value)  # raises with the whole object's path
 
 
 def require(obj: object, key: str, kind: type | tuple[type, ...], where: str = "object") -> Any:

@@ -21,7 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crypto.encoding import bytes_to_hex, canonical_json, hex_to_bytes, require
+from crypto.encoding import (
+    bytes_to_hex,
+    canonical_json,
+    canonical_json_reusing,
+    hex_to_bytes,
+    require,
+)
 from crypto.errors import InvalidEncoding, InvalidMerkleProof
 
 HASH_SIZE = 32
@@ -383,6 +389,11 @@ def make_consistency_proof(
     return ConsistencyProof(old_size, n, tuple(log.consistency_proof(old_size, n)))
 
 
-def entry_leaf_hash(entry: object) -> bytes:
-    """The board leaf of one entry: ``leaf_hash(canonical_json(entry))`` (§3.1)."""
+def entry_leaf_hash(entry: object, known: dict[str, bytes] | None = None) -> bytes:
+    """The board leaf of one entry: ``leaf_hash(canonical_json(entry))`` (§3.1).
+
+    ``known``: members whose canonical JSON the caller already made
+    (:func:`crypto.encoding.canonical_json_reusing`; the same bytes, the same errors)."""
+    if known and isinstance(entry, dict):
+        return leaf_hash(canonical_json_reusing(entry, known))
     return leaf_hash(canonical_json(entry))

@@ -238,10 +238,20 @@ def check_membership_challenge(
     fingerprint: bytes,
     context: Context,
     statement_ciphertexts: Sequence[int] | None = None,
+    units: bool = True,
 ) -> None:
-    """Shape checks plus ``Σ e_i ≡ H(transcript) (mod 2^t)`` — everything but the powers."""
+    """Shape checks plus ``Σ e_i ≡ H(transcript) (mod 2^t)`` — everything but the powers.
+
+    ``units=False`` leaves out the ``gcd(·, n) = 1`` tests (:func:`check_membership_ranges`
+    instead of :func:`check_membership_shape`), for a caller whose proofs then go to
+    :func:`crypto.batch.combined_check`: it makes those tests on the product of every
+    element of the batch, and names the bad element with this full check when they fail.
+    """
     allowed = tuple(allowed)
-    check_membership_shape(pk, c, allowed, proof)
+    if units:
+        check_membership_shape(pk, c, allowed, proof)
+    else:
+        check_membership_ranges(pk, c, allowed, proof)
     statement = tuple(statement_ciphertexts) if statement_ciphertexts is not None else (c,)
     expected = membership_challenge(pk, domain, fingerprint, context, statement, c, allowed, proof.a)
     if sum(proof.e) % _T_MOD != expected:

@@ -27,6 +27,7 @@ from crypto.encoding import byte_length, int_to_fixed
 FIELD_BYTES = 0x01
 FIELD_INT = 0x02
 FIELD_TEXT = 0x03
+_INT_TYPE = bytes([FIELD_INT])
 
 #: Challenge length in bits (docs/protocol.md §1.2): 2^t must stay below min(p, q).
 CHALLENGE_BITS = 256
@@ -67,11 +68,19 @@ class Transcript:
         return self.integer(label, value, byte_length(modulus))
 
     def integers_mod(self, label: str, values: Iterable[int], modulus: int) -> Transcript:
-        """Append a list: its length as a 4-byte integer, then each element as a field."""
+        """Append a list: its length as a 4-byte integer, then each element as a field.
+
+        The same bytes as ``integer_mod(f"{label}[{i}]", value, modulus)`` per element,
+        written in one pass (a proof's transcript is mostly these lists)."""
         items = list(values)
         self.integer(label + "#count", len(items), 4)
+        width = byte_length(modulus)
+        width_prefix = width.to_bytes(4, "big")
+        update = self._hash.update
         for index, value in enumerate(items):
-            self.integer_mod(f"{label}[{index}]", value, modulus)
+            raw_label = f"{label}[{index}]".encode()
+            update(b"".join((_INT_TYPE, len(raw_label).to_bytes(4, "big"), raw_label,
+                             width_prefix, int_to_fixed(int(value), width))))
         return self
 
     def digest(self) -> builtins.bytes:

@@ -38,6 +38,7 @@ from crypto.ballot import (
     BallotSecrets,
     EncryptedBallot,
     ballot_proof_items,
+    has_exact_fields,
     verify_audited_ballot,
     verify_ballot,
 )
@@ -135,6 +136,9 @@ class EntryCheck:
     faults: list[Fault] = field(default_factory=list)
     ballot: EncryptedBallot | None = None
     ballot_json: dict[str, Any] | None = None
+    #: ``canonical_json(ballot_json)`` once the signature check has made it (the tracker's
+    #: input too: :func:`crypto.ballot.tracker_of_canonical`)
+    ballot_canonical: bytes | None = None
     token: bytes | None = None
     items: list[ProofItem] = field(default_factory=list)
     #: an ``audited`` entry checked with ``verify_proofs=False``: its openings ``(c, m, r)``,
@@ -194,6 +198,14 @@ def check_audit_secrets(ctx: ElectionContext, ballot: EncryptedBallot, secrets_j
     return secrets_, []
 
 
+def unit_fault(ctx: ElectionContext, ballot: EncryptedBallot, token: bytes) -> None:
+    """Raise the first proof element that is not a unit, in the order the shape checks
+    meet them (:func:`crypto.ballot.ballot_proof_items` with ``units=True``), for a ballot
+    whose batch equation failed.  The entry check leaves these tests to the batch
+    (``units=False``), so a failing ballot is named as if they had come first."""
+    ballot_proof_items(ctx.public_key, ctx.manifest, ctx.fingerprint, ballot, token, units=True)
+
+
 def _verify_items(ctx: ElectionContext, out: EntryCheck, token: bytes) -> None:
     """The proof exponentiations of one entry: batched (V1), then one by one for the reason."""
     if not out.items or out.ballot is None:
@@ -202,6 +214,7 @@ def _verify_items(ctx: ElectionContext, out: EntryCheck, token: bytes) -> None:
         combined_check(ctx.public_key, out.items)
     except InvalidProof:
         try:
+            unit_fault(ctx, out.ballot, token)
             verify_ballot(ctx.public_key, ctx.manifest, ctx.fingerprint, out.ballot, token)
         except CryptoError as exc:
             out.bad("ballot-proof", f"ballot proof: {exc}", exc)
@@ -240,7 +253,7 @@ def _common(ctx: ElectionContext, entry: object, position: int | None, kind: str
     cast_ok = not isinstance(cast_at, bool) and isinstance(cast_at, int)
     if not cast_ok:
         out.bad("entry-format", "cast_at must be an integer (ms)")
-    if ballot.to_json() != ballot_json:
+    if not has_exact_fields(ballot_json):  # = ballot.to_json() != ballot_json
         out.bad("entry-format", "ballot is not in canonical form (unknown or extra fields)",
                 InvalidEncoding("non-canonical ballot"))
         out.kind = None
@@ -262,15 +275,17 @@ def _common(ctx: ElectionContext, entry: object, position: int | None, kind: str
 def _proof_items(ctx: ElectionContext, out: EntryCheck, token: bytes) -> None:
     assert out.ballot is not None
     try:
+        # the proofs' gcd tests are the batch equation's (one for the whole batch)
         out.items = ballot_proof_items(ctx.public_key, ctx.manifest, ctx.fingerprint, out.ballot,
-                                       token)
+                                       token, units=False)
     except CryptoError as exc:
         out.bad("ballot-proof", f"ballot proof: {exc}", exc)
         out.items = []
 
 
 def check_ballot_entry(ctx: ElectionContext, entry: object, *, position: int | None = None,
-                       verify_proofs: bool = True, proofs: bool = True) -> EntryCheck:
+                       verify_proofs: bool = True, proofs: bool = True,
+                       ballot_canonical: bytes | None = None) -> EntryCheck:
     """Every entry-local check of a ``ballot`` entry (docs/protocol.md §9.2 checks 1–4, 7).
 
     ``position`` = the entry's board index (``None`` before the server assigns it:
@@ -282,6 +297,8 @@ def check_ballot_entry(ctx: ElectionContext, entry: object, *, position: int | N
     box then makes its copy check, which must come first, and finishes the same check with
     :func:`check_ballot_proofs`.  ``verify_proofs=False`` checks the proofs' shapes and
     Fiat–Shamir challenges but leaves their exponentiations in ``items`` for a batch.
+    ``ballot_canonical``: ``canonical_json(entry["ballot"])`` if the caller has made it
+    (:func:`crypto.encoding.canonical_member`, for the leaf hash).
     """
     out = EntryCheck("ballot")
     _common(ctx, entry, position, "ballot", out)
@@ -301,8 +318,9 @@ def check_ballot_entry(ctx: ElectionContext, entry: object, *, position: int | N
     out.token = credential.token_id
     try:
         signature = hex_to_bytes(entry.get("signature"), "signature")
-        verify_payload_signature(credential.ballot_public_key, canonical_json(out.ballot_json),
-                                 signature)
+        out.ballot_canonical = (ballot_canonical if ballot_canonical is not None
+                                else canonical_json(out.ballot_json))
+        verify_payload_signature(credential.ballot_public_key, out.ballot_canonical, signature)
     except CryptoError as exc:
         out.bad("signature", f"ballot signature: {exc}", exc)
     if out.ballot.token_id != out.token:
@@ -351,11 +369,13 @@ def check_audited_entry(ctx: ElectionContext, entry: object, *, position: int | 
 
 
 def check_board_entry(ctx: ElectionContext, entry: object, *, position: int | None = None,
-                      verify_proofs: bool = True) -> EntryCheck:
+                      verify_proofs: bool = True,
+                      ballot_canonical: bytes | None = None) -> EntryCheck:
     """Dispatch on ``entry["kind"]``; an unknown kind is an ``entry-format`` fault."""
     kind = entry.get("kind") if isinstance(entry, dict) else None
     if kind == "ballot":
-        return check_ballot_entry(ctx, entry, position=position, verify_proofs=verify_proofs)
+        return check_ballot_entry(ctx, entry, position=position, verify_proofs=verify_proofs,
+                                  ballot_canonical=ballot_canonical)
     if kind == "audited":
         return check_audited_entry(ctx, entry, position=position, verify_proofs=verify_proofs)
     out = EntryCheck(None)
@@ -383,4 +403,5 @@ __all__ = [
     "check_board_entry",
     "ciphertext_digest",
     "copied_ciphertexts",
+    "unit_fault",
 ]

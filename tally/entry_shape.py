@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import re
 
-_HEX_INT = re.compile(r"^(0|[1-9a-f][0-9a-f]*)$")
+from crypto.encoding import is_hex_int
+
+#: ``^(0|[1-9a-f][0-9a-f]*)$``, the schema's canonical hex integer, is tested with
+#: :func:`crypto.encoding.is_hex_int` (no regular expression: a ballot holds 91 numbers of
+#: up to 1,536 digits, and the expression cost a twentieth of the verifier's time)
 _HEX_BYTES = re.compile(r"^([0-9a-f]{2})*$")
 _HASH32 = re.compile(r"^[0-9a-f]{64}$")
 _SIG64 = re.compile(r"^[0-9a-f]{128}$")
@@ -49,7 +53,7 @@ def _proof(where: str, proof: object, out: list[str]) -> None:
             out.append(f"{where}/{name}: not an array")
             continue
         for i, v in enumerate(values):
-            if not _pattern(v, _HEX_INT):
+            if not is_hex_int(v):
                 out.append(f"{where}/{name}/{i}: not a canonical hex integer")
 
 
@@ -98,7 +102,7 @@ def _ballot(where: str, ballot: object, out: list[str]) -> None:
                     out.append(f"{sw}: '{name}' is required")
             if "option_id" in sel and not isinstance(sel["option_id"], str):
                 out.append(f"{sw}/option_id: not a string")
-            if "ciphertext" in sel and not _pattern(sel["ciphertext"], _HEX_INT):
+            if "ciphertext" in sel and not is_hex_int(sel["ciphertext"]):
                 out.append(f"{sw}/ciphertext: not a canonical hex integer")
             if "proof" in sel:
                 _proof(f"{sw}/proof", sel["proof"], out)

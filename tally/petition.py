@@ -192,11 +192,24 @@ def check_signature_entry(ctx: PetitionContext, entry: object, *, position: int 
         if verify_proofs:
             verify_signature(ctx.public_key, ctx.params, ctx.fingerprint, sig, credential.token_id)
         else:
+            # the proof's gcd tests are the batch equation's (one for the whole batch)
             out.item = signature_proof_item(ctx.public_key, ctx.params, ctx.fingerprint, sig,
-                                            credential.token_id)
+                                            credential.token_id, units=False)
     except CryptoError as exc:
         bad("region-proof", str(exc), exc)
     return out
+
+
+def _batch_fault(ctx: PetitionContext, sig: EncryptedSignature) -> str:
+    """The report's message for a signature the batch equation refused: a proof element that
+    is not a unit is named as the shape check names it (the entry check left those tests to
+    the batch), anything else is ``proof fails``."""
+    try:
+        signature_proof_item(ctx.public_key, ctx.params, ctx.fingerprint, sig, sig.token_id,
+                             units=True)
+    except CryptoError as exc:
+        return str(exc)
+    return "proof fails"
 
 
 def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
@@ -256,7 +269,7 @@ def verify_petition_board(ctx: PetitionContext, entries: Sequence[object], *,
         for i in sorted(find_invalid_parallel(pk, keyed, workers=workers,  # type: ignore[type-var]
                                               stage="signature proofs")):
             assert isinstance(i, int)
-            result.problems.append(Problem(i, "region-proof", "proof fails"))
+            result.problems.append(Problem(i, "region-proof", _batch_fault(ctx, pending[i][0])))
             del pending[i]
     for position, target in invalidations:
         if target not in pending or target in result.invalidated:

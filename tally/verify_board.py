@@ -38,9 +38,15 @@ from typing import Any
 
 import gmpy2
 
-from crypto.ballot import EncryptedBallot, tracker_of, verify_audited_ballot
+from crypto.ballot import (
+    EncryptedBallot,
+    tracker_of,
+    tracker_of_canonical,
+    verify_audited_ballot,
+)
 from crypto.batch import find_invalid
 from crypto.batch_open import find_invalid_openings
+from crypto.encoding import canonical_member
 from crypto.errors import CryptoError, InvalidBallot, InvalidEncoding
 from crypto.merkle import entry_leaf_hash
 from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
@@ -49,7 +55,14 @@ from tally.board_batch import (  # noqa: F401 - re-exported names of the old API
     WORKERS,
     find_invalid_parallel,
 )
-from tally.entry_checks import ENTRY_KINDS, REVOTE_POLICIES, ElectionContext, check_board_entry
+from tally.entry_checks import (
+    ENTRY_KINDS,
+    REVOTE_POLICIES,
+    ElectionContext,
+    EntryCheck,
+    check_board_entry,
+    unit_fault,
+)
 from tally.entry_shape import board_entry_errors
 from tally.progress import ProgressFn
 
@@ -150,14 +163,17 @@ def check_entries(ctx: ElectionContext, start: int, entries: Sequence[object],
     for offset, entry in enumerate(entries):
         position = start + offset
         shape_errors = board_entry_errors(entry, f"board.json/{position}") if shape else []
+        ballot_canonical = _ballot_canonical(entry)
         try:
-            leaf = entry_leaf_hash(entry)
+            leaf = entry_leaf_hash(entry, None if ballot_canonical is None
+                                   else {"ballot": ballot_canonical})
         except CryptoError as exc:
             out.append(EntrySummary(position, ZERO_LEAF,
                                     [("entry-format", f"not canonical JSON: {exc}")],
                                     shape=shape_errors))
             continue
-        checked = check_board_entry(ctx, entry, position=position, verify_proofs=False)
+        checked = check_board_entry(ctx, entry, position=position, verify_proofs=False,
+                                    ballot_canonical=ballot_canonical)
         summary = EntrySummary(position, leaf, [(f.check, f.message) for f in checked.faults],
                                shape=shape_errors)
         out.append(summary)
@@ -171,7 +187,9 @@ def check_entries(ctx: ElectionContext, start: int, entries: Sequence[object],
             entry.get("replaces")
         summary.digests = tuple(_digest(c) for c in ballot.ciphertexts())
         if checked.kind == "ballot":
-            summary.tracker = tracker_of(checked.ballot_json)
+            summary.tracker = (tracker_of_canonical(checked.ballot_canonical)
+                               if checked.ballot_canonical is not None
+                               else tracker_of(checked.ballot_json))
             summary.ciphertexts = tuple((contest.question_id, s.option_id, s.ciphertext)
                                         for contest in ballot.contests
                                         for s in contest.selections)
@@ -184,7 +202,7 @@ def check_entries(ctx: ElectionContext, start: int, entries: Sequence[object],
     failing = set(find_invalid_openings(ctx.public_key, opened)) if opened else set()
     for s, c in parsed:
         if s.index in bad:
-            s.problems.append(("ballot-proof", "ballot proof fails its verification equation"))
+            s.problems.append(("ballot-proof", _batch_fault(ctx, c)))
         if s.index in failing and c.secrets is not None:
             try:
                 verify_audited_ballot(ctx.public_key, ctx.manifest, c.ballot, c.secrets)
@@ -193,6 +211,32 @@ def check_entries(ctx: ElectionContext, start: int, entries: Sequence[object],
             else:  # never expected: the batch test and the one-by-one check disagree
                 s.problems.append(("audit", "audited ballot does not open"))
     return out
+
+
+def _ballot_canonical(entry: object) -> bytes | None:
+    """A ``ballot`` entry's ``canonical_json(ballot)``, made once for its leaf hash and its
+    signature check; ``None`` if it has none (the full checks then name the problem)."""
+    if not isinstance(entry, dict) or entry.get("kind") != "ballot" \
+            or not isinstance(entry.get("ballot"), dict):
+        return None
+    try:
+        return canonical_member(entry, "ballot")
+    except CryptoError:
+        return None
+
+
+def _batch_fault(ctx: ElectionContext, checked: EntryCheck) -> str:
+    """The report's message for an entry the batch equation refused: a proof element that
+    is not a unit is named (the entry check left those tests to the batch), anything else
+    is the equation's."""
+    assert checked.ballot is not None  # noqa: S101 (it has proof items)
+    token = checked.token if checked.kind == "ballot" and checked.token is not None \
+        else checked.ballot.token_id
+    try:
+        unit_fault(ctx, checked.ballot, token)
+    except CryptoError as exc:
+        return f"ballot proof: {exc}"
+    return "ballot proof fails its verification equation"
 
 
 ZERO_LEAF = b"\x00" * 32

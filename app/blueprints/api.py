@@ -12,11 +12,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 
-from app import jsontext
 from app.db import get_session
 from app.errors import ApiError
 from app.extensions import csrf, limiter
-from app.hardening import AUDITED_LIMIT, account_key, account_limit
+from app.hardening import AUDITED_LIMIT, account_key, account_limit, json_body_or_none
 from app.models import User
 from app.openapi import openapi_document
 from app.security import bearer_user, current_user
@@ -39,10 +38,7 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400/415 ApiError."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
-    try:
-        data = jsontext.loads(request.get_data(cache=True))  # no NaN; too deep is malformed
-    except ValueError:
-        data = None
+    data = json_body_or_none()  # no NaN; too deep is malformed; parsed once per request
     if data is None:
         raise ApiError(400, "malformed_json", "the body is not valid JSON")
     if not isinstance(data, dict):

@@ -46,6 +46,7 @@ from app.petitions.parameters import (
 from app.security import aware
 from app.services import board_core
 from app.services.issuance import coarse_slot, issuance_granularity_s
+from crypto.batch import ProofItem
 from crypto.credentials import (
     Credential,
     issue_blind_signature,
@@ -62,7 +63,6 @@ from crypto.petition import (
     EncryptedSignature,
     PetitionParameters,
     check_signature,
-    signature_proof_item,
 )
 from crypto.transcript import tagged_hash
 from tally.petition import PetitionContext, check_signature_entry, region_digest
@@ -188,10 +188,13 @@ def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Crede
     return credential, sig, sig_obj, ed
 
 
-def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tuple[Credential, EncryptedSignature, dict[str, Any]]:
+def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]
+                      ) -> tuple[Credential, EncryptedSignature, dict[str, Any], ProofItem]:
     """Everything before the proof's exponentiations: open, cheap checks, token not on the board.
 
-    Returns the credential, the parsed signature and the board entry (without ``index``).
+    Returns the credential, the parsed signature, the board entry (without ``index``) and
+    the proof's item for the batch equation (:func:`crypto.batch.combined_check`, which
+    also makes the proof's unit tests).
     """
     _accepting(p)
     credential, sig, sig_obj, ed = check_signature_request(p, payload)
@@ -212,7 +215,8 @@ def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]) -> tupl
             raise _crypto_error(checked.errors[0])
         raise ApiError(400, "invalid_entry", fault.message)
     check_copy(db, p.id, region_digest(election_key(p).public.n, entry))
-    return credential, sig, entry
+    assert checked.item is not None  # noqa: S101 (check_signature_entry made it: no fault)
+    return credential, sig, entry, checked.item
 
 
 _CIPHERTEXTS = cast(Table, PetitionCiphertext.__table__)
@@ -264,14 +268,10 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], *,
     db = new_session(app)
     try:
         p = get_petition(db, petition_id)
-        credential, sig, entry = prepare_signature(db, p, payload)
+        credential, sig, entry, item = prepare_signature(db, p, payload)
         if verify_proof and batching_enabled(app):
             pk, params, fp = election_key(p).public, params_of(p), fingerprint_of(p)
             token = credential.token_id
-            try:
-                item = signature_proof_item(pk, params, fp, sig, token)
-            except CryptoError as exc:
-                raise _crypto_error(exc) from exc
             pending = batcher.PendingSignature(
                 token_hex=token.hex(), entry=entry, pk=pk, item=item,
                 check=lambda: _check_proof(pk, params, fp, sig, token))

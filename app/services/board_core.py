@@ -26,8 +26,8 @@ signed tree head) is :mod:`app.services.group_commit`.
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from app.board_cache import committed_logs
 from app.errors import ApiError
-from crypto.encoding import canonical_json
+from crypto.encoding import canonical_json, canonical_json_reusing
 from crypto.merkle import MerkleLog, leaf_hash, make_consistency_proof, make_inclusion_proof
 from crypto.tree_head import SignedTreeHead, sign_tree_head
 
@@ -130,8 +130,9 @@ def append_row(db: Session, models: BoardModels, board_id: object, log: MerkleLo
     """Insert ``entry`` as leaf ``index`` (``log.size`` must equal it) and extend ``log``."""
     if log.size != index:
         raise RuntimeError("board size out of step with its entries")  # never expected
-    leaf = leaf_hash(canonical_json(entry))
-    row = models.entry(leaf_index=index, entry_json=json.dumps(entry, sort_keys=True),
+    canonical = canonical_json(entry)
+    leaf = leaf_hash(canonical)
+    row = models.entry(leaf_index=index, entry_json=canonical.decode("utf-8"),
                        leaf_hash=leaf.hex(), **{models.fk: board_id}, **columns)
     db.add(row)
     db.flush()
@@ -150,13 +151,17 @@ class Leaf:
 
 
 def append_rows(db: Session, models: BoardModels, board_id: object, log: MerkleLog,
-                start: int, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[Leaf]:
+                start: int, rows: list[tuple[dict[str, Any], dict[str, Any]]],
+                known: Sequence[dict[str, bytes]] | None = None) -> list[Leaf]:
     """Insert ``rows`` (``(entry, columns)``, entry ``i`` as leaf ``start + i``) with ONE
     bulk INSERT (and ONE SELECT of their ids) and extend ``log``; ``log.size`` must equal
     ``start``.
 
     ``columns`` must carry the same keys for every row (``tracker`` where the board has
-    trackers); returns the inserted rows' ids and leaves, in order.
+    trackers); returns the inserted rows' ids and leaves, in order.  ``known[i]``: members
+    of entry ``i`` whose canonical JSON the caller has already made (its ballot, from the
+    signature check: :func:`crypto.encoding.canonical_json_reusing`).  The row stores the
+    entry's canonical JSON, the bytes its leaf hashes.
     """
     if log.size != start:
         raise RuntimeError("board size out of step with its entries")  # never expected
@@ -164,10 +169,12 @@ def append_rows(db: Session, models: BoardModels, board_id: object, log: MerkleL
         return []
     params = []
     for i, (entry, columns) in enumerate(rows):
-        leaf = leaf_hash(canonical_json(entry))
+        canonical = (canonical_json_reusing(entry, known[i]) if known is not None
+                     else canonical_json(entry))
+        leaf = leaf_hash(canonical)
         log.append(leaf)
         params.append({models.fk: board_id, "leaf_index": start + i,
-                       "entry_json": json.dumps(entry, sort_keys=True),
+                       "entry_json": canonical.decode("utf-8"),
                        "leaf_hash": leaf.hex(), **columns})
     db.execute(insert(models.entry.__table__), params)  # Core executemany: one INSERT
     entry = models.entry

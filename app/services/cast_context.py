@@ -27,9 +27,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from typing import cast
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from app.errors import ApiError
@@ -40,6 +41,14 @@ from crypto.threshold import ThresholdPublicKey
 from tally.entry_checks import ElectionContext
 
 _EXTENSION = "saylau_cast_contexts"
+_ELECTIONS = cast(Table, Election.__table__)
+#: :func:`read_state`'s statement, written out: a ``select()`` of the same columns cost twice
+#: the client CPU (SQLAlchemy's compile-cache key per execution), about 0.4 ms of a cast's
+#: 15.  The result columns keep their types (``DateTime`` on SQLite is stored as text).
+_STATE_SQL = text("SELECT id, state, opens_at, closes_at, credential_policy, fingerprint_hex "
+                  "FROM elections WHERE id = :id").columns(
+    *(_ELECTIONS.c[name] for name in ("id", "state", "opens_at", "closes_at",
+                                      "credential_policy", "fingerprint_hex")))
 _LOCK = threading.Lock()
 
 
@@ -82,9 +91,7 @@ def read_state(db: Session, election_id: object) -> ElectionState:
     """The election's mutable columns (404 ``not_found`` as :func:`elections.get_election`)."""
     if not isinstance(election_id, str) or len(election_id) > 64:
         raise ApiError(404, "not_found", "unknown election")
-    row = db.execute(select(Election.id, Election.state, Election.opens_at, Election.closes_at,
-                            Election.credential_policy, Election.fingerprint_hex)
-                     .where(Election.id == election_id)).first()
+    row = db.execute(_STATE_SQL, {"id": election_id}).first()
     if row is None:
         raise ApiError(404, "not_found", "unknown election")
     return ElectionState(*row)

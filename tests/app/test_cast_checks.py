@@ -288,3 +288,34 @@ def test_a_cast_runs_each_check_once(app, client, ready, monkeypatch, batched):
     assert response.status_code == 201, response.get_json()
     assert calls == {"verify_credential": 1, "verify_payload_signature": 1,
                      "ballot_proof_items": 1}
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_commitment_that_is_not_a_unit_is_named(app, client, ready, batched):
+    """A commitment ``a = n`` (``gcd(a, n) = n``) with challenges that match the transcript:
+    the entry check leaves the unit tests to the batch equation (``units=False``); the batch
+    finds the ballot and its own check names the commitment, batched or not."""
+    from crypto.ballot import DOMAIN_OPTION, OPTION_VALUES, option_context
+    from crypto.proofs import membership_challenge
+    from crypto.transcript import CHALLENGE_BITS
+
+    _, election, wallet, payload = ready
+    app.config["BALLOT_BATCH_ENABLED"] = batched
+    payload = copy.deepcopy(payload)
+    pk = election.election_key.public
+    contest = payload["ballot"]["contests"][0]
+    selection = contest["selections"][0]
+    proof = selection["proof"]
+    a = [int(x, 16) for x in proof["a"]]
+    a[0] = pk.n
+    challenge = membership_challenge(
+        pk, DOMAIN_OPTION, election.fingerprint,
+        option_context("e1", contest["question_id"], selection["option_id"],
+                       wallet.credential.token_id),
+        (int(selection["ciphertext"], 16),), int(selection["ciphertext"], 16), OPTION_VALUES, a)
+    e0 = int(proof["e"][0], 16)
+    proof["a"] = [format(x, "x") for x in a]
+    proof["e"][1] = format((challenge - e0) % (1 << CHALLENGE_BITS), "x")
+    payload["signature"] = sign_payload(wallet.ballot_key, canonical_json(payload["ballot"])).hex()
+    error = _refused(app, client, payload, 400)
+    assert "commitment not in Z*_{n^2}" in error["message"], error

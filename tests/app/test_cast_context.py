@@ -7,6 +7,7 @@ serves another election.  On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -119,7 +120,7 @@ def test_after_the_first_cast_no_election_row_or_json_per_cast(node, monkeypatch
         reads = election_reads(statements)
         assert len(reads) == 1, reads  # the mutable columns only
         assert not any(c in reads[0] for c in JSON_COLUMNS), reads[0]
-        assert "elections.state" in reads[0] and "elections.closes_at" in reads[0]
+        assert re.search(r"\bstate\b", reads[0]) and re.search(r"\bcloses_at\b", reads[0])
         # that read and the copy check: nothing else in the request thread
         selects = [s for s in statements if s.upper().startswith("SELECT")]
         assert len(selects) == 2, selects

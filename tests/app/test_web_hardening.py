@@ -3,6 +3,8 @@ ProxyFix + HSTS, NUL bytes and out-of-range integers at the edge, audited-ballot
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.hardening import safe_next
@@ -120,6 +122,34 @@ def test_hostile_json_gets_400(client, body):
     response = client.post("/api/v1/auth/login", json=body)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_hostile_json_in_another_unicode_encoding_gets_400(client, encoding):
+    """The view reads UTF-16 and UTF-32 bodies (RFC 8259 §8.1 readers may); the input guard
+    used to decode them as UTF-8 only, fail, and let them through unchecked."""
+    body = json.dumps({"email": "a\x00@example.org", "password": "x"}).encode(encoding)
+    response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_input"
+
+
+def test_the_body_is_parsed_once_per_request(client, monkeypatch):
+    """The input guard and the view share one parse (a ballot is 35 KB of JSON)."""
+    body = json.dumps({"email": "parse-once@example.org", "password": "x"})
+    calls = []
+    real = json.loads
+
+    def counting(data, *args, **kwargs):
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        if "parse-once@" in text:
+            calls.append(1)
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting)
+    response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    assert response.status_code in (400, 401)
+    assert calls == [1]
 
 
 def test_deep_json_gets_400(client):

@@ -642,3 +642,29 @@ def test_counted_set_only_invalidations_remove() -> None:
     entries: list[object] = [{"kind": "signature"}, {"kind": "other", "target_index": 0},
                              {"target_index": 0}, {"kind": "signature", "target_index": 0}]
     assert counted_set(entries, 4) == frozenset({0, 3})
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_a_non_unit_commitment_is_named_though_the_batch_finds_it(batch: bool) -> None:
+    """Commitment ``a_0 = n`` with challenges that match the transcript: the entry check
+    leaves the proof's gcd tests to the batch equation; the report still names it."""
+    from crypto.petition import DOMAIN_REGION, region_context
+    from crypto.proofs import membership_challenge
+    from crypto.transcript import CHALLENGE_BITS
+
+    board = _board()
+    region = board[1]["signature"]["region"]
+    proof = region["proof"]
+    c = hex_to_int(region["ciphertext"])
+    a = [PK.n] + [hex_to_int(x) for x in proof["a"][1:]]
+    token = bytes.fromhex(board[1]["signature"]["token_id"])
+    e = membership_challenge(PK, DOMAIN_REGION, FP, region_context("petition:1", token), (c,), c,
+                             PARAMS.allowed, a)
+    proof["a"] = [int_to_hex(x) for x in a]
+    proof["e"][1] = int_to_hex((e - sum(hex_to_int(x) for i, x in enumerate(proof["e"])
+                                        if i != 1)) % (1 << CHALLENGE_BITS))
+    _resign(board[1])
+    result = verify_petition_board(CTX, board, batch=batch)
+    assert result.problems == [Problem(1, "region-proof",
+                                       "region proof: commitment not in Z*_{n^2}")]
+    assert list(result.counted) == [0, 2]

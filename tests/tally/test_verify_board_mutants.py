@@ -818,3 +818,42 @@ def test_audit_batch_and_single_check_disagree(monkeypatch: pytest.MonkeyPatch) 
     calls.clear()
     check_entries(_ctx(), 0, board[2:3])
     assert calls == []  # no audited entry: no batch
+
+
+def _non_unit_commitment(entry: dict[str, Any], g: GeneratedElection) -> str:
+    """Commitment ``a_0 = n`` (``gcd(a_0, n) = n``) in the first option proof, with challenges
+    that match the transcript: only the unit test can refuse it.  Returns the option id."""
+    from crypto.ballot import DOMAIN_OPTION, OPTION_VALUES, option_context
+    from crypto.proofs import membership_challenge
+    from crypto.transcript import CHALLENGE_BITS
+
+    contest = entry["ballot"]["contests"][0]
+    selection = contest["selections"][0]
+    proof = selection["proof"]
+    c = hex_to_int(selection["ciphertext"])
+    a = [g.tpk.public.n] + [hex_to_int(x) for x in proof["a"][1:]]
+    token = bytes.fromhex(entry["ballot"]["token_id"])
+    challenge = membership_challenge(
+        g.tpk.public, DOMAIN_OPTION, g.fingerprint,
+        option_context(g.manifest.election_id, contest["question_id"], selection["option_id"],
+                       token), (c,), c, OPTION_VALUES, a)
+    proof["a"] = [int_to_hex(x) for x in a]
+    proof["e"][1] = int_to_hex((challenge - hex_to_int(proof["e"][0])) % (1 << CHALLENGE_BITS))
+    return f"{contest['question_id']}, option {selection['option_id']}"
+
+
+def test_a_non_unit_commitment_is_named_though_the_batch_finds_it() -> None:
+    """The entry check leaves the proofs' gcd tests to the batch equation; the report still
+    names the element, as the shape check did when it made them itself."""
+    board = _board()
+    where = _non_unit_commitment(board[1], _gen())  # audited: no signature to redo
+    out = check_entries(_ctx(), 0, board)
+    assert [s.problems for s in out] == [
+        [], [("ballot-proof", f"ballot proof: question {where}: commitment not in Z*_{{n^2}}")],
+        [], [], []]
+    # the entry's own full check (what the ballot box runs on a ballot its batch refused)
+    from tally.entry_checks import check_board_entry
+
+    checked = check_board_entry(_ctx(), board[1], position=1)
+    assert [(f.check, f.message) for f in checked.faults] == [
+        ("ballot-proof", f"ballot proof: question {where}: commitment not in Z*_{{n^2}}")]
