@@ -11,6 +11,7 @@ counts are folded in batches by :func:`app.petitions.counts.refresh_counts`.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -188,35 +189,61 @@ def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Crede
     return credential, sig, sig_obj, ed
 
 
+def _request_parts(payload: dict[str, Any]) -> tuple[Credential, dict[str, Any], bytes]:
+    """The request's parts (400 for a malformed body or credential); nothing verified yet."""
+    credential_obj = _object(payload, "credential")
+    sig_obj = _object(payload, "signature")
+    try:
+        ed = hex_to_bytes(payload.get("ed25519_signature"), "ed25519_signature", 64)
+    except InvalidEncoding as exc:
+        raise ApiError(400, "invalid_body", "ed25519_signature must be 64 bytes of hex") from exc
+    try:
+        credential = Credential.from_json(credential_obj)
+    except CryptoError as exc:
+        raise ApiError(400, "invalid_credential", str(exc)) from exc
+    return credential, sig_obj, ed
+
+
+def _refuse_used_token(db: Session, p: Petition, credential: Credential) -> None:
+    if db.scalars(select(PetitionBoardEntry.id).where(
+            PetitionBoardEntry.petition_id == p.id,
+            PetitionBoardEntry.token_id == credential.token_id.hex())).first():
+        raise ApiError(409, "already_signed", "this credential has already signed")
+
+
 def prepare_signature(db: Session, p: Petition, payload: dict[str, Any]
                       ) -> tuple[Credential, EncryptedSignature, dict[str, Any], ProofItem]:
     """Everything before the proof's exponentiations: open, cheap checks, token not on the board.
+
+    The checks are the verifier's own (:func:`tally.petition.check_signature_entry`), run
+    once.  Whatever :func:`check_signature_request` refuses, that check refuses too; so it
+    runs only for a refused entry, to answer with its specific error (``token_mismatch``,
+    ``non_canonical``, …) as before, then a used token (409), then the entry's own fault.
 
     Returns the credential, the parsed signature, the board entry (without ``index``) and
     the proof's item for the batch equation (:func:`crypto.batch.combined_check`, which
     also makes the proof's unit tests).
     """
     _accepting(p)
-    credential, sig, sig_obj, ed = check_signature_request(p, payload)
-    token_hex = credential.token_id.hex()
-    if db.scalars(select(PetitionBoardEntry.id).where(
-            PetitionBoardEntry.petition_id == p.id,
-            PetitionBoardEntry.token_id == token_hex)).first():
-        raise ApiError(409, "already_signed", "this credential has already signed")
+    credential, sig_obj, ed = _request_parts(payload)
     entry: dict[str, Any] = {
         "kind": "signature", "petition_id": scope_id(p.id), "credential": credential.to_json(),
         "signature": sig_obj, "ed25519_signature": ed.hex(), "signed_at": board_core.coarse_ms(),
     }
     # The verifier's own entry check (proof exponentiations left to the caller's batch).
-    checked = check_signature_entry(petition_context(p), entry, verify_proofs=False)
+    ctx = petition_context(p)
+    checked = check_signature_entry(ctx, entry, verify_proofs=False)
     if not checked.ok:
+        check_signature_request(p, payload)  # the request's own error first, as before
+        _refuse_used_token(db, p, credential)
         fault = checked.faults[0]
         if checked.errors:
             raise _crypto_error(checked.errors[0])
         raise ApiError(400, "invalid_entry", fault.message)
-    check_copy(db, p.id, region_digest(election_key(p).public.n, entry))
-    assert checked.item is not None  # noqa: S101 (check_signature_entry made it: no fault)
-    return credential, sig, entry, checked.item
+    _refuse_used_token(db, p, credential)
+    check_copy(db, p.id, region_digest(ctx.public_key.n, entry))
+    assert checked.item is not None and checked.signature is not None  # noqa: S101 (no fault)
+    return credential, checked.signature, entry, checked.item
 
 
 _CIPHERTEXTS = cast(Table, PetitionCiphertext.__table__)
@@ -240,10 +267,31 @@ def check_copies(db: Session, petition_id: int, digests: Sequence[str]) -> None:
         raise _copied()
 
 
+#: Parsed contexts of open petitions by fingerprint (it binds the parameters, the election
+#: key, the issuer key and the board key: docs/protocol.md §11), so a signature does not
+#: parse the petition's keys again.  Immutable values; a few hundred petitions at most.
+_CONTEXTS: dict[str, PetitionContext] = {}
+_CONTEXTS_MAX = 256
+_CONTEXTS_LOCK = threading.Lock()
+
+
 def petition_context(p: Petition) -> PetitionContext:
-    """The :class:`tally.petition.PetitionContext` the verifier rebuilds from the record."""
-    return PetitionContext(params_of(p), election_key(p).public, issuer_public(p),
-                           fingerprint_of(p))
+    """The :class:`tally.petition.PetitionContext` the verifier rebuilds from the record
+    (cached per process for an opened petition, keyed by its fingerprint)."""
+    key = p.fingerprint_hex
+    if key is not None:
+        with _CONTEXTS_LOCK:
+            cached = _CONTEXTS.get(key)
+        if cached is not None:
+            return cached
+    ctx = PetitionContext(params_of(p), election_key(p).public, issuer_public(p),
+                          fingerprint_of(p))
+    if key is not None:
+        with _CONTEXTS_LOCK:
+            if len(_CONTEXTS) >= _CONTEXTS_MAX:
+                _CONTEXTS.clear()
+            _CONTEXTS[key] = ctx
+    return ctx
 
 
 def _check_proof(pk: PublicKey, params: PetitionParameters, fingerprint: bytes,
@@ -270,7 +318,8 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], *,
         p = get_petition(db, petition_id)
         credential, sig, entry, item = prepare_signature(db, p, payload)
         if verify_proof and batching_enabled(app):
-            pk, params, fp = election_key(p).public, params_of(p), fingerprint_of(p)
+            ctx = petition_context(p)
+            pk, params, fp = ctx.public_key, ctx.params, ctx.fingerprint
             token = credential.token_id
             pending = batcher.PendingSignature(
                 token_hex=token.hex(), entry=entry, pk=pk, item=item,
@@ -280,7 +329,8 @@ def sign(app: Flask, petition_id: object, payload: dict[str, Any], *,
             db.close()
             return batcher.submit_and_wait(app, pid, pending, append_signatures)
         if verify_proof:
-            _check_proof(election_key(p).public, params_of(p), fingerprint_of(p), sig,
+            ctx = petition_context(p)
+            _check_proof(ctx.public_key, ctx.params, ctx.fingerprint, sig,
                          credential.token_id)
         db.rollback()
         return append_signatures(db, p.id, [entry])[0]
@@ -308,7 +358,7 @@ def append_signatures(db: Session, petition_id: int,
             assert p is not None
             db.refresh(p)
             _accepting(p)
-            n = election_key(p).public.n
+            n = petition_context(p).public_key.n
             digests = [region_digest(n, entry) for entry in entries]
             if len(set(digests)) != len(digests):
                 raise _copied()

@@ -383,3 +383,40 @@ def test_a_batch_is_appended_with_a_constant_number_of_statements(papp):
         finally:
             db.close()
     assert pet.count(PetitionBoardEntry) == 6
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_signature_runs_each_check_once(tmp_path: Path, issuer_test_key: Any,
+                                          monkeypatch: pytest.MonkeyPatch, batched: bool) -> None:
+    """The verifier's entry check is the signing path's, run once: before, a signature's
+    credential (RSA) and Ed25519 signature were verified twice, its proof's shape and
+    challenge three times, and the petition's keys parsed on every request."""
+    import tally.petition as tally_petition
+
+    application = _app(tmp_path, issuer_test_key, PETITION_BATCH_ENABLED=batched,
+                       PETITION_BATCH_WAIT_MS=0)
+    petition = Petition(application)
+    payloads = [petition.payload(petition.wallet()) for _ in range(2)]
+    calls: dict[str, int] = {}
+
+    def counted(module: Any, name: str) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[name] = calls.get(name, 0) + 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+
+    for name in ("verify_credential", "verify_payload_signature", "signature_proof_item"):
+        counted(tally_petition, name)
+    counted(signing, "election_key")
+    for number, payload in enumerate(payloads):
+        status, body = _service(application, petition.pid, payload)()
+        assert status == 201, body
+        expected = {"verify_credential": 1, "verify_payload_signature": 1,
+                    "signature_proof_item": 1}
+        if number == 0:  # the first signature of this process parses the petition's keys
+            expected["election_key"] = calls.get("election_key", 0)
+        assert calls == expected, (number, calls)
+        calls.clear()
+    get_engine(application).dispose()
