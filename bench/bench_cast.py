@@ -193,8 +193,9 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
 
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: int | None = None,
-        clients: int | None = None, nodes: int | None = None, threads: int | None = None,
-        batch_max: int | None = None, batch_wait_ms: float | None = None,
+        clients: int | None = None, nodes: int | None = None, workers: int | None = None,
+        threads: int | None = None, batch_max: int | None = None,
+        batch_wait_ms: float | None = None,
         rate: float | None = None,
         out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
@@ -207,7 +208,8 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: in
             env["SAYLAU_BALLOT_BATCH_MAX"] = str(batch_max)
         if batch_wait_ms is not None:
             env["SAYLAU_BALLOT_BATCH_WAIT_MS"] = str(batch_wait_ms)
-        res = bench_bits(b, count, clients or 16, nodes or 1, 2, threads or 8, out, env, rate)
+        res = bench_bits(b, count, clients or 16, nodes or 1, workers or 2, threads or 8, out,
+                         env, rate)
         results.append(res)
         out(f"  floor powmod(r, n, n^2): {res['floor_ops_per_s']} /s per core "
             f"(load {res['load_1min']})")

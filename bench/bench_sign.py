@@ -376,13 +376,15 @@ def run_in_process(*, quick: bool = False, bits: tuple[int, ...] | None = None,
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures: int | None = None,
         regions: int | None = None, in_process: bool = False, chunk: int = 16, db: bool = True,
-        clients: int | None = None, nodes: int | None = None, threads: int | None = None,
-        batch_max: int | None = None, batch_wait_ms: float | None = None,
-        rate: float | None = None, out: Callable[[str], None] = print) -> list[dict[str, Any]]:
+        clients: int | None = None, nodes: int | None = None, workers: int | None = None,
+        threads: int | None = None, batch_max: int | None = None,
+        batch_wait_ms: float | None = None, rate: float | None = None,
+        out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """``saylau bench sign``: end to end over HTTP (:mod:`bench.bench_sign_http`), or the
     in-process measurements with ``in_process`` (then the HTTP options must be unset)."""
     if in_process:
-        http_only = {"clients": clients, "nodes": nodes, "batch_max": batch_max,
+        http_only = {"clients": clients, "nodes": nodes, "workers": workers,
+                     "batch_max": batch_max,
                      "batch_wait_ms": batch_wait_ms, "rate": rate}
         given = [k for k, v in http_only.items() if v is not None]
         if given:
@@ -392,7 +394,8 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, signatures:
                               threads=threads or 8, out=out)
     return bench_sign_http.run(quick=quick, bits=bits, signatures=signatures,
                                regions=20 if regions is None else regions, clients=clients,
-                               nodes=nodes, threads=threads, batch_max=batch_max,
+                               nodes=nodes, workers=workers, threads=threads,
+                               batch_max=batch_max,
                                batch_wait_ms=batch_wait_ms, rate=rate, out=out)
 
 
@@ -421,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run(quick=args.quick, bits=tuple(args.bits) if args.bits else None,
                signatures=args.signatures, regions=args.regions, in_process=args.in_process,
                chunk=args.chunk, db=not args.no_db, clients=args.clients, nodes=args.nodes,
-               threads=args.threads, batch_max=args.batch_max,
+               workers=args.workers, threads=args.threads, batch_max=args.batch_max,
                batch_wait_ms=args.batch_wait_ms, rate=args.rate,
                out=(lambda _l: None) if args.json else print)
     if args.json:

@@ -193,7 +193,8 @@ def bench_bits(bits: int, signatures: int, regions: int, clients: int, node_coun
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None,
         signatures: int | None = None, regions: int = 20, clients: int | None = None,
-        nodes: int | None = None, threads: int | None = None, batch_max: int | None = None,
+        nodes: int | None = None, workers: int | None = None, threads: int | None = None,
+        batch_max: int | None = None,
         batch_wait_ms: float | None = None, rate: float | None = None,
         out: Callable[[str], None] = print) -> list[dict[str, Any]]:
     sizes = bits or (QUICK_BITS if quick else DEFAULT_BITS)
@@ -207,8 +208,8 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None,
     for b in sizes:
         out(f"{b}-bit n: {count} petition signatures with {regions} regions, "
             "gunicorn on PostgreSQL …")
-        res = bench_bits(b, count, regions, clients or 16, nodes or 1, 2, threads or 8, out,
-                         env, rate)
+        res = bench_bits(b, count, regions, clients or 16, nodes or 1, workers or 2, threads or 8,
+                         out, env, rate)
         results.append(res)
         out(f"  floor powmod(r, n, n^2): {res['floor_ops_per_s']} /s per core "
             f"(load {res['load_1min']})")

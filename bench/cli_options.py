@@ -8,7 +8,7 @@ import math
 
 #: the options of 'sign' alone, and those of the HTTP runs ('cast', 'sign' without --in-process)
 SIGN_ONLY = ("signatures", "regions", "in_process")
-HTTP_ONLY = ("clients", "nodes", "batch_max", "batch_wait_ms", "rate")
+HTTP_ONLY = ("clients", "nodes", "workers", "batch_max", "batch_wait_ms", "rate")
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,8 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'cast', 'sign': client threads (connections with --rate; "
                              "default 16)")
     parser.add_argument("--nodes", type=int, help="'cast', 'sign': gunicorn nodes (default 1)")
+    parser.add_argument("--workers", type=int,
+                        help="'cast', 'sign': gunicorn worker processes per node (default 2)")
     parser.add_argument("--threads", type=int,
                         help="'cast', 'sign': threads per gunicorn worker, or per worker "
                              "process with 'sign --in-process' (default 8)")
@@ -51,7 +53,8 @@ def check_arguments(args: argparse.Namespace, suite: str) -> str | None:
     """The usage error in ``args`` for ``suite``, or None."""
     if args.bits and any(b < 1024 or b % 2 for b in args.bits):
         return "--bits must be even and at least 1024"
-    for name in ("ballots", "signatures", "regions", "clients", "nodes", "threads", "batch_max"):
+    for name in ("ballots", "signatures", "regions", "clients", "nodes", "workers", "threads",
+                 "batch_max"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             return f"--{name.replace('_', '-')} must be at least 1"

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if not (args.suite == "sign" and args.in_process):
             kwargs["clients"] = args.clients
             kwargs["nodes"] = args.nodes
+            kwargs["workers"] = args.workers
             kwargs["batch_max"] = args.batch_max
             kwargs["batch_wait_ms"] = args.batch_wait_ms
             kwargs["rate"] = args.rate

@@ -57,13 +57,14 @@ def test_http_sign_run_accepts_every_signature_and_the_board_holds_them(
     monkeypatch.setattr(cluster, "PG_URL", PG_BASE_URL)
     monkeypatch.setattr(cluster, "pg_schema", keep_schema)
     svg = tmp_path / "sign.svg"
-    extra = ["--rate", "200"] if load == "open" else []
+    extra = ["--rate", "200", "--workers", "3"] if load == "open" else []
     assert main(["bench", "sign", "--quick", "--signatures", "24", "--clients", "4",
                  "--regions", "5", "--batch-max", "8", *extra, "--json",
                  "--svg", str(svg)]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert HTTP_KEYS <= set(row)
     assert (row["bits"], row["regions"], row["nodes"]) == (1024, 5, 1)
+    assert row["workers_per_node"] == (3 if load == "open" else 2)
     assert row["load"] == ("open loop" if load == "open" else "closed loop")
     assert row["settings"] == {"SAYLAU_PETITION_BATCH_MAX": "8"}
     warm, timed = row["warm_up"], row["signatures"]
@@ -106,6 +107,7 @@ def test_in_process_run_still_measures_every_part(capsys: pytest.CaptureFixture[
     (["--signatures", "0"], "--signatures must be at least 1"),
     (["--clients", "0"], "--clients must be at least 1"),
     (["--nodes", "0"], "--nodes must be at least 1"),
+    (["--workers", "0"], "--workers must be at least 1"),
     (["--threads", "0"], "--threads must be at least 1"),
     (["--regions", "0"], "--regions must be at least 1"),
     (["--batch-max", "0"], "--batch-max must be at least 1"),
@@ -115,6 +117,7 @@ def test_in_process_run_still_measures_every_part(capsys: pytest.CaptureFixture[
     (["--ballots", "10"], "'sign' counts --signatures, not --ballots"),
     (["--in-process", "--rate", "5"], "--rate applies to the HTTP run, not to --in-process"),
     (["--in-process", "--clients", "4"], "--clients applies to the HTTP run, not to --in-process"),
+    (["--in-process", "--workers", "3"], "--workers applies to the HTTP run, not to --in-process"),
     (["--in-process", "--batch-max", "4"],
      "--batch-max applies to the HTTP run, not to --in-process"),
     (["--bits", "1000"], "--bits must be even and at least 1024"),
