@@ -152,8 +152,8 @@ def _object(payload: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Credential, EncryptedSignature, dict[str, Any], bytes]:
-    """Steps 1–5 of signing (no proof exponentiations): shape, credential, Ed25519, token."""
+def _request_parts(payload: dict[str, Any]) -> tuple[Credential, dict[str, Any], bytes]:
+    """The request's parts (400 for a malformed body or credential); nothing verified yet."""
     credential_obj = _object(payload, "credential")
     sig_obj = _object(payload, "signature")
     try:
@@ -164,6 +164,12 @@ def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Crede
         credential = Credential.from_json(credential_obj)
     except CryptoError as exc:
         raise ApiError(400, "invalid_credential", str(exc)) from exc
+    return credential, sig_obj, ed
+
+
+def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Credential, EncryptedSignature, dict[str, Any], bytes]:
+    """Steps 1–5 of signing (no proof exponentiations): shape, credential, Ed25519, token."""
+    credential, sig_obj, ed = _request_parts(payload)
     try:
         verify_credential(issuer_public(p), credential, scope_id(p.id))
     except CryptoError as exc:
@@ -187,21 +193,6 @@ def check_signature_request(p: Petition, payload: dict[str, Any]) -> tuple[Crede
     if sig.petition_id != scope_id(p.id):
         raise ApiError(400, "wrong_petition", "the signature is for another petition")
     return credential, sig, sig_obj, ed
-
-
-def _request_parts(payload: dict[str, Any]) -> tuple[Credential, dict[str, Any], bytes]:
-    """The request's parts (400 for a malformed body or credential); nothing verified yet."""
-    credential_obj = _object(payload, "credential")
-    sig_obj = _object(payload, "signature")
-    try:
-        ed = hex_to_bytes(payload.get("ed25519_signature"), "ed25519_signature", 64)
-    except InvalidEncoding as exc:
-        raise ApiError(400, "invalid_body", "ed25519_signature must be 64 bytes of hex") from exc
-    try:
-        credential = Credential.from_json(credential_obj)
-    except CryptoError as exc:
-        raise ApiError(400, "invalid_credential", str(exc)) from exc
-    return credential, sig_obj, ed
 
 
 def _refuse_used_token(db: Session, p: Petition, credential: Credential) -> None:
