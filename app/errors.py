@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from crypto.errors import (
@@ -97,6 +99,28 @@ def register(app: Flask) -> None:
             return json_error(status, code, message)
         return render_template("error.html", status=status,
                                message=_page_message(None, status, message)), status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception) -> Any:
+        """The database refused or dropped a connection (``too many clients``, a restart, a
+        lock timeout) or the pool had none free: 503 and ``Retry-After``, not a 500.  The
+        request did not complete, and every write is idempotent for its client (a cast or
+        signature sent again gets its receipt), so a retry is safe.  The log names the
+        error's class and first line only: a statement's parameters are never logged."""
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).splitlines() or [""])[0][:200]
+        app.logger.warning("database unavailable on %s %s: %s: %s", request.method,
+                           request.path, type(orig).__name__, first)
+        message = "the service's database is busy or unreachable; retry in a moment"
+        if _wants_json():
+            response, status = json_error(503, "unavailable", message)
+        else:
+            response = app.make_response((render_template(
+                "error.html", status=503, message=_page_message(None, 503, message)), 503))
+            status = 503
+        response.headers["Retry-After"] = "1"
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

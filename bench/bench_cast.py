@@ -8,8 +8,10 @@ the threshold key's verification keys are random units), an election of one 5-op
 question on a fresh PostgreSQL schema, and ``--ballots`` cast requests **built
 beforehand** in 2 processes (credential by RFC 9474 blind signature, ballot encryption with
 its proofs, Ed25519 signature) — voters encrypt on their own devices, so the server's cores
-are not spent on it.  Then ``--nodes`` gunicorn nodes (2 worker processes × 8 threads
-each) serve ``POST /api/v1/elections/<id>/ballots`` to ``--clients`` client threads
+are not spent on it.  The ballots come from :mod:`bench.fast_ballots` (valid ballots with
+the same proofs, 50× cheaper to build, unfit for voters), so that a 10-minute run's 60,000
+ballots take minutes to build, not hours.  Then ``--nodes`` gunicorn nodes (2 worker
+processes × 8 threads each) serve ``POST /api/v1/elections/<id>/ballots`` to ``--clients`` client threads
 (:mod:`bench.loadgen`), and the run prints the throughput, p50/p99 latency, the errors,
 the tree heads signed (group commit: fewer heads than casts), and the raw
 ``gmpy2.powmod(r, n, n²)`` floor of the same run with the cost per cast in floor
@@ -21,6 +23,11 @@ answered), so the latency is bounded by Little's law: ``clients / throughput``. 
 ``--rate R`` the load is open: ballot ``i`` is due at ``i / R`` s whatever the server does,
 ``--clients`` is the number of connections, and each latency runs from the ballot's due time
 (:func:`bench.loadgen.post_at_rate`) — the p99 a voter would see at ``R`` casts/s offered.
+
+Every run is also cut into windows (10 s for a run of a minute or more): casts per second,
+p50, p99 and errors of each (``timeline`` in ``--json``; ``--svg`` draws a run of six
+windows or more over time), so a long run shows whether it held its pace as the board grew.
+The nodes' logs are read afterwards and any traceback in them reported (``server_errors``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import Any
 
 from bench import cluster, cpu, loadgen
 from bench.bench_crypto import floor_rate, generate_key
+from bench.fast_ballots import NthPowerWalk, encrypt_ballot_fast
 from crypto.paillier import PublicKey
 
 DEFAULT_BITS = (3072,)
@@ -92,6 +100,7 @@ def _init(ctx: dict[str, Any]) -> None:
     _STATE["pk"] = PublicKey(ctx["n"])
     _STATE["m"] = Manifest.from_json(ctx["manifest"])
     _STATE["sk"] = IssuerPrivateKey.from_pem(ctx["issuer_pem"].encode("ascii"))
+    _STATE["walk"] = NthPowerWalk(_STATE["pk"])
 
 
 def new_credential(sk: Any, scope: str) -> tuple[Any, Any]:
@@ -113,7 +122,6 @@ def new_credential(sk: Any, scope: str) -> tuple[Any, Any]:
 
 def _build(count: int) -> list[bytes]:
     """``count`` request bodies of ``POST …/ballots`` (in a worker process)."""
-    from crypto.ballot import encrypt_ballot
     from crypto.credentials import sign_payload
     from crypto.encoding import canonical_json
 
@@ -123,7 +131,8 @@ def _build(count: int) -> list[bytes]:
     for _ in range(count):
         bsk, credential = new_credential(sk, _STATE["election_id"])
         choice = f"o{secrets.randbelow(OPTIONS)}"
-        ballot, _ = encrypt_ballot(pk, m, fingerprint, credential.token_id, {"q": [choice]})
+        ballot, _ = encrypt_ballot_fast(_STATE["walk"], pk, m, fingerprint,
+                                        credential.token_id, {"q": [choice]})
         bj = ballot.to_json()
         body = {"credential": credential.to_json(), "ballot": bj,
                 "signature": sign_payload(bsk, canonical_json(bj)).hex()}
@@ -169,6 +178,7 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
             timed = cluster.timed_load(app, bases, masters, path, bodies[warm:], clients, rate)
         result = timed.result
         heads = _heads(app) - heads_warm
+        logged = cluster.server_errors(Path(tmp))
         from app.db import get_engine
 
         get_engine(app).dispose()
@@ -189,7 +199,15 @@ def bench_bits(bits: int, ballots: int, clients: int, node_count: int, workers: 
         "load_1min": round(os.getloadavg()[0], 2),
         **cpu.figures(timed.cpu_s, ok, floor, "cast"),
         "database_sessions_opened": timed.sessions_opened,
+        "server_errors": logged,
+        "window_s": window_width(result.elapsed),
+        "timeline": result.windows(window_width(result.elapsed)),
     }
+
+
+def window_width(elapsed: float) -> float:
+    """The timeline's window: 10 s for a run of a minute or more, else a tenth of the run."""
+    return 10.0 if elapsed >= 60 else max(0.5, round(elapsed / 10, 1))
 
 
 def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: int | None = None,
@@ -221,4 +239,20 @@ def run(*, quick: bool = False, bits: tuple[int, ...] | None = None, ballots: in
             f"(= {res['casts_per_s_at_100_floor']} casts/s per 100 floor/s)")
         for line in cpu.describe(res, "cast"):
             out(line)
+        out(timeline_summary(res))
+        if res["server_errors"]["count"]:
+            out(f"  the nodes logged {res['server_errors']['count']} error(s); the first:")
+            out(res["server_errors"]["first"])
     return results
+
+
+def timeline_summary(res: dict[str, Any]) -> str:
+    """One line on the run's windows: the slowest window's rate and the worst p99."""
+    windows = res["timeline"]
+    if not windows:
+        return "  timeline: no requests"
+    slow = min(windows, key=lambda w: w["per_s"])
+    worst = max(windows, key=lambda w: w["p99_ms"])
+    return (f"  timeline ({len(windows)} windows of {res['window_s']} s): slowest "
+            f"{slow['per_s']}/s at {slow['start_s']:.0f} s, worst p99 {worst['p99_ms']} ms at "
+            f"{worst['start_s']:.0f} s, errors {sum(w['errors'] for w in windows)}")

@@ -50,6 +50,53 @@ def svg_bar_chart(title: str, bars: Sequence[Bar], *, unit: str,
     return "\n".join(parts) + "\n"
 
 
+def svg_timeline(title: str, windows: Sequence[dict[str, Any]], *, width_s: float,
+                 goal: float | None = None, p99_limit_ms: float | None = None) -> str:
+    """Two panels over the run's time: requests per second (with the goal as a dashed line)
+    and p99 latency in ms (with its limit), one point per window of ``width_s`` seconds."""
+    left, right, panel_h, top = 70, 20, 150, 40
+    plot_w = WIDTH - left - right
+    height = top + 2 * (panel_h + 50)
+    starts = [float(w.get("start_s", i * width_s)) for i, w in enumerate(windows)]
+    spans = [float(w.get("span_s", width_s)) for w in windows]
+    mids = [t + d / 2 for t, d in zip(starts, spans, strict=True)]
+    span_t = max([t + d for t, d in zip(starts, spans, strict=True)] + [1e-9])
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+             f'viewBox="0 0 {WIDTH} {height}" role="img" font-family="sans-serif" font-size="13">',
+             f"<title>{escape(title)}</title>",
+             f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+             f'<text x="12" y="24" font-size="16" font-weight="bold">{escape(title)}</text>']
+    panels = (("per_s", "per second", goal, "#0b5cad"),
+              ("p99_ms", "p99 latency, ms", p99_limit_ms, "#7a3e9d"))
+    for k, (key, label, line, colour) in enumerate(panels):
+        y0 = top + k * (panel_h + 50) + 10
+        values = [float(w[key]) for w in windows]
+        span_v = max(values + ([line] if line else []) + [1e-9]) * 1.1
+
+        def at(t: float, v: float, y0: int = y0, span_v: float = span_v) -> str:
+            return f"{left + t / span_t * plot_w:.1f},{y0 + panel_h - v / span_v * panel_h:.1f}"
+
+        parts.append(f'<text x="{left}" y="{y0 - 4}">{escape(label)} '
+                     f"(max {max(values, default=0):,.0f}, min {min(values, default=0):,.0f})</text>")
+        parts.append(f'<rect x="{left}" y="{y0}" width="{plot_w}" height="{panel_h}" '
+                     'fill="none" stroke="#888888"/>')
+        points = " ".join(at(t, v) for t, v in zip(mids, values, strict=True))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
+                     'stroke-width="2"/>')
+        if line:
+            y = y0 + panel_h - line / span_v * panel_h
+            parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                         'stroke="#b3261e" stroke-width="1.5" stroke-dasharray="6 4"/>')
+            parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                         f'fill="#b3261e">{line:,.0f}</text>')
+        parts.append(f'<text x="{left + plot_w}" y="{y0 + panel_h + 16}" text-anchor="end">'
+                     f"{span_t:,.0f} s</text>")
+        parts.append(f'<text x="{left}" y="{y0 + panel_h + 16}">0 s</text>')
+        parts.append(f'<text x="{left - 6}" y="{y0 + panel_h + 4}" text-anchor="end">0</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
 def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
     """The chart of one suite's results (the shapes returned by each bench module's ``run``)."""
     if suite == "crypto":
@@ -72,6 +119,12 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
                                 f"{e['floor_exps_per_ballot']}× floor, {e['cores_used']} cores"))
         return svg_bar_chart(f"Board verification: {results[0]['options']}-option ballots per second",
                              bars, unit="ballots/s")
+    if suite == "sign" and len(results) == 1 and len(results[0].get("timeline", ())) >= 6:
+        r = results[0]  # a long run over HTTP
+        return svg_timeline(f"{r['bits']}-bit petition signatures over {r['elapsed_s']:,.0f} s: "
+                            f"{r['signatures_per_s']}/s, p99 {r['p99_ms']:,.0f} ms, "
+                            f"{r['errors']} errors", r["timeline"], width_s=r["window_s"],
+                            goal=100.0, p99_limit_ms=1000.0)
     if suite == "sign" and results and "signatures_per_s" in results[0]:  # over HTTP
         bars = []
         for r in results:
@@ -92,6 +145,12 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
         return svg_bar_chart("Petition signatures accepted per second (2 cores)", bars,
                              unit="/s", reference=("Revoke-Article-50 peak",
                                                    results[0]["revoke_a50_peak"]))
+    if suite == "cast" and len(results) == 1 and len(results[0].get("timeline", ())) >= 6:
+        r = results[0]  # a long run: how it held its pace as the board grew
+        return svg_timeline(f"{r['bits']}-bit casts over {r['elapsed_s']:,.0f} s: "
+                            f"{r['casts_per_s']}/s, p99 {r['p99_ms']:,.0f} ms, "
+                            f"{r['errors']} errors", r["timeline"], width_s=r["window_s"],
+                            goal=100.0, p99_limit_ms=1000.0)
     if suite == "cast":
         bars = []
         for r in results:

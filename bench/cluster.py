@@ -131,11 +131,12 @@ def timed_load(app: Any, bases: list[str], masters: list[int], path: str,
     return TimedLoad(result, spent, opened)
 
 
-def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0,
+                  log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
+            err = log.read_text(errors="replace") if log is not None and log.exists() else ""
             raise RuntimeError(f"gunicorn exited: {err[-2000:]}")
         try:
             with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2):  # noqa: S310
@@ -145,35 +146,103 @@ def wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.
     raise RuntimeError(f"gunicorn at {base} did not start")
 
 
+#: connections left to the bench's own sessions and to maintenance
+RESERVED_CONNECTIONS = 10
+
+
+def pool_budget(url: str, processes: int, threads: int) -> tuple[int, int]:
+    """``(DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW)`` for each of ``processes`` worker
+    processes: one connection per request thread, but never more in all than PostgreSQL's
+    ``max_connections`` less :data:`RESERVED_CONNECTIONS` (docs/deploy.md).  Pools that
+    together exceed it let a burst open connections the server refuses ("too many clients"),
+    and the request that asked for one fails; a thread that finds its pool empty waits for a
+    connection instead."""
+    if not url.startswith("postgresql"):
+        return threads, 8
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            allowed = int(conn.execute(sqlalchemy.text("SHOW max_connections")).scalar_one())
+    finally:
+        engine.dispose()
+    each = max(2, (allowed - RESERVED_CONNECTIONS) // max(processes, 1))
+    pool = min(threads, each)
+    return pool, max(0, min(8, each - pool))
+
+
+def server_errors(tmp: Path, limit: int = 3) -> dict[str, Any]:
+    """The app's logged errors in the nodes' logs under ``tmp``: how many tracebacks, the
+    last line of each (up to ``limit``) and the first one whole, so that a 500 in a long
+    run can be explained after the nodes are gone."""
+    tracebacks: list[str] = []
+    chained = ("During handling of the above exception",
+               "The above exception was the direct cause")
+    for log in sorted(tmp.glob("node-*.log")):
+        lines = log.read_text(errors="replace").splitlines()
+        i = 0
+        while i < len(lines):
+            if not lines[i].startswith("Traceback"):
+                i += 1
+                continue
+            start = i - 1 if i and "ERROR" in lines[i - 1] else i
+            j = i + 1
+            while j < len(lines):  # indented frames, the exception line, chained causes
+                line = lines[j]
+                if line.startswith((" ", "\t", "Traceback")) or line.startswith(chained):
+                    j += 1
+                elif not line and j + 1 < len(lines) and lines[j + 1].startswith(chained):
+                    j += 1
+                elif j > i and not lines[j - 1].startswith((" ", "\t")) and line:
+                    break  # the line after the exception line
+                else:
+                    j += 1  # the exception line (or a blank before a chained cause)
+            tracebacks.append("\n".join(lines[start:j]).rstrip())
+            i = j
+    return {"count": len(tracebacks),
+            "last_lines": [t.splitlines()[-1] for t in tracebacks[:limit]],
+            "first": tracebacks[0] if tracebacks else ""}
+
+
 @contextmanager
 def nodes(url: str, schema: str | None, tmp: Path, *, count: int = 2, workers: int = 2,
           threads: int = 8, env: Mapping[str, str] | None = None,
           pids: list[int] | None = None) -> Iterator[list[str]]:
     """Start ``count`` gunicorn nodes (``workers`` processes × ``threads`` threads each);
     yields their base URLs.  ``pids``, when given, receives each node's master pid (its
-    workers are the master's children: :mod:`bench.cpu` meters them)."""
+    workers are the master's children: :mod:`bench.cpu` meters them).  Node ``i`` writes
+    its log (gunicorn's and the app's, with the traceback of any 500) to
+    ``tmp/node-i.log`` (:func:`server_errors` reads them), never to a pipe that a long
+    run would fill."""
     base_env = dict(os.environ, SAYLAU_SECRET_KEY=secrets.token_hex(32),
                     SAYLAU_DATABASE_URL=url, SAYLAU_DATABASE_SCHEMA=schema or "",
                     SAYLAU_OUTBOX_DIR=str(tmp / "outbox"), SAYLAU_INSECURE_COOKIES="1")
-    # one pooled connection per request thread (app.config DATABASE_POOL_SIZE)
-    base_env.setdefault("SAYLAU_DATABASE_POOL_SIZE", str(threads))
+    # one pooled connection per request thread (app.config DATABASE_POOL_SIZE), within what
+    # the server accepts from every worker of every node (docs/deploy.md)
+    pool, overflow = pool_budget(url, count * workers, threads)
+    base_env.setdefault("SAYLAU_DATABASE_POOL_SIZE", str(pool))
+    base_env.setdefault("SAYLAU_DATABASE_MAX_OVERFLOW", str(overflow))
     base_env.update(env or {})
     procs: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
+    logs: list[Path] = []
     try:
-        for _ in range(count):
+        for i in range(count):
             port = free_port()
-            proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, on loopback
-                [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
-                 "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--graceful-timeout",
-                 "5", "--timeout", "120", "app:create_app()"],
-                env=base_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            logs.append(tmp / f"node-{i}.log")
+            with logs[-1].open("wb") as sink:  # the child keeps its own descriptor
+                proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, on loopback
+                    [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
+                     "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+                     "--graceful-timeout", "5", "--timeout", "120", "app:create_app()"],
+                    env=base_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=sink)
             procs.append(proc)
             if pids is not None:
                 pids.append(proc.pid)
             bases.append(f"http://127.0.0.1:{port}")
-        for base, proc in zip(bases, procs, strict=True):
-            wait_until_up(base, proc)
+        for base, proc, log in zip(bases, procs, logs, strict=True):
+            wait_until_up(base, proc, log=log)
         yield bases
     finally:
         for proc in procs:

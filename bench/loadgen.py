@@ -27,12 +27,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Outcome of :func:`post_all`: statuses, latencies (s, sorted) and the wall time."""
+    """Outcome of :func:`post_all`: statuses, latencies (s, sorted) and the wall time;
+    ``completions``: ``(answered at, latency, status)`` of every request, in seconds from
+    the start, in the order they were answered."""
 
     statuses: dict[int, int]
     latencies: tuple[float, ...]
     elapsed: float
     bodies: list[bytes] = field(default_factory=list, compare=False)
+    completions: tuple[tuple[float, float, int], ...] = field(default=(), compare=False)
 
     @property
     def ok(self) -> int:
@@ -47,10 +50,43 @@ class LoadResult:
         return self.ok / self.elapsed if self.elapsed > 0 else 0.0
 
     def quantile(self, q: float) -> float:
-        if not self.latencies:
-            return 0.0
-        i = min(len(self.latencies) - 1, max(0, round(q * (len(self.latencies) - 1))))
-        return self.latencies[i]
+        return _quantile(self.latencies, q)
+
+    def windows(self, width: float) -> list[dict[str, float]]:
+        """Per window of ``width`` seconds (by when a request was answered): its start and
+        length, the requests answered ok per second, their p50 and p99 latency (ms) and the
+        errors — whether a long run held its pace as the board grew.  The last window runs
+        to the end (a stretch shorter than half a window is not a window of its own)."""
+        if width <= 0:
+            raise ValueError("width must be positive")
+        # a last stretch shorter than half a window joins the window before it
+        count = max(1, round(self.elapsed / width))
+        latencies: list[list[float]] = [[] for _ in range(count)]
+        errors = [0] * count
+        for at, latency, status in self.completions:
+            w = min(count - 1, int(at // width))
+            if 200 <= status < 300:
+                latencies[w].append(latency)
+            else:
+                errors[w] += 1
+        out = []
+        for w in range(count):
+            span = (width if w < count - 1 else self.elapsed - w * width) or width
+            ok = sorted(latencies[w])
+            out.append({"start_s": round(w * width, 3), "span_s": round(span, 3),
+                        "per_s": round(len(ok) / span, 2),
+                        "p50_ms": round(_quantile(ok, 0.5) * 1000, 1),
+                        "p99_ms": round(_quantile(ok, 0.99) * 1000, 1),
+                        "errors": errors[w]})
+        return out
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """The nearest-rank quantile of an ascending sequence (0.0 when empty)."""
+    if not ordered:
+        return 0.0
+    i = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[i]
 
 
 def _connection(base: str) -> http.client.HTTPConnection:
@@ -93,25 +129,28 @@ def post_all(bases: Sequence[str], path: str, bodies: Sequence[bytes], clients: 
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
     responses: list[bytes] = [b""] * len(bodies)
+    answered: list[tuple[float, float, int]] = []
     lock = threading.Lock()
     barrier = threading.Barrier(clients + 1)
 
     def client(number: int) -> None:
         base = bases[number % len(bases)]
         conn = _connection(base)
-        mine: list[tuple[int, float]] = []
+        mine: list[tuple[int, float, float]] = []
         barrier.wait()
         for i in shares[number]:
-            start = time.perf_counter()
+            sent = time.perf_counter()
             conn, status, data = _post(conn, base, path, bodies[i])
-            mine.append((status, time.perf_counter() - start))
+            done = time.perf_counter()
+            mine.append((status, done - sent, done))
             if keep_responses:
                 responses[i] = data
         conn.close()
         with lock:
-            for status, latency in mine:
+            for status, latency, done in mine:
                 statuses[status] += 1
                 latencies.append(latency)
+                answered.append((done, latency, status))
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
@@ -122,7 +161,12 @@ def post_all(bases: Sequence[str], path: str, bodies: Sequence[bytes], clients: 
         t.join()
     elapsed = time.perf_counter() - start
     return LoadResult(dict(statuses), tuple(sorted(latencies)), elapsed,
-                      responses if keep_responses else [])
+                      responses if keep_responses else [], _from_start(answered, start))
+
+
+def _from_start(answered: list[tuple[float, float, int]], start: float
+                ) -> tuple[tuple[float, float, int], ...]:
+    return tuple(sorted((done - start, latency, status) for done, latency, status in answered))
 
 
 def post_at_rate(bases: Sequence[str], path: str, bodies: Sequence[bytes], rate: float,
@@ -141,6 +185,7 @@ def post_at_rate(bases: Sequence[str], path: str, bodies: Sequence[bytes], rate:
     due: queue.Queue[int | None] = queue.Queue()
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
+    answered: list[tuple[float, float, int]] = []
     lock = threading.Lock()
     barrier = threading.Barrier(connections + 1)
     start_box: list[float] = []
@@ -148,17 +193,19 @@ def post_at_rate(bases: Sequence[str], path: str, bodies: Sequence[bytes], rate:
     def worker(number: int) -> None:
         base = bases[number % len(bases)]
         conn = _connection(base)
-        mine: list[tuple[int, float]] = []
+        mine: list[tuple[int, float, float]] = []
         barrier.wait()
         while (i := due.get()) is not None:
             scheduled = start_box[0] + i / rate
             conn, status, _data = _post(conn, base, path, bodies[i])
-            mine.append((status, clock() - scheduled))
+            done = clock()
+            mine.append((status, done - scheduled, done))
         conn.close()
         with lock:
-            for status, latency in mine:
+            for status, latency, done in mine:
                 statuses[status] += 1
                 latencies.append(latency)
+                answered.append((done, latency, status))
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True)
                for i in range(connections)]
@@ -176,4 +223,5 @@ def post_at_rate(bases: Sequence[str], path: str, bodies: Sequence[bytes], rate:
         due.put(None)
     for t in threads:
         t.join()
-    return LoadResult(dict(statuses), tuple(sorted(latencies)), clock() - start)
+    return LoadResult(dict(statuses), tuple(sorted(latencies)), clock() - start,
+                      completions=_from_start(answered, start))

@@ -29,7 +29,8 @@ from typing import Any
 import gmpy2
 from phe import paillier as phe_paillier
 
-from crypto.ballot import EncryptedBallot, encrypt_ballot
+from bench.fast_ballots import NthPowerWalk, encrypt_ballot_fast
+from crypto.ballot import EncryptedBallot
 from crypto.election import ElectionRules, Manifest, election_fingerprint
 from crypto.paillier import PublicKey, invert, powmod
 from crypto.roll import RollCommitment
@@ -65,9 +66,15 @@ def dealer_key(bits: int) -> tuple[ThresholdPublicKey, tuple[KeyShare, ...]]:
     return tpk, (KeyShare(1, d, tpk),)
 
 
+_WALKS: dict[int, NthPowerWalk] = {}
+
+
 def _encrypt(args: tuple[PublicKey, Manifest, bytes, bytes, int]) -> EncryptedBallot:
+    """One voter's ballot, from this process's :class:`bench.fast_ballots.NthPowerWalk`
+    (the same proofs as :func:`crypto.ballot.encrypt_ballot`, 50× cheaper to build)."""
     pk, m, fp, token, choice = args
-    ballot, _ = encrypt_ballot(pk, m, fp, token, {"q": [f"o{choice}"]})
+    walk = _WALKS.get(pk.n) or _WALKS.setdefault(pk.n, NthPowerWalk(pk))
+    ballot, _ = encrypt_ballot_fast(walk, pk, m, fp, token, {"q": [f"o{choice}"]})
     return ballot
 
 
@@ -107,7 +114,7 @@ def make_record(path: Path, bits: int, ballots: int, workers: int = 2) -> Path:
         voters.append(voter)
     jobs = [(tpk.public, m, fp, v.credential.token_id, i % OPTIONS) for i, v in enumerate(voters)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        encrypted = list(pool.map(_encrypt, jobs, chunksize=4))
+        encrypted = list(pool.map(_encrypt, jobs, chunksize=32))
     for i, (voter, ballot) in enumerate(zip(voters, encrypted, strict=True)):
         voter.choices = {"q": [f"o{i % OPTIONS}"]}
         gen.board.append(gen.ballot_entry(voter, ballot.to_json()))

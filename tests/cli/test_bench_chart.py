@@ -30,3 +30,21 @@ def test_chart_for_unknown_suite():
 
     with pytest.raises(ValueError):
         chart_for("nope", [])
+
+
+def test_a_long_cast_run_is_drawn_as_a_timeline():
+    """Ten windows: both panels get one point per window, with the goal and the p99 limit as
+    dashed lines; a short run keeps the bar chart."""
+    windows = [{"start_s": 10.0 * i, "per_s": 90.0 + i, "p50_ms": 500.0, "p99_ms": 800.0 + 50 * i,
+                "errors": 0} for i in range(10)]
+    run = {"bits": 3072, "elapsed_s": 100.0, "casts_per_s": 94.5, "p99_ms": 1200.0, "errors": 0,
+           "window_s": 10.0, "timeline": windows, "nodes": 1, "floor_per_cast": 0.3,
+           "floor_ops_per_s": 30.0}
+    root = ET.fromstring(chart_for("cast", [run]))
+    lines = list(root.iter(f"{SVG}polyline"))
+    assert [len(p.get("points").split()) for p in lines] == [10, 10]
+    ys = [float(xy.split(",")[1]) for xy in lines[0].get("points").split()]
+    assert ys == sorted(ys, reverse=True)  # the rate rises, so its points climb
+    assert len(list(root.iter(f"{SVG}line"))) == 2
+    short = ET.fromstring(chart_for("cast", [{**run, "timeline": windows[:3]}]))
+    assert not list(short.iter(f"{SVG}polyline")) and list(short.iter(f"{SVG}rect"))

@@ -159,3 +159,39 @@ def test_a_connection_the_server_closed_is_reopened(open_loop: bool) -> None:
         srv.server_close()
     assert result.statuses == {201: 6, 409: 6}
     assert sorted(srv.received, key=int) == BODIES
+
+
+def test_every_answer_is_on_the_timeline_in_its_window(server: _Server) -> None:
+    """10 bodies at 20/s: each answer is kept with when it came and its status, and the
+    per-window figures of a long run (``bench cast``'s timeline) add up to the totals."""
+    result = post_at_rate([_base(server)], "/x", BODIES[:10], rate=20.0, connections=2)
+    assert len(result.completions) == 10
+    assert [s for _, _, s in result.completions].count(201) == 5
+    assert sorted(lat for _, lat, _ in result.completions) == list(result.latencies)
+    ats = [at for at, _, _ in result.completions]
+    assert ats == sorted(ats) and 0 <= ats[0] and ats[-1] <= result.elapsed + 1e-6
+    windows = result.windows(0.1)
+    assert sum(w["errors"] for w in windows) == 5
+    assert sum(round(w["per_s"] * w["span_s"]) for w in windows) == 5
+    assert abs(sum(w["span_s"] for w in windows) - result.elapsed) < 1e-2
+    closed = post_all([_base(server)], "/x", BODIES[:4], clients=2)
+    assert len(closed.completions) == 4
+
+
+def test_windows_split_a_run_by_answer_time() -> None:
+    from bench.loadgen import LoadResult
+
+    completions = ((0.5, 0.1, 201), (0.7, 0.3, 201), (1.2, 2.0, 201), (1.9, 0.2, 500))
+    result = LoadResult({201: 3, 500: 1}, tuple(sorted(c[1] for c in completions)), 2.0,
+                        completions=completions)
+    first, second = result.windows(1.0)
+    assert (first["start_s"], first["per_s"], first["errors"]) == (0.0, 2.0, 0)
+    assert (first["p50_ms"], first["p99_ms"]) == (100.0, 300.0)
+    assert (second["per_s"], second["p99_ms"], second["errors"]) == (1.0, 2000.0, 1)
+    # 2.3 s in windows of 1 s: the last 0.3 s joins the second window
+    longer = LoadResult(result.statuses, result.latencies, 2.3,
+                        completions=completions + ((2.2, 0.4, 201),))
+    assert [(w["start_s"], w["span_s"]) for w in longer.windows(1.0)] == [(0.0, 1.0), (1.0, 1.3)]
+    assert longer.windows(1.0)[1]["per_s"] == round(2 / 1.3, 2)
+    with pytest.raises(ValueError):
+        result.windows(0)
