@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -71,6 +71,33 @@ def _page_message(code: str | None, status: int, detail: str) -> str:
     return known or ""
 
 
+#: SQLSTATE classes and codes of a database that cannot take the request now but may in a
+#: moment: connection exceptions (08), too many connections (53300), shutdown or start-up
+#: (57P01–57P03), serialization failure and deadlock (40001, 40P01), lock not available (55P03)
+_RETRYABLE_SQLSTATES = ("08", "53300", "57P01", "57P02", "57P03", "40001", "40P01", "55P03")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not take the request *now* (retry), not that
+    the request or the schema is wrong: the pool had no free connection; the connection was
+    refused, lost or invalidated; a retryable SQLSTATE; SQLite's lock timeout."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_RETRYABLE_SQLSTATES)
+    text = str(orig).lower()
+    # psycopg before a connection exists (no SQLSTATE yet), and SQLite's busy timeout
+    return text.startswith(("connection failed", "connection is lost", "the connection is lost",
+                            "server closed the connection")) \
+        or "database is locked" in text or "database table is locked" in text
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Any:
@@ -100,28 +127,6 @@ def register(app: Flask) -> None:
         return render_template("error.html", status=status,
                                message=_page_message(None, status, message)), status
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(PoolTimeout)
-    def _database_unavailable(exc: Exception) -> Any:
-        """The database refused or dropped a connection (``too many clients``, a restart, a
-        lock timeout) or the pool had none free: 503 and ``Retry-After``, not a 500.  The
-        request did not complete, and every write is idempotent for its client (a cast or
-        signature sent again gets its receipt), so a retry is safe.  The log names the
-        error's class and first line only: a statement's parameters are never logged."""
-        orig = getattr(exc, "orig", None) or exc
-        first = (str(orig).splitlines() or [""])[0][:200]
-        app.logger.warning("database unavailable on %s %s: %s: %s", request.method,
-                           request.path, type(orig).__name__, first)
-        message = "the service's database is busy or unreachable; retry in a moment"
-        if _wants_json():
-            response, status = json_error(503, "unavailable", message)
-        else:
-            response = app.make_response((render_template(
-                "error.html", status=503, message=_page_message(None, 503, message)), 503))
-            status = 503
-        response.headers["Retry-After"] = "1"
-        return response, status
-
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -130,3 +135,33 @@ def register(app: Flask) -> None:
         if _wants_json():
             return json_error(500, "internal", "internal error")
         return render_template("error.html", status=500, message=None), 500
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception) -> Any:
+        """The database refused or dropped a connection, or the pool had none free
+        (:func:`database_unavailable`): 503 and ``Retry-After``, not a 500.  The request did
+        not complete; a cast sent again gets its receipt.  The log names the driver error's
+        class and first line only, never the statement or its parameters.  Any other
+        ``OperationalError`` (no such table, disk full, a statement cancelled) is a fault a
+        retry would meet again: a 500 with its traceback in the log."""
+        if not database_unavailable(exc):
+            return _unexpected(exc)
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).splitlines() or [""])[0][:200]
+        app.logger.warning("database unavailable on %s %s: %s: %s", request.method,
+                           request.path, type(orig).__name__, first)
+        message = "the service's database is busy or unreachable; retry in a moment"
+        if _wants_json():
+            response, status = json_error(503, "unavailable", message)
+        else:
+            if "current_user" not in g:  # the page's header must not ask the database again
+                g.current_user = None
+            try:
+                page = render_template("error.html", status=503,
+                                       message=_page_message(None, 503, message))
+            except Exception:  # noqa: BLE001 - rendering met the database too: plain text
+                page = message
+            response, status = app.make_response((page, 503)), 503
+        response.headers["Retry-After"] = "1"
+        return response, status

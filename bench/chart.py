@@ -97,6 +97,11 @@ def svg_timeline(title: str, windows: Sequence[dict[str, Any]], *, width_s: floa
     return "\n".join(parts) + "\n"
 
 
+def _long(result: dict[str, Any]) -> bool:
+    """A run of a minute or more (10-second windows, six or more): drawn over time."""
+    return result.get("window_s", 0) >= 10 and len(result.get("timeline", ())) >= 6
+
+
 def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
     """The chart of one suite's results (the shapes returned by each bench module's ``run``)."""
     if suite == "crypto":
@@ -119,7 +124,7 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
                                 f"{e['floor_exps_per_ballot']}× floor, {e['cores_used']} cores"))
         return svg_bar_chart(f"Board verification: {results[0]['options']}-option ballots per second",
                              bars, unit="ballots/s")
-    if suite == "sign" and len(results) == 1 and len(results[0].get("timeline", ())) >= 6:
+    if suite == "sign" and len(results) == 1 and _long(results[0]):
         r = results[0]  # a long run over HTTP
         return svg_timeline(f"{r['bits']}-bit petition signatures over {r['elapsed_s']:,.0f} s: "
                             f"{r['signatures_per_s']}/s, p99 {r['p99_ms']:,.0f} ms, "
@@ -145,7 +150,7 @@ def chart_for(suite: str, results: list[dict[str, Any]]) -> str:
         return svg_bar_chart("Petition signatures accepted per second (2 cores)", bars,
                              unit="/s", reference=("Revoke-Article-50 peak",
                                                    results[0]["revoke_a50_peak"]))
-    if suite == "cast" and len(results) == 1 and len(results[0].get("timeline", ())) >= 6:
+    if suite == "cast" and len(results) == 1 and _long(results[0]):
         r = results[0]  # a long run: how it held its pace as the board grew
         return svg_timeline(f"{r['bits']}-bit casts over {r['elapsed_s']:,.0f} s: "
                             f"{r['casts_per_s']}/s, p99 {r['p99_ms']:,.0f} ms, "

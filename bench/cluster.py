@@ -167,7 +167,11 @@ def pool_budget(url: str, processes: int, threads: int) -> tuple[int, int]:
             allowed = int(conn.execute(sqlalchemy.text("SHOW max_connections")).scalar_one())
     finally:
         engine.dispose()
-    each = max(2, (allowed - RESERVED_CONNECTIONS) // max(processes, 1))
+    each = (allowed - RESERVED_CONNECTIONS) // max(processes, 1)
+    if each < 2:
+        raise RuntimeError(f"PostgreSQL's max_connections ({allowed}) leaves fewer than 2 "
+                           f"connections for each of {processes} worker processes: use fewer "
+                           "--nodes or --workers, or raise max_connections")
     pool = min(threads, each)
     return pool, max(0, min(8, each - pool))
 

@@ -5,7 +5,7 @@ A 5-option ballot built by :func:`crypto.ballot.encrypt_ballot` costs about 16 f
 exponentiations modulo ``N = n²`` (each option: ``r^n``, the real branch's ``ρ^n``, the
 simulated branch's ``z^n`` and ``u^e``; the count proof's ``ρ^n``): 0.5 s of one core at
 3,072 bits, so the 60,000 ballots of a 10-minute run at 100 casts/s would take this
-2-core machine more than four hours.  Voters encrypt on their own devices, so a load test
+2-core machine nearly four hours.  Voters encrypt on their own devices, so a load test
 only needs ballots the ballot box cannot tell from real ones.  This module builds them with
 the same equations (docs/protocol.md §1.5, eqs. B1–B3, Z1–Z4) and the same transcripts, but
 draws every ``(x, x^n mod N)`` pair from a random walk over a small pool instead of raising

@@ -60,11 +60,11 @@ class LoadResult:
         if width <= 0:
             raise ValueError("width must be positive")
         # a last stretch shorter than half a window joins the window before it
-        count = max(1, round(self.elapsed / width))
+        count = max(1, int(self.elapsed / width + 0.5))
         latencies: list[list[float]] = [[] for _ in range(count)]
         errors = [0] * count
         for at, latency, status in self.completions:
-            w = min(count - 1, int(at // width))
+            w = min(count - 1, max(0, int(at // width)))  # an answer just before the start: 0
             if 200 <= status < 300:
                 latencies[w].append(latency)
             else:

@@ -48,3 +48,8 @@ def test_a_long_cast_run_is_drawn_as_a_timeline():
     assert len(list(root.iter(f"{SVG}line"))) == 2
     short = ET.fromstring(chart_for("cast", [{**run, "timeline": windows[:3]}]))
     assert not list(short.iter(f"{SVG}polyline")) and list(short.iter(f"{SVG}rect"))
+    # a 12-second run cut into ten 1.2-second windows is not a long run: bars
+    brief = ET.fromstring(chart_for("cast", [{**run, "window_s": 1.2, "elapsed_s": 12.0}]))
+    assert not list(brief.iter(f"{SVG}polyline"))
+    signing = {**run, "signatures_per_s": 99.0}
+    assert len(list(ET.fromstring(chart_for("sign", [signing])).iter(f"{SVG}polyline"))) == 2

@@ -193,5 +193,8 @@ def test_windows_split_a_run_by_answer_time() -> None:
                         completions=completions + ((2.2, 0.4, 201),))
     assert [(w["start_s"], w["span_s"]) for w in longer.windows(1.0)] == [(0.0, 1.0), (1.0, 1.3)]
     assert longer.windows(1.0)[1]["per_s"] == round(2 / 1.3, 2)
+    # an answer timed just before the start (a refused connection) falls in the first window
+    early = LoadResult({599: 1}, (0.001,), 1.0, completions=((-0.002, 0.001, 599),))
+    assert [w["errors"] for w in early.windows(0.5)] == [1, 0]
     with pytest.raises(ValueError):
         result.windows(0)
