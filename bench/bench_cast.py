@@ -25,8 +25,8 @@ answered), so the latency is bounded by Little's law: ``clients / throughput``. 
 (:func:`bench.loadgen.post_at_rate`) — the p99 a voter would see at ``R`` casts/s offered.
 
 Every run is also cut into windows (10 s for a run of a minute or more): casts per second,
-p50, p99 and errors of each (``timeline`` in ``--json``; ``--svg`` draws a run of six
-windows or more over time), so a long run shows whether it held its pace as the board grew.
+p50, p99 and errors of each (``timeline`` in ``--json``; ``--svg`` draws a run of a
+minute or more over time), so a long run shows whether it held its pace as the board grew.
 The nodes' logs are read afterwards and any traceback in them reported (``server_errors``).
 """
 
