@@ -93,7 +93,7 @@ def database_unavailable(exc: BaseException) -> bool:
         return sqlstate.startswith(_RETRYABLE_SQLSTATES)
     text = str(orig).lower()
     # psycopg before a connection exists (no SQLSTATE yet), and SQLite's busy timeout
-    return text.startswith(("connection failed", "connection is lost", "the connection is lost",
+    return text.startswith(("connection failed", "the connection is lost",
                             "server closed the connection")) \
         or "database is locked" in text or "database table is locked" in text
 
